@@ -1,0 +1,191 @@
+// The error hierarchy of urllib3 v2 (API.md section 13). Every error extends
+// HTTPError, carries `name` and `code` equal to its class name, and keeps the
+// underlying error as the ES2022 `cause`. Wrapping happens at layer
+// boundaries: a Node ECONNREFUSED becomes NewConnectionError, and so on.
+//
+// This module is a leaf: no I/O, no imports from the rest of the library.
+
+export interface ErrorOptions {
+  cause?: unknown;
+}
+
+/** Anything that identifies a pool in messages: the pool itself or a description. */
+export interface PoolLike {
+  readonly host: string;
+  readonly port: number | null;
+}
+
+export class HTTPError extends Error {
+  /** Stable machine-readable code: the class name. */
+  readonly code: string;
+  constructor(message = '', options?: ErrorOptions) {
+    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
+    this.name = new.target.name;
+    this.code = new.target.name;
+  }
+}
+
+// ---- pools -------------------------------------------------------------
+
+export class PoolError extends HTTPError {
+  readonly pool: PoolLike | null;
+  constructor(pool: PoolLike | null, message: string, options?: ErrorOptions) {
+    super(pool ? `${describePool(pool)}: ${message}` : message, options);
+    this.pool = pool;
+  }
+}
+
+export class EmptyPoolError extends PoolError {}
+export class ClosedPoolError extends PoolError {}
+export class FullPoolError extends PoolError {}
+
+export class RequestError extends PoolError {
+  readonly url: string;
+  constructor(pool: PoolLike | null, url: string, message: string, options?: ErrorOptions) {
+    super(pool, message, options);
+    this.url = url;
+  }
+}
+
+export class MaxRetryError extends RequestError {
+  /** The error that caused the last retry to fail (also `cause`). */
+  readonly reason: Error | null;
+  constructor(pool: PoolLike | null, url: string, reason: Error | null = null, options?: ErrorOptions) {
+    super(
+      pool,
+      url,
+      `Max retries exceeded with url: ${url} (Caused by ${reason ? `${reason.name}: ${reason.message}` : 'None'})`,
+      { cause: options && 'cause' in options ? options.cause : (reason ?? undefined) },
+    );
+    this.reason = reason;
+  }
+}
+
+export class HostChangedError extends RequestError {
+  readonly retries: unknown;
+  constructor(pool: PoolLike | null, url: string, retries: unknown = 3, options?: ErrorOptions) {
+    super(pool, url, `Tried to open a foreign host with url: ${url}`, options);
+    this.retries = retries;
+  }
+}
+
+// ---- timeouts and connecting -------------------------------------------
+
+export class TimeoutError extends HTTPError {}
+
+/** Raised when a socket read times out. In urllib3 it is also a RequestError: it carries pool and url. */
+export class ReadTimeoutError extends TimeoutError {
+  readonly pool: PoolLike | null;
+  readonly url: string;
+  constructor(pool: PoolLike | null, url: string, message: string, options?: ErrorOptions) {
+    super(pool ? `${describePool(pool)}: ${message}` : message, options);
+    this.pool = pool;
+    this.url = url;
+  }
+}
+
+export class ConnectTimeoutError extends TimeoutError {}
+
+/** The TCP (or TLS, or proxy) connection could not be established. */
+export class NewConnectionError extends ConnectTimeoutError {
+  /** The connection (or a description of it) that failed. */
+  readonly conn: unknown;
+  constructor(conn: unknown, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.conn = conn;
+  }
+}
+
+export class NameResolutionError extends NewConnectionError {
+  readonly host: string;
+  constructor(host: string, conn: unknown, reason: Error | null, options?: ErrorOptions) {
+    super(conn, `Failed to resolve '${host}' (${reason ? reason.message : 'no address'})`, {
+      cause: options && 'cause' in options ? options.cause : (reason ?? undefined),
+    });
+    this.host = host;
+  }
+}
+
+// ---- protocol -----------------------------------------------------------
+
+export class ProtocolError extends HTTPError {}
+
+export class ResponseNotChunked extends ProtocolError {}
+
+export class InvalidChunkLength extends ProtocolError {
+  readonly length: string;
+  constructor(length: string, message?: string, options?: ErrorOptions) {
+    super(message ?? `Invalid chunk length: ${JSON.stringify(length)}`, options);
+    this.length = length;
+  }
+}
+
+export class IncompleteRead extends ProtocolError {
+  readonly partial: number;
+  readonly expected: number | null;
+  constructor(partial: number, expected: number | null, options?: ErrorOptions) {
+    super(
+      expected === null
+        ? `IncompleteRead(${partial} bytes read, more expected)`
+        : `IncompleteRead(${partial} bytes read, ${expected} more expected)`,
+      options,
+    );
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+export class SSLError extends HTTPError {}
+export class ProxyError extends HTTPError {
+  readonly status: number | null;
+  constructor(message: string, options?: ErrorOptions & { status?: number | null }) {
+    super(message, options);
+    this.status = options?.status ?? null;
+  }
+}
+export class DecodeError extends HTTPError {}
+
+export class LocationValueError extends HTTPError {}
+export class LocationParseError extends LocationValueError {
+  readonly location: string;
+  constructor(location: string, message?: string, options?: ErrorOptions) {
+    super(message ?? `Failed to parse: ${location}`, options);
+    this.location = location;
+  }
+}
+export class URLSchemeUnknown extends LocationValueError {
+  readonly scheme: string;
+  constructor(scheme: string, options?: ErrorOptions) {
+    super(`Not supported URL scheme ${scheme}`, options);
+    this.scheme = scheme;
+  }
+}
+export class ProxySchemeUnknown extends URLSchemeUnknown {
+  constructor(scheme: string | null, options?: ErrorOptions) {
+    super(scheme ?? 'null', options);
+    this.message =
+      scheme === 'localhost' || scheme === null
+        ? `Proxy URL had no scheme, should start with http:// or https://`
+        : `Proxy URL had unsupported scheme ${scheme}, should use http:// or https://`;
+  }
+}
+
+export class ResponseError extends HTTPError {
+  static readonly GENERIC_ERROR = 'too many error responses';
+  static readonly SPECIFIC_ERROR = 'too many {status_code} error responses';
+}
+
+export class InvalidHeader extends HTTPError {}
+export class HeaderParsingError extends HTTPError {}
+export class UnrewindableBodyError extends HTTPError {}
+export class TimeoutStateError extends HTTPError {}
+
+/** Thrown when a request was aborted through its AbortSignal (also an HTTPError). */
+export class RequestAbortedError extends HTTPError {}
+
+export function describePool(pool: PoolLike): string {
+  const host = pool.host.includes(':') && !pool.host.startsWith('[') ? `[${pool.host}]` : pool.host;
+  const name = (pool as { constructor?: { name?: string } }).constructor?.name;
+  const label = name && name !== 'Object' ? name : 'Pool';
+  return `${label}(host='${host}', port=${pool.port ?? 'None'})`;
+}
