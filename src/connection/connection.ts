@@ -1,0 +1,540 @@
+// HTTPConnection / HTTPSConnection: urllib3's low-level connection
+// (API.md section 4, "the low-level connection"). It owns the transport
+// set-up (resolve, TCP, TLS with verification and SNI) and hands the socket to
+// a protocol session - HTTP/1.1 here; HTTP/2 plugs in at the same place once
+// ALPN picks it. Pools drive it through a small interface (isIdle, isClosed,
+// requestsServed, close) and never look inside the session.
+
+import { channel } from 'node:diagnostics_channel';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
+import { type PreparedBody, prepareBody } from '../body/request-body.js';
+import type { BaseResolver } from '../dns/resolver.js';
+import { systemResolver } from '../dns/system.js';
+import { ConnectTimeoutError, HTTPError, ProtocolError } from '../errors.js';
+import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
+import { connectTcp, type SocketOptions, upgradeToTls } from '../net/connect.js';
+import { buildTlsOptions, TLS_OPTION_NAMES, type TlsOptions, verifyPeer } from '../net/tls-options.js';
+import { checkOptions, optionSet } from '../options.js';
+import { Timeout } from '../policies/timeout.js';
+import { isValidMethod } from '../protocol/h1/serializer.js';
+import { DEFAULT_USER_AGENT, SKIP_HEADER, SKIPPABLE_HEADERS } from '../request-headers.js';
+import type { HTTPResponse } from '../response.js';
+import { ConnectionInfo, HttpVersion } from './connection-info.js';
+import { H1Session, type SessionOwner, type UploadProgress } from './h1-session.js';
+
+export type { SocketOptions };
+
+export interface HTTPConnectionOptions {
+  port?: number | null;
+  /** ms; a number sets connect and read; null = no limit. */
+  timeout?: number | Timeout | null;
+  sourceAddress?: [string, number] | string | null;
+  socketOptions?: SocketOptions | null;
+  /** Size of the pieces a streamed upload is read in (bytes). */
+  blocksize?: number;
+  proxy?: string | null;
+  proxyConfig?: unknown;
+  resolver?: BaseResolver | null;
+  socketFamily?: 0 | 4 | 6;
+  disabledSvn?: Iterable<HttpVersion> | null;
+  maxHeaderSize?: number;
+}
+
+export interface HTTPSConnectionOptions extends HTTPConnectionOptions, TlsOptions {}
+
+export interface ConnectionRequestOptions {
+  body?: unknown;
+  headers?: HeadersInit | null;
+  chunked?: boolean;
+  preloadContent?: boolean;
+  decodeContent?: boolean;
+  enforceContentLength?: boolean;
+  signal?: AbortSignal | null;
+  onUploadBody?: UploadProgress | null;
+  onEarlyResponse?: ((early: HTTPResponse) => void) | null;
+}
+
+/** Pool hooks set by a pool on the connections it owns. */
+export interface ConnectionPoolHooks {
+  connectionIdle(conn: HTTPConnection): void;
+  connectionClosed(conn: HTTPConnection): void;
+}
+
+const CONNECTION_OPTIONS = [
+  'port',
+  'timeout',
+  'sourceAddress',
+  'socketOptions',
+  'blocksize',
+  'proxy',
+  'proxyConfig',
+  'resolver',
+  'socketFamily',
+  'disabledSvn',
+  'maxHeaderSize',
+];
+const HTTP_OPTION_SET = optionSet(...CONNECTION_OPTIONS);
+const HTTPS_OPTION_SET = optionSet(...CONNECTION_OPTIONS, ...TLS_OPTION_NAMES);
+const REQUEST_OPTION_SET = optionSet(
+  'body',
+  'headers',
+  'chunked',
+  'preloadContent',
+  'decodeContent',
+  'enforceContentLength',
+  'signal',
+  'onUploadBody',
+  'onEarlyResponse',
+);
+
+/** Methods that carry no body by default, so no Content-Length: 0 is sent (as urllib3). */
+const METHODS_NOT_EXPECTING_BODY = new Set(['GET', 'HEAD', 'DELETE', 'TRACE', 'OPTIONS', 'CONNECT']);
+const DEFAULT_MAX_HEADER_SIZE = 65536;
+const connectedChannel = channel('urllib3:connection:connected');
+
+let connectionIds = 0;
+
+export class HTTPConnection implements SessionOwner {
+  static readonly defaultPort: number = 80;
+  readonly scheme: 'http' | 'https' = 'http';
+  readonly host: string;
+  readonly port: number;
+  /** The connect (and default read) timeout, as urllib3's `conn.timeout`. */
+  timeout: number | Timeout | null;
+  readonly sourceAddress: [string, number] | string | null;
+  readonly socketOptions: SocketOptions;
+  readonly blocksize: number;
+  readonly resolver: BaseResolver;
+  readonly socketFamily: 0 | 4 | 6;
+  readonly maxHeaderSize: number;
+  readonly disabledSvn: ReadonlySet<HttpVersion>;
+  readonly proxy: string | null;
+  readonly proxyConfig: unknown;
+  isVerified = false;
+  isProxyVerified: boolean | null = null;
+  hasConnectedToProxy = false;
+  readonly label: string;
+  /** @internal */ _hooks: ConnectionPoolHooks | null = null;
+  /** @internal */ readonly _id = ++connectionIds;
+
+  protected session: H1Session | null = null;
+  private connecting: Promise<void> | null = null;
+  private info: ConnectionInfo | null = null;
+  private infoUsed = false;
+  private readonly hostHeader: string;
+  private tunnel: { host: string; port: number; scheme: string; headers: HeadersInit | null } | null = null;
+
+  constructor(host: string, options?: HTTPConnectionOptions) {
+    checkOptions(new.target.name, options, new.target === HTTPConnection ? HTTP_OPTION_SET : HTTPS_OPTION_SET);
+    if (typeof host !== 'string' || host.length === 0) {
+      throw new TypeError(`${new.target.name}: host must be a non-empty string`);
+    }
+    const o = options ?? {};
+    const ctor = new.target as unknown as { defaultPort: number };
+    this.host = host;
+    this.port = o.port ?? ctor.defaultPort;
+    if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) {
+      throw new RangeError(`${new.target.name}: invalid port ${String(o.port)}`);
+    }
+    this.timeout = o.timeout === undefined ? null : o.timeout;
+    if (typeof this.timeout === 'number') Timeout.from(this.timeout); // validates
+    this.sourceAddress = o.sourceAddress ?? null;
+    this.socketOptions = { noDelay: true, ...(o.socketOptions ?? {}) };
+    this.blocksize = o.blocksize ?? 16384;
+    this.resolver = o.resolver ?? systemResolver();
+    this.socketFamily = o.socketFamily ?? 0;
+    this.maxHeaderSize = o.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+    this.proxy = o.proxy ?? null;
+    this.proxyConfig = o.proxyConfig ?? null;
+    this.disabledSvn = new Set(o.disabledSvn ?? []);
+    if (this.disabledSvn.has(HttpVersion.h11)) {
+      throw new TypeError(
+        `${new.target.name}: disabling HTTP/1.1 requires HTTP/2, which this build cannot negotiate yet; ` +
+          'remove HttpVersion.h11 from disabledSvn',
+      );
+    }
+    const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    this.label = `${new.target.name}(host='${host}', port=${this.port})`;
+    this.hostHeader = this.port === ctor.defaultPort ? bracketed : `${bracketed}:${this.port}`;
+  }
+
+  get connectionObject(): unknown {
+    return this;
+  }
+
+  /** Whether a pool owns this connection. */
+  get pooled(): boolean {
+    return this._hooks !== null;
+  }
+
+  /** True while a transport is open. */
+  get isConnected(): boolean {
+    return this.session !== null && !this.session.isClosed;
+  }
+
+  /** True when there is no open transport (never connected, or closed). */
+  get isClosed(): boolean {
+    return !this.isConnected;
+  }
+
+  get proxyIsForwarding(): boolean {
+    return this.proxy !== null && this.tunnel === null;
+  }
+
+  get proxyIsTunneling(): boolean {
+    return this.tunnel !== null;
+  }
+
+  /** What the current (or last) transport looks like; null before the first connect. */
+  get connectionInfo(): ConnectionInfo | null {
+    return this.info;
+  }
+
+  /** Requests completed on the current transport (0 = fresh). */
+  get requestsServed(): number {
+    return this.session?.requestsServed ?? 0;
+  }
+
+  /** @internal Free for a new request. */
+  get _isIdle(): boolean {
+    return this.session !== null && this.session.isIdle;
+  }
+
+  /** @internal Bytes of response seen for the in-flight request. */
+  get _gotResponseBytes(): boolean {
+    return this.session?.exchangeGotBytes ?? false;
+  }
+
+  /** Tunnel through the proxy this connection points at (used by proxies, a later issue). */
+  setTunnel(host: string, options?: { port?: number; scheme?: string; headers?: HeadersInit | null }): void {
+    if (this.isConnected) throw new ProtocolError(`${this.label}: setTunnel() must be called before connecting`);
+    checkOptions('setTunnel', options, optionSet('port', 'scheme', 'headers'));
+    const scheme = options?.scheme ?? 'http';
+    this.tunnel = { host, port: options?.port ?? (scheme === 'https' ? 443 : 80), scheme, headers: options?.headers ?? null };
+  }
+
+  private get timeoutObject(): Timeout {
+    return Timeout.from(this.timeout);
+  }
+
+  /** Open the transport now (request() does it when needed). */
+  connect(options?: { signal?: AbortSignal | null; timeout?: number | null }): Promise<void> {
+    if (this.isConnected) return Promise.resolve();
+    if (this.connecting !== null) return this.connecting;
+    if (this.tunnel !== null) {
+      return Promise.reject(
+        new ProtocolError(`${this.label}: CONNECT tunnels are provided by ProxyManager, which is not available yet`),
+      );
+    }
+    const timeout = options?.timeout !== undefined ? options.timeout : this.timeoutObject.connectTimeout;
+    const p = this.doConnect(timeout, options?.signal ?? null).finally(() => {
+      this.connecting = null;
+    });
+    this.connecting = p;
+    return p;
+  }
+
+  private async doConnect(timeout: number | null, signal: AbortSignal | null): Promise<void> {
+    const started = performance.now();
+    const r = await connectTcp({
+      host: this.host,
+      port: this.port,
+      timeout,
+      sourceAddress: this.sourceAddress,
+      socketOptions: this.socketOptions,
+      resolver: this.resolver,
+      family: this.socketFamily,
+      signal,
+      label: this.label,
+      conn: this,
+    });
+    const info = new ConnectionInfo();
+    info.resolutionLatency = r.resolutionLatency;
+    info.establishedLatency = r.establishedLatency;
+    info.destinationAddress = r.address;
+    info.httpVersion = HttpVersion.h11;
+    let socket: net.Socket = r.socket;
+    try {
+      socket = await this.secure(socket, info, timeout === null ? null : Math.max(0, timeout - (performance.now() - started)), signal);
+    } catch (err) {
+      r.socket.destroy();
+      throw err;
+    }
+    this.info = info;
+    this.infoUsed = false;
+    this.session = new H1Session(socket, this, this.maxHeaderSize);
+    if (connectedChannel.hasSubscribers) {
+      connectedChannel.publish({ host: this.host, port: this.port, connectionInfo: info });
+    }
+  }
+
+  /** Hook for HTTPS: wrap the socket in TLS. Plain HTTP returns it unchanged. */
+  protected async secure(
+    socket: net.Socket,
+    _info: ConnectionInfo,
+    _timeout: number | null,
+    _signal: AbortSignal | null,
+  ): Promise<net.Socket> {
+    return socket;
+  }
+
+  /**
+   * Send a request (urllib3's `conn.request`). `url` is the request target:
+   * a path ('/x?y'), or an absolute URL when talking to a forwarding proxy.
+   */
+  async request(method: string, url: string, options?: ConnectionRequestOptions): Promise<void> {
+    checkOptions('HTTPConnection.request', options, REQUEST_OPTION_SET);
+    const o = options ?? {};
+    if (!isValidMethod(method)) throw new TypeError(`${this.label}: invalid HTTP method ${JSON.stringify(method)}`);
+    const body = o.body === undefined || o.body === null ? null : prepareBody(o.body);
+    const t = this.timeoutObject;
+    await this._send(method, url, o.headers ?? null, body, o.chunked, {
+      preloadContent: o.preloadContent ?? true,
+      decodeContent: o.decodeContent ?? true,
+      enforceContentLength: o.enforceContentLength ?? true,
+      connectTimeout: t.connectTimeout,
+      readTimeout: t.readTimeout,
+      signal: o.signal ?? null,
+      onUploadBody: o.onUploadBody ?? null,
+      onEarlyResponse: o.onEarlyResponse ?? null,
+      url,
+    });
+  }
+
+  /** @internal The pool's entry point: everything already validated and prepared. */
+  async _send(
+    method: string,
+    target: string,
+    headers: HeadersInit | null,
+    body: PreparedBody | null,
+    chunked: boolean | undefined,
+    x: {
+      preloadContent: boolean;
+      decodeContent: boolean;
+      enforceContentLength: boolean;
+      connectTimeout: number | null;
+      readTimeout: number | null;
+      signal: AbortSignal | null;
+      onUploadBody: UploadProgress | null;
+      onEarlyResponse: ((early: HTTPResponse) => void) | null;
+      url: string;
+      onPostConnection?: ((info: ConnectionInfo) => void) | null;
+    },
+  ): Promise<void> {
+    if (!this.isConnected) await this.connect({ signal: x.signal, timeout: x.connectTimeout });
+    const session = this.session!;
+    const built = buildRequestHeaders(method, headers, body, chunked, this.hostHeader);
+    let info = this.info;
+    if (info !== null) {
+      if (this.infoUsed) info = info.forReuse();
+      this.infoUsed = true;
+    }
+    if (x.onPostConnection && info !== null) x.onPostConnection(info);
+    await session.send({
+      method,
+      target,
+      headers: built.pairs,
+      body,
+      chunked: built.chunked,
+      preloadContent: x.preloadContent,
+      decodeContent: x.decodeContent,
+      enforceContentLength: x.enforceContentLength,
+      readTimeout: x.readTimeout,
+      signal: x.signal,
+      onUploadBody: x.onUploadBody,
+      onEarlyResponse: x.onEarlyResponse,
+      url: x.url,
+      connectionInfo: info,
+    });
+  }
+
+  /** Wait for the response to the request sent last. */
+  getResponse(): Promise<HTTPResponse> {
+    if (this.session === null) {
+      return Promise.reject(new ProtocolError(`${this.label}: no request was sent on this connection`));
+    }
+    return this.session.getResponse();
+  }
+
+  /** Close the transport; the connection may connect() again later. */
+  close(): Promise<void> {
+    const s = this.session;
+    if (s !== null) s.destroy();
+    return Promise.resolve();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- SessionOwner ----------------------------------------------------------
+
+  sessionIdle(_session: H1Session): void {
+    this._hooks?.connectionIdle(this);
+  }
+
+  sessionClosed(session: H1Session): void {
+    if (this.session === session) this._hooks?.connectionClosed(this);
+  }
+}
+
+export class HTTPSConnection extends HTTPConnection {
+  static override readonly defaultPort: number = 443;
+  override readonly scheme: 'http' | 'https' = 'https';
+  readonly tlsOptions: TlsOptions;
+
+  constructor(host: string, options?: HTTPSConnectionOptions) {
+    super(host, options);
+    const tls: TlsOptions = {};
+    for (const k of TLS_OPTION_NAMES) {
+      const v = (options as Record<string, unknown> | undefined)?.[k];
+      if (v !== undefined) (tls as Record<string, unknown>)[k] = v;
+    }
+    this.tlsOptions = tls;
+    buildTlsOptions(host, tls); // validate eagerly: bad options fail at construction
+  }
+
+  protected override async secure(
+    socket: net.Socket,
+    info: ConnectionInfo,
+    timeout: number | null,
+    signal: AbortSignal | null,
+  ): Promise<net.Socket> {
+    const started = performance.now();
+    const nodeOpts = buildTlsOptions(this.host, this.tlsOptions);
+    const tsock: TLSSocket = await upgradeToTls(socket, {
+      tlsOptions: nodeOpts,
+      hostname: this.host,
+      port: this.port,
+      timeout,
+      signal,
+      label: this.label,
+    });
+    try {
+      verifyPeer(tsock, this.host, this.port, this.tlsOptions, this.label);
+    } catch (err) {
+      tsock.destroy();
+      throw err;
+    }
+    info.tlsHandshakeLatency = performance.now() - started;
+    info.tlsVersion = tsock.getProtocol() ?? null;
+    info.cipher = tsock.getCipher()?.name ?? null;
+    const cert = tsock.getPeerCertificate(true);
+    if (cert && Object.keys(cert).length > 0) {
+      info.certificateDer = cert.raw ?? null;
+      info.certificateDict = cert;
+      const issuer = cert.issuerCertificate;
+      if (issuer && issuer !== cert) {
+        info.issuerCertificateDer = issuer.raw ?? null;
+        info.issuerCertificateDict = issuer;
+      }
+    }
+    this.isVerified = tsock.authorized === true;
+    return tsock;
+  }
+}
+
+// ---- request head -------------------------------------------------------------
+
+interface BuiltHeaders {
+  pairs: string[];
+  chunked: boolean;
+}
+
+/**
+ * The header list a request goes out with, following urllib3 v2's
+ * HTTPConnection.request: Host and Accept-Encoding: identity unless given (or
+ * skipped with SKIP_HEADER), framing (Content-Length when the body length is
+ * known, else chunked), the default User-Agent, then the caller's headers.
+ */
+export function buildRequestHeaders(
+  method: string,
+  headers: HeadersInit | null,
+  body: PreparedBody | null,
+  chunkedOption: boolean | undefined,
+  hostHeader: string,
+): BuiltHeaders {
+  const user: string[] = [];
+  let hasHost = false;
+  let hasAcceptEncoding = false;
+  let hasUserAgent = false;
+  let hasContentLength = false;
+  let hasTransferEncoding = false;
+  const take = (name: string, value: unknown) => {
+    const lower = name.toLowerCase();
+    switch (lower) {
+      case 'host':
+        hasHost = true;
+        break;
+      case 'accept-encoding':
+        hasAcceptEncoding = true;
+        break;
+      case 'user-agent':
+        hasUserAgent = true;
+        break;
+      case 'content-length':
+        hasContentLength = true;
+        break;
+      case 'transfer-encoding':
+        hasTransferEncoding = true;
+        break;
+    }
+    if (value === SKIP_HEADER) {
+      if (!SKIPPABLE_HEADERS.has(lower)) {
+        throw new TypeError(`SKIP_HEADER only supports ${[...SKIPPABLE_HEADERS].join(', ')} (got '${name}')`);
+      }
+      return;
+    }
+    user.push(name, typeof value === 'string' ? value : String(value));
+  };
+  if (headers !== null) {
+    if (headers instanceof HTTPHeaderDict) {
+      const flat = headers.toFlatPairs();
+      for (let i = 0; i < flat.length; i += 2) take(flat[i]!, flat[i + 1]);
+    } else if (headers instanceof Map) {
+      for (const [k, v] of headers) take(k, v);
+    } else if (Array.isArray(headers)) {
+      for (const pair of headers as Array<readonly [string, string]>) take(pair[0], pair[1]);
+    } else if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
+      for (const pair of headers as Iterable<readonly [string, string]>) take(pair[0], pair[1]);
+    } else {
+      const rec = headers as Record<string, string | number | readonly string[]>;
+      for (const k in rec) {
+        const v = rec[k];
+        if (Array.isArray(v)) for (const item of v) take(k, item);
+        else if (v !== undefined) take(k, v);
+      }
+    }
+  }
+  const pairs: string[] = [];
+  if (!hasHost) pairs.push('Host', hostHeader);
+  if (!hasAcceptEncoding) pairs.push('Accept-Encoding', 'identity');
+  let chunked = chunkedOption === true;
+  if (chunked) {
+    if (!hasTransferEncoding) pairs.push('Transfer-Encoding', 'chunked');
+  } else if (hasContentLength) {
+    chunked = false;
+  } else if (hasTransferEncoding) {
+    chunked = true;
+  } else if (body === null) {
+    if (!METHODS_NOT_EXPECTING_BODY.has(method)) pairs.push('Content-Length', '0');
+  } else if (body.length === null) {
+    chunked = true;
+    pairs.push('Transfer-Encoding', 'chunked');
+  } else {
+    pairs.push('Content-Length', String(body.length));
+  }
+  if (!hasUserAgent) pairs.push('User-Agent', DEFAULT_USER_AGENT);
+  for (let i = 0; i < user.length; i++) pairs.push(user[i]!);
+  return { pairs, chunked };
+}
+
+/** Errors that happened before the request could be sent count as connect errors. */
+export function isConnectPhaseError(err: unknown): boolean {
+  return (
+    err instanceof ConnectTimeoutError ||
+    (err instanceof HTTPError && (err as HTTPError & { isConnectError?: boolean }).isConnectError === true)
+  );
+}

@@ -1,0 +1,569 @@
+// Drives the sans-IO HTTP/1.1 codec (protocol/h1) over one socket: one
+// exchange at a time (an exclusive reservation in pool terms). It writes the
+// request, feeds socket bytes to the parser, turns parser events into an
+// HTTPResponse, applies the read timeout between pieces of the response, and
+// decides whether the connection may be reused afterwards.
+//
+// Parser callbacks only record what happened; anything that can re-enter the
+// session (releasing the connection to a pool, which may start the next
+// request on it) runs after feed() returns.
+
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { PreparedBody } from '../body/request-body.js';
+import { HTTPError, ProtocolError, ReadTimeoutError, RequestAbortedError } from '../errors.js';
+import { HTTPHeaderDict } from '../headers.js';
+import { H1ResponseParser, type ResponseHead } from '../protocol/h1/parser.js';
+import { chunkHeader, CRLF, LAST_CHUNK, serializeRequestHead } from '../protocol/h1/serializer.js';
+import { HTTPResponse, type ResponseFeeder } from '../response.js';
+import type { ConnectionInfo } from './connection-info.js';
+
+export type UploadProgress = (
+  totalSent: number,
+  contentLength: number | null,
+  isCompleted: boolean,
+  anyError: boolean,
+) => void;
+
+export interface ExchangeOptions {
+  method: string;
+  target: string;
+  /** Flat [name, value, ...] pairs, validated by the serializer. */
+  headers: string[];
+  body: PreparedBody | null;
+  chunked: boolean;
+  preloadContent: boolean;
+  decodeContent: boolean;
+  enforceContentLength: boolean;
+  readTimeout: number | null;
+  signal: AbortSignal | null;
+  onUploadBody: UploadProgress | null;
+  onEarlyResponse: ((early: HTTPResponse) => void) | null;
+  /** For messages: the absolute URL being fetched. */
+  url: string;
+  connectionInfo: ConnectionInfo | null;
+}
+
+/** Callbacks into the owning connection. */
+export interface SessionOwner {
+  readonly label: string;
+  readonly connectionObject: unknown;
+  readonly pooled: boolean;
+  /** The exchange finished and the connection can take the next request. */
+  sessionIdle(session: H1Session): void;
+  /** The transport is gone (closed by either side or discarded). */
+  sessionClosed(session: H1Session): void;
+}
+
+const SMALL_BODY = 64 * 1024;
+
+class Exchange {
+  response: HTTPResponse | null = null;
+  headResolve: ((r: HTTPResponse) => void) | null = null;
+  headReject: ((e: Error) => void) | null = null;
+  headPromise: Promise<HTTPResponse>;
+  gotBytes = false;
+  writeStarted = false;
+  completed = false;
+  trailers: HTTPHeaderDict | null = null;
+  error: Error | null = null;
+  abortListener: (() => void) | null = null;
+  bodyPaused = false;
+  constructor(readonly opts: ExchangeOptions) {
+    this.headPromise = new Promise<HTTPResponse>((resolve, reject) => {
+      this.headResolve = resolve;
+      this.headReject = reject;
+    });
+    // A failure before anyone awaits the head must not become an unhandled rejection.
+    this.headPromise.catch(() => {});
+  }
+}
+
+export class H1Session implements ResponseFeeder {
+  readonly socket: Socket;
+  private readonly parser: H1ResponseParser;
+  private readonly owner: SessionOwner;
+  private ex: Exchange | null = null;
+  /** False once anything says the connection must not carry another request. */
+  private reusable = true;
+  private closed = false;
+  private readTimeout: number | null = null;
+  private timerArmed = false;
+  /** Requests completed on this session. */
+  requestsServed = 0;
+
+  constructor(socket: Socket, owner: SessionOwner, maxHeaderSize: number) {
+    this.socket = socket;
+    this.owner = owner;
+    this.parser = new H1ResponseParser(
+      {
+        onHead: (head) => this.onHead(head),
+        onBody: (chunk) => {
+          const r = this.ex?.response;
+          if (r) r._pushRaw(chunk);
+        },
+        onTrailers: (pairs) => {
+          if (this.ex) this.ex.trailers = HTTPHeaderDict.fromRawPairs(pairs);
+        },
+        onComplete: () => {
+          if (this.ex) this.ex.completed = true;
+        },
+      },
+      { maxHeaderSize },
+    );
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (err: Error) => this.onSocketError(err));
+    socket.on('close', () => this.onClose());
+    socket.on('timeout', () => this.onTimeout());
+  }
+
+  get connectionObject(): unknown {
+    return this.owner.connectionObject;
+  }
+
+  get pooled(): boolean {
+    return this.owner.pooled;
+  }
+
+  /** Whether the session can take a request now. */
+  get isIdle(): boolean {
+    return this.ex === null && !this.closed && this.reusable;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get busy(): boolean {
+    return this.ex !== null;
+  }
+
+  // ---- sending ---------------------------------------------------------------
+
+  /**
+   * Start an exchange: write the head and the body. Resolves when the request
+   * is fully written (or when the server answered before the upload finished).
+   */
+  async send(opts: ExchangeOptions): Promise<void> {
+    if (this.closed) {
+      const e = new ProtocolError(`${this.owner.label}: connection closed before the request could be sent`);
+      (e as ProtocolError & { requestNotSent?: boolean }).requestNotSent = true;
+      throw e;
+    }
+    if (this.ex !== null) {
+      throw new ProtocolError(`${this.owner.label}: a request is already in flight on this connection`);
+    }
+    const head = serializeRequestHead(opts.method, opts.target, opts.headers);
+    const ex = new Exchange(opts);
+    this.ex = ex;
+    this.parser.start(opts.method);
+    this.readTimeout = opts.readTimeout;
+    if (opts.signal !== null) {
+      const signal = opts.signal;
+      if (signal.aborted) {
+        this.abort(ex, signal);
+        throw ex.error!;
+      }
+      ex.abortListener = () => this.abort(ex, signal);
+      signal.addEventListener('abort', ex.abortListener, { once: true });
+    }
+    const started = performance.now();
+    const body = opts.body;
+    const sock = this.socket;
+    ex.writeStarted = true;
+    if (body === null || (body.buffer !== null && body.buffer.length === 0)) {
+      sock.write(head, 'latin1');
+      this.armTimer();
+    } else if (body.buffer !== null && !opts.chunked && body.buffer.length <= SMALL_BODY) {
+      // Head and a small body in one write: one syscall, one TCP segment.
+      const hlen = head.length;
+      const buf = Buffer.allocUnsafe(hlen + body.buffer.length);
+      buf.write(head, 0, hlen, 'latin1');
+      body.buffer.copy(buf, hlen);
+      sock.write(buf);
+      this.armTimer();
+      opts.onUploadBody?.(body.buffer.length, body.length, true, false);
+    } else {
+      sock.write(head, 'latin1');
+      await this.writeBody(ex, body, opts);
+      this.armTimer();
+    }
+    if (opts.connectionInfo !== null) opts.connectionInfo.requestSentLatency = performance.now() - started;
+  }
+
+  private async writeBody(ex: Exchange, body: PreparedBody, opts: ExchangeOptions): Promise<void> {
+    const sock = this.socket;
+    let sent = 0;
+    const progress = opts.onUploadBody;
+    try {
+      if (body.buffer !== null) {
+        if (opts.chunked) {
+          sock.cork();
+          sock.write(chunkHeader(body.buffer.length), 'latin1');
+          sock.write(body.buffer);
+          sock.write(CRLF);
+          sock.write(LAST_CHUNK);
+          sock.uncork();
+        } else if (!sock.write(body.buffer)) {
+          await this.drain(ex);
+        }
+        sent = body.buffer.length;
+        progress?.(sent, body.length, false, false);
+      } else if (body.stream !== null) {
+        for await (const chunk of body.stream) {
+          if (ex.error !== null) throw ex.error;
+          if (chunk.length === 0) continue;
+          let ok: boolean;
+          if (opts.chunked) {
+            sock.cork();
+            sock.write(chunkHeader(chunk.length), 'latin1');
+            sock.write(chunk);
+            ok = sock.write(CRLF);
+            sock.uncork();
+          } else {
+            ok = sock.write(chunk);
+          }
+          sent += chunk.length;
+          progress?.(sent, body.length, false, false);
+          if (!ok) await this.drain(ex);
+          if (ex.response !== null && ex.response._isRawDone) break;
+        }
+        if (opts.chunked && ex.error === null) sock.write(LAST_CHUNK);
+        if (!opts.chunked && body.length !== null && sent !== body.length) {
+          throw new ProtocolError(
+            `${this.owner.label}: request body produced ${sent} bytes but Content-Length is ${body.length}`,
+          );
+        }
+      }
+      progress?.(sent, body.length, true, false);
+    } catch (err) {
+      progress?.(sent, body.length, true, true);
+      // The server may have answered (say 413) and closed before the upload ended:
+      // that answer is still the response, as in urllib3.
+      if (ex.response !== null && ex.error === null) {
+        this.reusable = false;
+        return;
+      }
+      const e =
+        err instanceof HTTPError
+          ? err
+          : new ProtocolError(`${this.owner.label}: sending the request body failed: ${(err as Error).message}`, {
+              cause: err,
+            });
+      this.failExchange(ex, e);
+      throw e;
+    }
+  }
+
+  private drain(ex: Exchange): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const sock = this.socket;
+      const done = () => {
+        sock.removeListener('drain', done);
+        sock.removeListener('close', done);
+        if (ex.error !== null && ex.response === null) reject(ex.error);
+        else if (this.closed && ex.response === null) reject(new ProtocolError(`${this.owner.label}: connection closed while sending the request body`));
+        else resolve();
+      };
+      sock.once('drain', done);
+      sock.once('close', done);
+    });
+  }
+
+  /** Wait for the final response head (and the whole body when preloading). */
+  async getResponse(): Promise<HTTPResponse> {
+    const ex = this.ex;
+    if (ex === null) throw new ProtocolError(`${this.owner.label}: no request was sent on this connection`);
+    const resp = await ex.headPromise;
+    if (ex.opts.preloadContent) await resp._preload();
+    return resp;
+  }
+
+  /** Bytes of response seen for the current exchange (the stale-connection rule needs it). */
+  get exchangeGotBytes(): boolean {
+    return this.ex?.gotBytes ?? false;
+  }
+
+  // ---- receiving --------------------------------------------------------------
+
+  private onHead(head: ResponseHead): void {
+    const ex = this.ex;
+    if (ex === null) return;
+    if (head.status < 200 && head.status !== 101) {
+      const cb = ex.opts.onEarlyResponse;
+      if (cb !== null) {
+        const early = new HTTPResponse({
+          status: head.status,
+          reason: head.reason,
+          version: head.version,
+          headers: HTTPHeaderDict.fromRawPairs(head.headers),
+          requestMethod: ex.opts.method,
+          requestUrl: ex.opts.url,
+          preloadContent: true,
+          decodeContent: false,
+          feeder: null,
+          connectionInfo: ex.opts.connectionInfo,
+          noBody: true,
+        });
+        try {
+          cb(early);
+        } catch {
+          // A throwing callback must not break the exchange.
+        }
+      }
+      return;
+    }
+    if (!head.keepAlive || head.upgrade) this.reusable = false;
+    const resp = new HTTPResponse({
+      status: head.status,
+      reason: head.reason,
+      version: head.version,
+      headers: HTTPHeaderDict.fromRawPairs(head.headers),
+      requestMethod: ex.opts.method,
+      requestUrl: ex.opts.url,
+      preloadContent: ex.opts.preloadContent,
+      decodeContent: ex.opts.decodeContent,
+      feeder: this,
+      connectionInfo: ex.opts.connectionInfo,
+      noBody: head.bodyKind === 'none' || head.upgrade,
+    });
+    resp._setupDecoding();
+    ex.response = resp;
+    const resolve = ex.headResolve!;
+    ex.headResolve = null;
+    ex.headReject = null;
+    resolve(resp);
+  }
+
+  private onData(chunk: Buffer): void {
+    const ex = this.ex;
+    if (ex === null || ex.completed) {
+      // Bytes nobody asked for: the connection is out of sync and must go.
+      this.reusable = false;
+      this.destroy();
+      return;
+    }
+    ex.gotBytes = true;
+    let consumed: number;
+    try {
+      consumed = this.parser.feed(chunk);
+    } catch (err) {
+      this.failExchange(ex, this.wrapParseError(err as Error, ex));
+      return;
+    }
+    if (this.parser.state === 'upgraded') {
+      // Protocol switch: the socket now belongs to whoever handles the upgrade.
+      this.reusable = false;
+      this.completeExchange(ex);
+      return;
+    }
+    if (ex.completed) {
+      if (consumed < chunk.length) this.reusable = false;
+      this.completeExchange(ex);
+    } else if (this.timerArmed) {
+      // Fresh bytes arrived: the socket's inactivity timer restarts by itself.
+    }
+  }
+
+  private onEnd(): void {
+    const ex = this.ex;
+    this.reusable = false;
+    if (ex === null || ex.completed || ex.error !== null) return;
+    try {
+      this.parser.finish();
+    } catch (err) {
+      const e = err as Error;
+      if (!ex.opts.enforceContentLength && e.name === 'IncompleteRead' && ex.response !== null) {
+        ex.completed = true;
+        this.completeExchange(ex);
+        return;
+      }
+      this.failExchange(ex, this.wrapEofError(e, ex));
+      return;
+    }
+    if (ex.completed) this.completeExchange(ex);
+  }
+
+  private onSocketError(err: Error): void {
+    this.reusable = false;
+    const ex = this.ex;
+    if (ex !== null && !ex.completed) {
+      const e =
+        err instanceof HTTPError
+          ? err
+          : new ProtocolError(`${this.owner.label}: Connection aborted: ${err.message}`, { cause: err });
+      this.failExchange(ex, e);
+    }
+  }
+
+  private onClose(): void {
+    this.reusable = false;
+    const wasClosed = this.closed;
+    this.closed = true;
+    const ex = this.ex;
+    if (ex !== null && !ex.completed && ex.error === null) {
+      // 'end' may not fire on a reset; give the parser its EOF here.
+      this.onEnd();
+      if (this.ex === ex && !ex.completed && ex.error === null) {
+        this.failExchange(
+          ex,
+          new ProtocolError(
+            `${this.owner.label}: Connection aborted: remote end closed connection without response`,
+          ),
+        );
+      }
+    }
+    if (!wasClosed) this.owner.sessionClosed(this);
+  }
+
+  private onTimeout(): void {
+    const ex = this.ex;
+    if (ex === null || ex.completed || ex.bodyPaused) {
+      this.disarmTimer();
+      return;
+    }
+    this.failExchange(
+      ex,
+      new ReadTimeoutError(
+        null,
+        ex.opts.url,
+        `${this.owner.label}: Read timed out. (read timeout=${this.readTimeout} ms)`,
+      ),
+    );
+  }
+
+  private wrapParseError(err: Error, ex: Exchange): Error {
+    if (err instanceof HTTPError) {
+      // Name where it happened without losing the type.
+      if (!err.message.includes(this.owner.label)) err.message = `${this.owner.label}: ${err.message} (${ex.opts.url})`;
+      return err;
+    }
+    return new ProtocolError(`${this.owner.label}: ${err.message}`, { cause: err });
+  }
+
+  private wrapEofError(err: Error, ex: Exchange): Error {
+    if (err.name === 'IncompleteRead') {
+      return new ProtocolError(`${this.owner.label}: Connection broken: ${err.message} (${ex.opts.url})`, {
+        cause: err,
+      });
+    }
+    if (!ex.gotBytes) {
+      return new ProtocolError(
+        `${this.owner.label}: Connection aborted: remote end closed connection without response`,
+        { cause: err },
+      );
+    }
+    return this.wrapParseError(err, ex);
+  }
+
+  // ---- exchange end ------------------------------------------------------------
+
+  private completeExchange(ex: Exchange): void {
+    this.disarmTimer();
+    this.detachAbort(ex);
+    this.requestsServed++;
+    const resp = ex.response;
+    if (resp !== null) resp._finishRaw(ex.trailers);
+  }
+
+  private failExchange(ex: Exchange, err: Error): void {
+    if (ex.error !== null) return;
+    ex.error = err;
+    this.reusable = false;
+    this.disarmTimer();
+    this.detachAbort(ex);
+    if (ex.headReject !== null) {
+      const reject = ex.headReject;
+      ex.headResolve = null;
+      ex.headReject = null;
+      reject(err);
+    }
+    if (ex.response !== null) ex.response._fail(err);
+    this.destroy();
+  }
+
+  private abort(ex: Exchange, signal: AbortSignal): void {
+    this.failExchange(
+      ex,
+      new RequestAbortedError(`${this.owner.label}: request to ${ex.opts.url} aborted`, { cause: signal.reason }),
+    );
+  }
+
+  private detachAbort(ex: Exchange): void {
+    if (ex.abortListener !== null) {
+      ex.opts.signal?.removeEventListener('abort', ex.abortListener);
+      ex.abortListener = null;
+    }
+  }
+
+  private armTimer(): void {
+    if (this.readTimeout !== null && !this.closed) {
+      this.socket.setTimeout(Math.max(1, this.readTimeout));
+      this.timerArmed = true;
+    }
+  }
+
+  private disarmTimer(): void {
+    if (this.timerArmed) {
+      this.socket.setTimeout(0);
+      this.timerArmed = false;
+    }
+  }
+
+  // ---- ResponseFeeder -------------------------------------------------------------
+
+  pauseBody(): void {
+    const ex = this.ex;
+    if (ex === null || this.closed) return;
+    ex.bodyPaused = true;
+    // A paused reader is not a slow server: no read timeout while we hold the socket back.
+    this.disarmTimer();
+    this.socket.pause();
+  }
+
+  resumeBody(): void {
+    const ex = this.ex;
+    if (ex === null || this.closed) return;
+    ex.bodyPaused = false;
+    if (!ex.completed) this.armTimer();
+    this.socket.resume();
+  }
+
+  releaseFromResponse(): void {
+    const ex = this.ex;
+    if (ex === null) return;
+    if (!ex.completed || ex.error !== null) {
+      this.discardFromResponse();
+      return;
+    }
+    this.ex = null;
+    if (ex.bodyPaused) this.socket.resume();
+    if (!this.reusable || this.closed) {
+      this.destroy();
+      return;
+    }
+    this.owner.sessionIdle(this);
+  }
+
+  discardFromResponse(): void {
+    const ex = this.ex;
+    this.reusable = false;
+    if (ex !== null && !ex.completed && ex.error === null) {
+      ex.error = new ProtocolError(`${this.owner.label}: response released before its body was read`);
+      this.detachAbort(ex);
+    }
+    this.ex = null;
+    this.destroy();
+  }
+
+  /** Close the transport now. */
+  destroy(): void {
+    this.reusable = false;
+    if (!this.socket.destroyed) this.socket.destroy();
+    if (!this.closed) {
+      this.closed = true;
+      this.owner.sessionClosed(this);
+    }
+  }
+}

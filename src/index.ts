@@ -1,0 +1,38 @@
+// The public surface of urllib3-ts (API.md): everything a user imports comes
+// from here. Internals stay unexported.
+
+export { RequestField } from './body/fields.js';
+export type { FieldValue, Fields } from './body/fields.js';
+export { chooseBoundary, encodeMultipartFormdata } from './body/multipart.js';
+export type { UploadProgress } from './connection/h1-session.js';
+export {
+  HTTPConnection,
+  HTTPSConnection,
+  type ConnectionRequestOptions,
+  type HTTPConnectionOptions,
+  type HTTPSConnectionOptions,
+} from './connection/connection.js';
+export { ConnectionInfo, HttpVersion } from './connection/connection-info.js';
+export { BaseResolver, type ResolvedAddress, type ResolveOptions } from './dns/resolver.js';
+export { SystemResolver } from './dns/system.js';
+export * from './errors.js';
+export { HTTPHeaderDict, type HeadersInit } from './headers.js';
+export { createUrllib3Context, type TlsOptions, type TlsVersion, type Urllib3Context } from './net/tls-options.js';
+export type { SocketOptions } from './net/connect.js';
+export { Retry, type RequestHistory, type RetryOptions } from './policies/retry.js';
+export { Timeout, type TimeoutOptions } from './policies/timeout.js';
+export {
+  HTTPConnectionPool,
+  HTTPSConnectionPool,
+  type HTTPConnectionPoolOptions,
+  type HTTPSConnectionPoolOptions,
+} from './pool/connection-pool.js';
+export { connectionFromUrl } from './pool/connection-from-url.js';
+export { PoolManager, request, type PoolManagerOptions } from './pool/pool-manager.js';
+export type { PoolKey } from './pool/pool-key.js';
+export { RequestMethods, type RequestOptions } from './pool/request-methods.js';
+export type { UrlopenOptions } from './pool/urlopen-options.js';
+export { makeHeaders, SKIP_HEADER, SKIPPABLE_HEADERS, DEFAULT_USER_AGENT, VERSION } from './request-headers.js';
+export { HTTPResponse, type ReadOptions } from './response.js';
+export { parseUrl, Url } from './url.js';
+export { disableWarnings } from './warnings.js';

@@ -1,0 +1,524 @@
+// HTTPConnectionPool / HTTPSConnectionPool (API.md section 4): connections to
+// one origin, kept LIFO for reuse, and the retry/redirect loop of urlopen().
+//
+// The loop's rule (urllib3's, plus one addition):
+//  * re-send automatically only what Retry allows: connect errors always (the
+//    request never left), read errors only for methods in allowedMethods,
+//    statuses in statusForcelist, redirects while the redirect budget lasts;
+//  * re-send silently, without spending a retry, only when a reused keep-alive
+//    connection failed before any response byte arrived and the request is
+//    idempotent or was not written at all - the server closed an idle
+//    connection under us, which says nothing about the request.
+// A body is rewound before every re-send; a body that cannot be replayed
+// raises UnrewindableBodyError instead of going out empty.
+//
+// Accounting: `all` holds every connection this pool opened and not yet
+// closed; `idle` the ones ready for reuse (a stack: the most recently used is
+// the most likely to still be open). With `block` the size of `all` never
+// exceeds maxSize and callers wait for a slot.
+
+import { type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
+import {
+  HTTPConnection,
+  type HTTPConnectionOptions,
+  HTTPSConnection,
+  type HTTPSConnectionOptions,
+  isConnectPhaseError,
+} from '../connection/connection.js';
+import {
+  ClosedPoolError,
+  EmptyPoolError,
+  HostChangedError,
+  HTTPError,
+  MaxRetryError,
+  ProtocolError,
+  RequestAbortedError,
+  UnrewindableBodyError,
+} from '../errors.js';
+import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
+import { checkOptions, optionSet } from '../options.js';
+import { Retry } from '../policies/retry.js';
+import { Timeout } from '../policies/timeout.js';
+import { isValidMethod } from '../protocol/h1/serializer.js';
+import type { HTTPResponse } from '../response.js';
+import { parseUrl } from '../url.js';
+import { debug } from '../debug.js';
+import { RequestMethods } from './request-methods.js';
+import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
+import { TLS_OPTION_NAMES } from '../net/tls-options.js';
+
+export interface HTTPConnectionPoolOptions extends Omit<HTTPConnectionOptions, 'timeout'> {
+  timeout?: number | Timeout | null;
+  maxSize?: number;
+  block?: boolean;
+  headers?: HeadersInit | null;
+  retries?: Retry | number | boolean | null;
+}
+
+export interface HTTPSConnectionPoolOptions extends HTTPConnectionPoolOptions, Omit<HTTPSConnectionOptions, 'timeout' | 'port'> {}
+
+const POOL_ONLY = ['maxSize', 'block', 'headers', 'retries'];
+const CONNECTION_KEYS = [
+  'port',
+  'timeout',
+  'sourceAddress',
+  'socketOptions',
+  'blocksize',
+  'proxy',
+  'proxyConfig',
+  'resolver',
+  'socketFamily',
+  'disabledSvn',
+  'maxHeaderSize',
+];
+export const HTTP_POOL_OPTION_NAMES = [...POOL_ONLY, ...CONNECTION_KEYS];
+export const HTTPS_POOL_OPTION_NAMES = [...HTTP_POOL_OPTION_NAMES, ...TLS_OPTION_NAMES];
+const HTTP_POOL_OPTIONS = optionSet(...HTTP_POOL_OPTION_NAMES);
+const HTTPS_POOL_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
+
+const REDIRECT_KEEP = new Set(['http', 'https']);
+
+interface Waiter {
+  resolve: (conn: HTTPConnection) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout | null;
+  signal: AbortSignal | null;
+  onAbort: (() => void) | null;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+
+export class HTTPConnectionPool extends RequestMethods {
+  static readonly scheme: 'http' | 'https' = 'http';
+  readonly scheme: 'http' | 'https';
+  readonly host: string;
+  readonly port: number;
+  readonly timeout: Timeout;
+  readonly retries: Retry;
+  readonly maxSize: number;
+  readonly block: boolean;
+  /** Connections opened over the pool's life (a measure of reuse). */
+  numConnections = 0;
+  numRequests = 0;
+
+  protected readonly connOptions: Record<string, unknown>;
+  private readonly idle: HTTPConnection[] = [];
+  private readonly all = new Set<HTTPConnection>();
+  private readonly waiters: Waiter[] = [];
+  private closed = false;
+  private readonly hostHeader: string;
+  private readonly origin: string;
+  private readonly hooks = {
+    connectionIdle: (conn: HTTPConnection) => this.putConn(conn),
+    connectionClosed: (conn: HTTPConnection) => this.forget(conn),
+  };
+
+  constructor(host: string, options?: HTTPConnectionPoolOptions) {
+    const ctor = new.target as unknown as typeof HTTPConnectionPool;
+    checkOptions(ctor.name, options, ctor.scheme === 'https' ? HTTPS_POOL_OPTIONS : HTTP_POOL_OPTIONS);
+    super(options?.headers ?? null);
+    if (typeof host !== 'string' || host.length === 0) throw new TypeError(`${ctor.name}: host must be a non-empty string`);
+    const o = options ?? {};
+    this.scheme = ctor.scheme;
+    // Hosts are compared normalised (lower case, IPv6 without brackets), as urllib3 does.
+    this.host = normaliseHost(host);
+    const defaultPort = this.scheme === 'https' ? 443 : 80;
+    this.port = o.port ?? defaultPort;
+    this.timeout = Timeout.from(o.timeout);
+    this.retries = Retry.from(o.retries ?? undefined, { default: Retry.DEFAULT });
+    this.maxSize = o.maxSize ?? 1;
+    if (!Number.isInteger(this.maxSize) || this.maxSize < 1) {
+      throw new RangeError(`${ctor.name}: maxSize must be a positive integer, got ${String(o.maxSize)}`);
+    }
+    this.block = o.block ?? false;
+    const connOptions: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (!POOL_ONLY.includes(k) && v !== undefined) connOptions[k] = v;
+    }
+    delete connOptions['timeout'];
+    this.connOptions = connOptions;
+    const bracketed = this.host.includes(':') ? `[${this.host}]` : this.host;
+    this.hostHeader = this.port === defaultPort ? bracketed : `${bracketed}:${this.port}`;
+    this.origin = `${this.scheme}://${this.hostHeader}`;
+  }
+
+  override toString(): string {
+    return `${this.constructor.name}(host='${this.host}', port=${this.port})`;
+  }
+
+  /** Idle connections ready for reuse. */
+  get numIdle(): number {
+    return this.idle.length;
+  }
+
+  /** Connections currently open (idle or busy). */
+  get numOpen(): number {
+    return this.all.size;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  protected newConnection(): HTTPConnection {
+    const opts = { ...this.connOptions, port: this.port, timeout: this.timeout } as HTTPSConnectionOptions;
+    const conn =
+      this.scheme === 'https' ? new HTTPSConnection(this.host, opts) : new HTTPConnection(this.host, opts as HTTPConnectionOptions);
+    conn._hooks = this.hooks;
+    this.all.add(conn);
+    this.numConnections++;
+    debug('Starting new %s connection (%d): %s:%d', this.scheme.toUpperCase(), this.numConnections, this.host, this.port);
+    return conn;
+  }
+
+  /** A connection for one request: an idle one (most recent first) or a new one. */
+  getConn(poolTimeout: number | null = null, signal: AbortSignal | null = null, fresh = false): Promise<HTTPConnection> {
+    if (this.closed) return Promise.reject(new ClosedPoolError(this, 'Pool is closed.'));
+    if (!fresh) {
+      while (this.idle.length > 0) {
+        const conn = this.idle.pop()!;
+        if (conn._isIdle) return Promise.resolve(conn);
+        // Dropped while idle (the server closed it): replace it.
+        debug('Resetting dropped connection: %s', this.host);
+        this.discard(conn);
+      }
+    }
+    if (!this.block || this.all.size < this.maxSize) return Promise.resolve(this.newConnection());
+    if (fresh && this.idle.length > 0) {
+      this.discard(this.idle.shift()!);
+      return Promise.resolve(this.newConnection());
+    }
+    if (signal?.aborted) {
+      return Promise.reject(new RequestAbortedError(`${this}: aborted while waiting for a connection`, { cause: signal.reason }));
+    }
+    return new Promise<HTTPConnection>((resolve, reject) => {
+      const w: Waiter = { resolve, reject, timer: null, signal, onAbort: null };
+      const remove = () => {
+        const i = this.waiters.indexOf(w);
+        if (i !== -1) this.waiters.splice(i, 1);
+      };
+      if (poolTimeout !== null) {
+        w.timer = setTimeout(() => {
+          remove();
+          if (w.onAbort) signal?.removeEventListener('abort', w.onAbort);
+          reject(
+            new EmptyPoolError(this, "Pool is empty and a new connection can't be opened due to blocking mode."),
+          );
+        }, poolTimeout);
+      }
+      if (signal !== null) {
+        w.onAbort = () => {
+          remove();
+          if (w.timer !== null) clearTimeout(w.timer);
+          reject(new RequestAbortedError(`${this}: aborted while waiting for a connection`, { cause: signal.reason }));
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      this.waiters.push(w);
+    });
+  }
+
+  private takeWaiter(): Waiter | null {
+    const w = this.waiters.shift();
+    if (w === undefined) return null;
+    if (w.timer !== null) clearTimeout(w.timer);
+    if (w.onAbort !== null) w.signal?.removeEventListener('abort', w.onAbort);
+    return w;
+  }
+
+  /** A connection finished its request and may be reused. */
+  putConn(conn: HTTPConnection): void {
+    if (!this.all.has(conn)) return;
+    if (this.closed || !conn._isIdle) {
+      this.discard(conn);
+      return;
+    }
+    const w = this.takeWaiter();
+    if (w !== null) {
+      w.resolve(conn);
+      return;
+    }
+    if (this.idle.length >= this.maxSize) {
+      debug('Connection pool is full, discarding connection: %s. Connection pool size: %d', this.host, this.maxSize);
+      this.discard(conn);
+      return;
+    }
+    this.idle.push(conn);
+  }
+
+  private discard(conn: HTTPConnection): void {
+    this.forget(conn);
+    void conn.close();
+  }
+
+  /** A connection closed (by either side): free its slot. */
+  private forget(conn: HTTPConnection): void {
+    if (!this.all.delete(conn)) return;
+    const i = this.idle.indexOf(conn);
+    if (i !== -1) this.idle.splice(i, 1);
+    if (!this.closed && this.waiters.length > 0 && this.all.size < this.maxSize) {
+      const w = this.takeWaiter();
+      if (w !== null) w.resolve(this.newConnection());
+    }
+  }
+
+  /** Close idle connections now and busy ones when their response is released; later requests fail. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    for (const conn of this.idle.splice(0)) this.discard(conn);
+    for (let w = this.takeWaiter(); w !== null; w = this.takeWaiter()) {
+      w.reject(new ClosedPoolError(this, 'Pool is closed.'));
+    }
+    return Promise.resolve();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Whether `url` points at this pool's origin (relative URLs always do). */
+  isSameHost(url: string): boolean {
+    if (url.startsWith('/')) return true;
+    const u = parseUrl(url);
+    const scheme = u.scheme ?? 'http';
+    const host = u.host === null ? null : normaliseHost(u.host);
+    let port = u.port;
+    if (port === null) port = scheme === 'https' ? 443 : scheme === 'http' ? 80 : null;
+    return scheme === this.scheme && host === this.host && port === this.port;
+  }
+
+  /**
+   * The lowest-level request: no field encoding; retries, redirects (within
+   * this host) and timeouts as urllib3's HTTPConnectionPool.urlopen.
+   */
+  override async urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse> {
+    checkOptions('urlopen', options, URLOPEN_OPTIONS);
+    const o = options ?? {};
+    if (!isValidMethod(method)) throw new TypeError(`invalid HTTP method ${JSON.stringify(method)}`);
+    if (this.closed) throw new ClosedPoolError(this, 'Pool is closed.');
+    const redirect = o.redirect ?? true;
+    let retries = Retry.from(o.retries ?? undefined, { redirect, default: this.retries });
+    const preloadContent = o.preloadContent ?? true;
+    const assertSameHost = o.assertSameHost ?? true;
+    let headers: HeadersInit | null = o.headers ?? this.headers;
+    let body: PreparedBody | null = o.body === undefined || o.body === null ? null : prepareBody(o.body);
+    const timeoutSpec = o.timeout === undefined ? this.timeout : Timeout.from(o.timeout);
+    const signal = o.signal ?? null;
+
+    for (;;) {
+      if (assertSameHost && !this.isSameHost(url)) throw new HostChangedError(this, url, retries);
+      const { target, absolute } = this.requestTarget(url);
+      let response: HTTPResponse;
+      try {
+        response = await this.makeRequest(method, target, absolute, headers, body, timeoutSpec, o, preloadContent);
+      } catch (err) {
+        if (!isRetriableError(err)) throw err;
+        retries = retries.increment({ method, url: absolute, error: err as Error, pool: this });
+        debug('Retrying (%s) after connection broken by %s: %s', String(retries), (err as Error).name, url);
+        await retries.sleep();
+        body = this.rewind(body, absolute, err as Error);
+        continue;
+      }
+      response.retries = retries;
+      const location = redirect ? response.getRedirectLocation() : false;
+      if (location) {
+        const next = new URL(location, absolute).toString();
+        if (response.status === 303) {
+          // 303 See Other: the only redirect that changes the method (urllib3 v2).
+          if (method !== 'HEAD') method = 'GET';
+          body = null;
+          headers = withoutBodyHeaders(headers);
+        }
+        try {
+          retries = retries.increment({ method, url: absolute, response, pool: this });
+        } catch (err) {
+          if (err instanceof MaxRetryError) {
+            if (retries.raiseOnRedirect) {
+              await response.drainConn();
+              throw err;
+            }
+            return response;
+          }
+          throw err;
+        }
+        if (!REDIRECT_KEEP.has(new URL(next).protocol.slice(0, -1))) {
+          await response.drainConn();
+          throw new MaxRetryError(this, next, new HTTPError(`Refusing to follow a redirect to a non-HTTP URL: ${next}`));
+        }
+        await response.drainConn();
+        debug('Redirecting %s -> %s', absolute, next);
+        await retries.sleepForRetry(response);
+        body = this.rewind(body, next, null);
+        url = next;
+        continue;
+      }
+      const hasRetryAfter = response.headers.has('retry-after');
+      if (retries.isRetry(method, response.status, hasRetryAfter)) {
+        try {
+          retries = retries.increment({ method, url: absolute, response, pool: this });
+        } catch (err) {
+          if (err instanceof MaxRetryError) {
+            if (retries.raiseOnStatus) {
+              await response.drainConn();
+              throw err;
+            }
+            return response;
+          }
+          throw err;
+        }
+        await response.drainConn();
+        debug('Retry: %s', absolute);
+        await retries.sleep(response);
+        body = this.rewind(body, absolute, null);
+        continue;
+      }
+      void signal;
+      return response;
+    }
+  }
+
+  private rewind(body: PreparedBody | null, url: string, cause: Error | null): PreparedBody | null {
+    if (body === null) return null;
+    try {
+      return rewindBody(body);
+    } catch (err) {
+      if (err instanceof UnrewindableBodyError) {
+        throw new UnrewindableBodyError(
+          `${this}: cannot re-send the request body to ${url}: it was a stream that cannot be rewound` +
+            (cause ? ` (the first attempt failed with ${cause.name}: ${cause.message})` : ''),
+          { cause: cause ?? err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  private requestTarget(url: string): { target: string; absolute: string } {
+    if (url.startsWith('/')) {
+      const target = needsEncoding(url) ? parseUrl(url).requestUri : url;
+      return { target, absolute: this.origin + target };
+    }
+    const u = parseUrl(url);
+    const target = u.requestUri;
+    return { target, absolute: this.origin + target };
+  }
+
+  /** One attempt, with the silent re-send for stale keep-alive connections. */
+  private async makeRequest(
+    method: string,
+    target: string,
+    absolute: string,
+    headers: HeadersInit | null,
+    body: PreparedBody | null,
+    timeoutSpec: Timeout,
+    o: UrlopenOptions,
+    preloadContent: boolean,
+  ): Promise<HTTPResponse> {
+    let fresh = false;
+    for (;;) {
+      const timeout = timeoutSpec.clone();
+      const conn = await this.getConn(o.poolTimeout ?? null, o.signal ?? null, fresh);
+      const reused = conn.requestsServed > 0 && conn.isConnected;
+      try {
+        timeout.startConnect();
+        if (!conn.isConnected) await conn.connect({ signal: o.signal ?? null, timeout: timeout.connectTimeout });
+        this.numRequests++;
+        await conn._send(method, target, headers, body, o.chunked, {
+          preloadContent,
+          decodeContent: o.decodeContent ?? true,
+          enforceContentLength: o.enforceContentLength ?? true,
+          connectTimeout: timeout.connectTimeout,
+          readTimeout: timeout.readTimeout,
+          signal: o.signal ?? null,
+          onUploadBody: o.onUploadBody ?? null,
+          onEarlyResponse: o.onEarlyResponse ?? null,
+          onPostConnection: o.onPostConnection ?? null,
+          url: absolute,
+        });
+        const response = await conn.getResponse();
+        response.url = absolute;
+        return response;
+      } catch (err) {
+        const gotBytes = conn._gotResponseBytes;
+        this.discard(conn);
+        if (
+          !fresh &&
+          reused &&
+          !gotBytes &&
+          err instanceof ProtocolError &&
+          !(err instanceof RequestAbortedError) &&
+          (IDEMPOTENT.has(method) || (err as { requestNotSent?: boolean }).requestNotSent === true) &&
+          (body === null || body.rewindable)
+        ) {
+          debug('Stale keep-alive connection to %s failed before any response byte; re-sending once', this.host);
+          fresh = true;
+          if (body !== null) body = rewindBody(body);
+          continue;
+        }
+        throw annotate(err, this, absolute);
+      }
+    }
+  }
+}
+
+export class HTTPSConnectionPool extends HTTPConnectionPool {
+  static override readonly scheme: 'http' | 'https' = 'https';
+}
+
+// ---- helpers ---------------------------------------------------------------------
+
+function normaliseHost(host: string): string {
+  let h = host.toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  return h;
+}
+
+function needsEncoding(target: string): boolean {
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x22 || c === 0x3c || c === 0x3e || c === 0x5c || c === 0x5e || c === 0x60 || c === 0x7b || c === 0x7c || c === 0x7d) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Errors urlopen hands to Retry; pool and abort errors end the request at once. */
+function isRetriableError(err: unknown): boolean {
+  if (!(err instanceof HTTPError)) return false;
+  if (err instanceof EmptyPoolError || err instanceof ClosedPoolError) return false;
+  if (err instanceof RequestAbortedError) return false;
+  if (err instanceof HostChangedError) return false;
+  if (err instanceof UnrewindableBodyError) return false;
+  if (err.name === 'InvalidHeader' || err.name === 'LocationParseError' || err.name === 'LocationValueError') return false;
+  return true;
+}
+
+function annotate(err: unknown, pool: HTTPConnectionPool, url: string): unknown {
+  if (err instanceof HTTPError && err.name === 'ReadTimeoutError') {
+    const e = err as HTTPError & { pool: unknown; url: string };
+    if (e.pool === null) (e as { pool: unknown }).pool = pool;
+    if (!e.url) (e as { url: string }).url = url;
+  }
+  if (isConnectPhaseError(err)) return err;
+  return err;
+}
+
+/** Headers that describe a body, dropped when a 303 turns the request into a GET (as urllib3). */
+const BODY_HEADERS = [
+  'Content-Encoding',
+  'Content-Language',
+  'Content-Location',
+  'Content-Type',
+  'Content-Length',
+  'Digest',
+  'Last-Modified',
+  'Transfer-Encoding',
+];
+
+function withoutBodyHeaders(headers: HeadersInit | null): HTTPHeaderDict {
+  const h = new HTTPHeaderDict(headers ?? {});
+  for (const name of BODY_HEADERS) h.delete(name);
+  return h;
+}

@@ -1,0 +1,71 @@
+// Pool keys (API.md section 4): scheme + host + port + every option that
+// changes what a connection is. Two requests share a pool exactly when their
+// keys are equal. Keys are strings so a Map can hold the pools; option values
+// that are objects without a value form (resolvers, contexts, Retry
+// instances) are keyed by identity, as urllib3 keys them by hash.
+
+import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
+
+export type PoolKey = string;
+
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+function identity(o: object): string {
+  let id = identities.get(o);
+  if (id === undefined) {
+    id = ++nextIdentity;
+    identities.set(o, id);
+  }
+  return `#${id}`;
+}
+
+function keyValue(name: string, v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+    case 'boolean':
+      return String(v);
+    case 'function':
+      return identity(v);
+    case 'object':
+      break;
+    default:
+      return String(v);
+  }
+  if (name === 'headers') {
+    const h = new HTTPHeaderDict(v as HeadersInit);
+    const parts: string[] = [];
+    for (const [k, val] of h.entries()) parts.push(`${k.toLowerCase()}=${JSON.stringify(val)}`);
+    return `{${parts.sort().join(',')}}`;
+  }
+  if (v instanceof Set) return `set(${[...v].map((x) => keyValue('', x)).sort().join(',')})`;
+  if (Array.isArray(v)) return `[${v.map((x) => keyValue('', x)).join(',')}]`;
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return `bytes:${Buffer.from(v).toString('base64')}`;
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    const rec = v as Record<string, unknown>;
+    return `{${Object.keys(rec)
+      .sort()
+      .map((k) => `${k}:${keyValue(k, rec[k])}`)
+      .join(',')}}`;
+  }
+  // Timeout has a faithful string form; everything else is keyed by identity.
+  if (name === 'timeout' && typeof (v as { toString?: unknown }).toString === 'function') return String(v);
+  return identity(v);
+}
+
+/** The key for a request context: `{ scheme, host, port, ...poolOptions }`. */
+export function makePoolKey(context: Record<string, unknown>): PoolKey {
+  const scheme = String(context['scheme']).toLowerCase();
+  let host = String(context['host']).toLowerCase();
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const port = context['port'];
+  const rest = Object.keys(context)
+    .filter((k) => k !== 'scheme' && k !== 'host' && k !== 'port' && context[k] !== undefined)
+    .sort()
+    .map((k) => `${k}=${keyValue(k, context[k])}`);
+  return `${scheme}://${host}:${String(port)}${rest.length ? `|${rest.join('|')}` : ''}`;
+}

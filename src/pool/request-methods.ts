@@ -1,0 +1,122 @@
+// RequestMethods: the request()/requestEncodeUrl()/requestEncodeBody()
+// layer shared by pools and managers, as in urllib3. It turns `fields` and
+// `json` into a query string or a body and hands everything to urlopen(),
+// which subclasses implement. No I/O happens here.
+
+import type { Fields } from '../body/fields.js';
+import { appendQuery, encodeUrlencoded } from '../body/form.js';
+import { encodeJson } from '../body/json.js';
+import { encodeMultipartFormdata } from '../body/multipart.js';
+import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
+import type { HTTPResponse } from '../response.js';
+import { checkOptions } from '../options.js';
+import { REQUEST_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
+
+export interface RequestOptions extends UrlopenOptions {
+  fields?: Fields | null;
+  json?: unknown;
+  encodeMultipart?: boolean;
+  multipartBoundary?: string | null;
+}
+
+/** Methods whose `fields` go into the query string (urllib3's _encode_url_methods). */
+const ENCODE_URL_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS']);
+
+function hasContentType(headers: HeadersInit): boolean {
+  if (headers instanceof HTTPHeaderDict) return headers.has('content-type');
+  return new HTTPHeaderDict(headers).has('content-type');
+}
+
+export abstract class RequestMethods {
+  /** Default headers of this pool or manager. */
+  headers: HeadersInit;
+
+  constructor(headers?: HeadersInit | null) {
+    this.headers = headers ?? {};
+  }
+
+  abstract urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse>;
+
+  /**
+   * Make a request, encoding `fields` (query string for GET/HEAD/DELETE/OPTIONS,
+   * body otherwise) or `json` as urllib3's RequestMethods.request does.
+   */
+  request(method: string, url: string, options?: RequestOptions): Promise<HTTPResponse> {
+    if (options === undefined) return this.urlopen(method, url);
+    try {
+      checkOptions('request', options, REQUEST_OPTIONS);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { fields, json, encodeMultipart, multipartBoundary, ...rest } = options;
+    if (json !== undefined && rest.body !== undefined && rest.body !== null) {
+      return Promise.reject(new TypeError("request got values for both 'body' and 'json' parameters which are mutually exclusive"));
+    }
+    const kw: UrlopenOptions = rest;
+    if (json !== undefined) {
+      let headers: HTTPHeaderDict;
+      try {
+        headers = new HTTPHeaderDict(rest.headers ?? this.headers);
+        if (!headers.has('content-type')) headers.set('Content-Type', 'application/json');
+        kw.body = encodeJson(json);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      kw.headers = headers;
+    }
+    const upper = method.toUpperCase();
+    try {
+      if (ENCODE_URL_METHODS.has(upper)) return this.requestEncodeUrl(method, url, fields ?? null, kw);
+      return this.requestEncodeBody(method, url, fields ?? null, {
+        ...kw,
+        encodeMultipart: encodeMultipart ?? true,
+        multipartBoundary: multipartBoundary ?? null,
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** `fields` become the query string. */
+  requestEncodeUrl(
+    method: string,
+    url: string,
+    fields: Fields | null,
+    options?: UrlopenOptions,
+  ): Promise<HTTPResponse> {
+    const kw: UrlopenOptions = { ...(options ?? {}) };
+    if (kw.headers === undefined || kw.headers === null) kw.headers = this.headers;
+    const target = fields ? appendQuery(url, fields) : url;
+    return this.urlopen(method, target, kw);
+  }
+
+  /** `fields` become a multipart (default) or urlencoded body. */
+  requestEncodeBody(
+    method: string,
+    url: string,
+    fields: Fields | null,
+    options?: UrlopenOptions & { encodeMultipart?: boolean; multipartBoundary?: string | null },
+  ): Promise<HTTPResponse> {
+    const { encodeMultipart = true, multipartBoundary = null, ...kw } = options ?? {};
+    const headers = new HTTPHeaderDict(kw.headers ?? this.headers);
+    if (fields) {
+      if (kw.body !== undefined && kw.body !== null) {
+        return Promise.reject(new TypeError("request got values for both 'fields' and 'body', can only specify one."));
+      }
+      let body: Buffer | string;
+      let contentType: string;
+      if (encodeMultipart) {
+        const enc = encodeMultipartFormdata(fields, multipartBoundary ?? undefined);
+        body = enc.body;
+        contentType = enc.contentType;
+      } else {
+        body = encodeUrlencoded(fields);
+        contentType = 'application/x-www-form-urlencoded';
+      }
+      kw.body = body;
+      if (!hasContentType(headers)) headers.set('Content-Type', contentType);
+    }
+    kw.headers = headers;
+    return this.urlopen(method, url, kw);
+  }
+}

@@ -1,0 +1,277 @@
+// Test certificates made at test time with the `openssl` CLI: a CA and leaf
+// certificates it signs. Nothing is checked in, so nothing expires in the
+// repository and no private key is ever committed.
+//
+// Leaves are signed with `openssl ca` rather than `openssl x509 -req` because
+// only `ca` can set an arbitrary validity window (OpenSSL 3.0 cannot backdate
+// with `x509`), which is what expired and not-yet-valid certificates need.
+// Adding a new kind of certificate (expired, wrong host, client) is one more
+// issueCertificate() call in makeTestPki() with different IssueOptions.
+//
+// Keys are EC P-256: generating them is instant, unlike RSA.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export interface CertificateAuthority {
+  dir: string;
+  /** path of the CA certificate (PEM) */
+  cert: string;
+  /** path of the CA private key (PEM) */
+  key: string;
+  certPem: string;
+  /** path of the openssl config that holds the CA's database settings */
+  config: string;
+}
+
+export interface IssuedCertificate {
+  /** path of the certificate (PEM) */
+  cert: string;
+  /** path of the private key (PEM) */
+  key: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export interface IssueOptions {
+  /** file stem inside the CA's directory: `<name>.pem`, `<name>.key` */
+  name: string;
+  commonName: string;
+  /** subjectAltName entries in openssl syntax, e.g. `DNS:localhost`, `IP:::1` */
+  altNames?: string[];
+  /** extendedKeyUsage; defaults to 'server' */
+  usage?: 'server' | 'client';
+  /** start of validity; defaults to one hour ago so clock skew does not matter */
+  notBefore?: Date;
+  /** end of validity; defaults to 825 days after notBefore */
+  notAfter?: Date;
+}
+
+export interface TestPki {
+  dir: string;
+  ca: CertificateAuthority;
+  caCert: string;
+  caKey: string;
+  caCertPem: string;
+  /** certificate for `localhost`, 127.0.0.1 and ::1, signed by the CA */
+  serverCert: string;
+  serverKey: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  try {
+    await execFileAsync('openssl', args, { cwd });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || String(err)}`, { cause: err });
+  }
+}
+
+/** OpenSSL's GeneralizedTime form: YYYYMMDDHHMMSSZ. */
+function asn1Time(d: Date): string {
+  return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+export async function createCertificateAuthority(
+  dir: string,
+  commonName = 'urllib3-ts Test CA',
+): Promise<CertificateAuthority> {
+  mkdirSync(path.join(dir, 'issued'), { recursive: true });
+  writeFileSync(path.join(dir, 'index.txt'), '');
+  writeFileSync(path.join(dir, 'serial'), '1000\n');
+  const config = path.join(dir, 'ca.cnf');
+  // An own config, so results do not depend on the system's openssl.cnf.
+  writeFileSync(
+    config,
+    [
+      '[ req ]',
+      'distinguished_name = dn',
+      'prompt = no',
+      '[ dn ]',
+      'CN = unused',
+      '[ v3_ca ]',
+      'basicConstraints = critical, CA:TRUE',
+      'keyUsage = critical, keyCertSign, cRLSign',
+      'subjectKeyIdentifier = hash',
+      'authorityKeyIdentifier = keyid:always',
+      '[ ca ]',
+      'default_ca = test_ca',
+      '[ test_ca ]',
+      `database = ${path.join(dir, 'index.txt')}`,
+      `new_certs_dir = ${path.join(dir, 'issued')}`,
+      `serial = ${path.join(dir, 'serial')}`,
+      'default_md = sha256',
+      'policy = policy_any',
+      // Several leaves share a subject (e.g. a valid and an expired `localhost`).
+      'unique_subject = no',
+      'copy_extensions = none',
+      '[ policy_any ]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
+  );
+  const cert = path.join(dir, 'ca.pem');
+  const key = path.join(dir, 'ca.key');
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-config',
+      config,
+      '-extensions',
+      'v3_ca',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=${commonName}`,
+    ],
+    dir,
+  );
+  return { dir, cert, key, certPem: readFileSync(cert, 'utf8'), config };
+}
+
+// `openssl ca` rewrites the CA's index and serial files, so issuing from one
+// CA must not overlap.
+const issueQueues = new WeakMap<CertificateAuthority, Promise<unknown>>();
+
+export function issueCertificate(ca: CertificateAuthority, opts: IssueOptions): Promise<IssuedCertificate> {
+  const previous = issueQueues.get(ca) ?? Promise.resolve();
+  const next = previous.catch(() => {}).then(() => issueNow(ca, opts));
+  issueQueues.set(ca, next);
+  return next;
+}
+
+async function issueNow(ca: CertificateAuthority, opts: IssueOptions): Promise<IssuedCertificate> {
+  const { dir } = ca;
+  const key = path.join(dir, `${opts.name}.key`);
+  const csr = path.join(dir, `${opts.name}.csr`);
+  const cert = path.join(dir, `${opts.name}.pem`);
+  const ext = path.join(dir, `${opts.name}.ext`);
+  const notBefore = opts.notBefore ?? new Date(Date.now() - 3600_000);
+  const notAfter = opts.notAfter ?? new Date(notBefore.getTime() + 825 * 86400_000);
+  const lines = [
+    '[ leaf ]',
+    'basicConstraints = critical, CA:FALSE',
+    'keyUsage = critical, digitalSignature',
+    `extendedKeyUsage = ${opts.usage === 'client' ? 'clientAuth' : 'serverAuth'}`,
+    'subjectKeyIdentifier = hash',
+    'authorityKeyIdentifier = keyid',
+  ];
+  if (opts.altNames?.length) lines.push(`subjectAltName = ${opts.altNames.join(', ')}`);
+  writeFileSync(ext, `${lines.join('\n')}\n`);
+
+  await openssl(
+    [
+      'req',
+      '-new',
+      '-config',
+      ca.config,
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+      '-subj',
+      `/CN=${opts.commonName}`,
+    ],
+    dir,
+  );
+  await openssl(
+    [
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      ca.config,
+      '-cert',
+      ca.cert,
+      '-keyfile',
+      ca.key,
+      '-in',
+      csr,
+      '-out',
+      cert,
+      '-extfile',
+      ext,
+      '-extensions',
+      'leaf',
+      '-startdate',
+      asn1Time(notBefore),
+      '-enddate',
+      asn1Time(notAfter),
+    ],
+    dir,
+  );
+  return { cert, key, certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };
+}
+
+async function buildPki(dir: string): Promise<TestPki> {
+  const ca = await createCertificateAuthority(dir);
+  const server = await issueCertificate(ca, {
+    name: 'server',
+    commonName: 'localhost',
+    altNames: ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1'],
+  });
+  return {
+    dir,
+    ca,
+    caCert: ca.cert,
+    caKey: ca.key,
+    caCertPem: ca.certPem,
+    serverCert: server.cert,
+    serverKey: server.key,
+    serverCertPem: server.certPem,
+    serverKeyPem: server.keyPem,
+  };
+}
+
+const cache = new Map<string, Promise<TestPki>>();
+const ownedDirs: string[] = [];
+let exitHookInstalled = false;
+
+/**
+ * The test PKI, generated once per process (per `dir`). Without `dir` it lives
+ * in a fresh temporary directory that is removed when the process exits.
+ */
+export function makeTestPki(dir?: string): Promise<TestPki> {
+  const cacheKey = dir ?? '';
+  const cached = cache.get(cacheKey);
+  if (cached) return cached;
+  let target = dir;
+  if (target === undefined) {
+    target = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-pki-'));
+    ownedDirs.push(target);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', () => {
+        for (const d of ownedDirs) rmSync(d, { recursive: true, force: true });
+      });
+    }
+  } else {
+    mkdirSync(target, { recursive: true });
+  }
+  const pending = buildPki(target);
+  cache.set(cacheKey, pending);
+  // A failed run (e.g. openssl missing) must not poison later calls.
+  pending.catch(() => cache.delete(cacheKey));
+  return pending;
+}
