@@ -108,6 +108,8 @@ function parseCodings(contentEncoding: string): Coding[] | null {
   return codings;
 }
 
+// Z_SYNC_FLUSH: hand out everything decodable after each write, so output a
+// server flushed mid-stream (event streams, long polls) is not held back.
 function makeDecoder(coding: Coding, header: string): ContentDecoder {
   switch (coding) {
     case 'gzip':

@@ -63,7 +63,8 @@ export function prepareBody(body: unknown): PreparedBody {
   }
   const bytes = asBuffer(body);
   if (bytes !== null) return bufferBody(bytes);
-  if (typeof body === 'string') return bufferBody(Buffer.from(body, 'utf8'));
+  if (typeof body === 'string' || body instanceof String)
+    return bufferBody(Buffer.from(String(body), 'utf8'));
   if (typeof body !== 'object' && typeof body !== 'function') {
     throw new TypeError(`request body must be ${SUPPORTED}; got ${typeName(body)}`);
   }
@@ -119,6 +120,12 @@ function bufferBody(buffer: Buffer): PreparedBody {
 }
 
 function arrayBody(chunks: readonly unknown[]): PreparedBody {
+  // The items are at hand, so a wrong one is reported now rather than mid-send.
+  for (const chunk of chunks) {
+    if (typeof chunk !== 'string' && asBuffer(chunk) === null) {
+      throw new TypeError(`request body chunks must be Uint8Array or string, got ${typeName(chunk)}`);
+    }
+  }
   const state: StreamState = { started: false };
   return register(
     { length: null, buffer: null, stream: oneShot(() => syncChunks(chunks), state), rewindable: true },
