@@ -261,13 +261,12 @@ export class HTTPResponse {
   async drainConn(): Promise<void> {
     if (this._released) return;
     try {
-      this._want = Number.POSITIVE_INFINITY;
-      if (this._paused) this._resume();
-      while (!this._ended) {
-        await this._waitFor(Number.POSITIVE_INFINITY);
-      }
+      // Discard as we go: draining a large body must not buffer it.
       this._chunks = [];
       this._queued = 0;
+      while ((await this.read1()).length > 0) {
+        // keep reading
+      }
       this.releaseConn();
     } catch {
       this._discard();

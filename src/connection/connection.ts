@@ -17,6 +17,7 @@ import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 import { connectTcp, type SocketOptions, upgradeToTls } from '../net/connect.js';
 import { buildTlsOptions, TLS_OPTION_NAMES, type TlsOptions, verifyPeer } from '../net/tls-options.js';
 import { checkOptions, optionSet } from '../options.js';
+import { warnOnce } from '../warnings.js';
 import { Timeout } from '../policies/timeout.js';
 import { isValidMethod } from '../protocol/h1/serializer.js';
 import { DEFAULT_USER_AGENT, SKIP_HEADER, SKIPPABLE_HEADERS } from '../request-headers.js';
@@ -432,6 +433,13 @@ export class HTTPSConnection extends HTTPConnection {
       }
     }
     this.isVerified = tsock.authorized === true;
+    if (!this.isVerified) {
+      warnOnce(
+        'InsecureRequestWarning',
+        this.host,
+        `Unverified HTTPS request is being made to host '${this.host}'. Adding certificate verification is strongly advised.`,
+      );
+    }
     return tsock;
   }
 }

@@ -43,6 +43,7 @@ import { isValidMethod } from '../protocol/h1/serializer.js';
 import type { HTTPResponse } from '../response.js';
 import { parseUrl } from '../url.js';
 import { debug } from '../debug.js';
+import { channel } from 'node:diagnostics_channel';
 import { RequestMethods } from './request-methods.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
@@ -85,6 +86,10 @@ interface Waiter {
   signal: AbortSignal | null;
   onAbort: (() => void) | null;
 }
+
+const createChannel = channel('urllib3:request:create');
+const headersChannel = channel('urllib3:request:headers');
+const errorChannel = channel('urllib3:request:error');
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 
@@ -416,6 +421,9 @@ export class HTTPConnectionPool extends RequestMethods {
     preloadContent: boolean,
   ): Promise<HTTPResponse> {
     let fresh = false;
+    const traced = createChannel.hasSubscribers || headersChannel.hasSubscribers || errorChannel.hasSubscribers;
+    const request = traced ? { method, url: absolute, headers } : null;
+    if (request !== null && createChannel.hasSubscribers) createChannel.publish({ request });
     for (;;) {
       const timeout = timeoutSpec.clone();
       const conn = await this.getConn(o.poolTimeout ?? null, o.signal ?? null, fresh);
@@ -438,6 +446,9 @@ export class HTTPConnectionPool extends RequestMethods {
         });
         const response = await conn.getResponse();
         response.url = absolute;
+        if (request !== null && headersChannel.hasSubscribers) {
+          headersChannel.publish({ request, response: { status: response.status, headers: response.headers } });
+        }
         return response;
       } catch (err) {
         const gotBytes = conn._gotResponseBytes;
@@ -456,6 +467,7 @@ export class HTTPConnectionPool extends RequestMethods {
           if (body !== null) body = rewindBody(body);
           continue;
         }
+        if (request !== null && errorChannel.hasSubscribers) errorChannel.publish({ request, error: err });
         throw annotate(err, this, absolute);
       }
     }
