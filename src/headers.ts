@@ -136,7 +136,9 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
       return this;
     }
     if (typeof init !== 'object' || init === null) {
-      throw new TypeError(`HTTPHeaderDict: cannot build headers from ${init === null ? 'null' : typeof init}`);
+      throw new TypeError(
+        `HTTPHeaderDict: cannot build headers from ${init === null ? 'null' : typeof init}`,
+      );
     }
     if (Symbol.iterator in init) {
       for (const pair of init as Iterable<readonly [string, string]>) {
@@ -199,7 +201,8 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
 
   copy(): HTTPHeaderDict {
     const dict = new HTTPHeaderDict();
-    for (const [key, field] of this.#fields) dict.#fields.set(key, { name: field.name, values: field.values.slice() });
+    for (const [key, field] of this.#fields)
+      dict.#fields.set(key, { name: field.name, values: field.values.slice() });
     return dict;
   }
 
@@ -210,7 +213,12 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
       const value = field.values.join(', ');
       // Plain assignment of '__proto__' would replace the prototype instead of adding a key.
       if (field.name === '__proto__') {
-        Object.defineProperty(out, field.name, { value, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, field.name, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       } else out[field.name] = value;
     }
     return out;

@@ -61,7 +61,8 @@ const MAKE_HEADERS_OPTIONS = optionSet(
  * expect), and as UTF-8 otherwise (RFC 7617 section 2.1), rather than failing.
  */
 function basic(credentials: string, name: string): string {
-  if (typeof credentials !== 'string') throw new TypeError(`makeHeaders: ${name} must be a "user:password" string`);
+  if (typeof credentials !== 'string')
+    throw new TypeError(`makeHeaders: ${name} must be a "user:password" string`);
   const latin1 = /^[\x00-\xff]*$/.test(credentials);
   return `Basic ${Buffer.from(credentials, latin1 ? 'latin1' : 'utf8').toString('base64')}`;
 }

@@ -177,7 +177,11 @@ function encodeInvalidChars(component: string, allowed: Uint8Array): string {
   for (let i = 0; i < component.length; i++) {
     if (component.charCodeAt(i) !== 37) continue;
     percents++;
-    if (i + 2 < component.length && isHexCode(component.charCodeAt(i + 1)) && isHexCode(component.charCodeAt(i + 2))) {
+    if (
+      i + 2 < component.length &&
+      isHexCode(component.charCodeAt(i + 1)) &&
+      isHexCode(component.charCodeAt(i + 2))
+    ) {
       escapes++;
     }
   }
@@ -272,9 +276,11 @@ function normalizeIPv6(host: string): string {
 function idnaLabel(label: string, host: string): string {
   if (/^[\x00-\x7f]*$/.test(label)) return upperEscapes(label.toLowerCase());
   const unicode = label.toLowerCase().normalize('NFC');
-  if (!IDNA_LABEL_RE.test(unicode)) throw hostError(host, `${JSON.stringify(label)} is not a valid IDNA label`);
+  if (!IDNA_LABEL_RE.test(unicode))
+    throw hostError(host, `${JSON.stringify(label)} is not a valid IDNA label`);
   const ascii = domainToASCII(unicode);
-  if (ascii === '' || ascii.includes('.')) throw hostError(host, `${JSON.stringify(label)} is not a valid IDNA label`);
+  if (ascii === '' || ascii.includes('.'))
+    throw hostError(host, `${JSON.stringify(label)} is not a valid IDNA label`);
   return ascii;
 }
 
@@ -340,7 +346,8 @@ function splitHostPort(hostPort: string, original: string): [string, number | nu
     throw hostError(hostPort, `invalid character ${JSON.stringify(bad)}`);
   }
   if (portText === null || portText === '') return [host, null];
-  if (!/^[0-9]+$/.test(portText)) throw new LocationParseError(original, `Failed to parse: ${original}: invalid port`);
+  if (!/^[0-9]+$/.test(portText))
+    throw new LocationParseError(original, `Failed to parse: ${original}: invalid port`);
   const digits = portText.replace(/^0+(?=[0-9])/, '');
   const port = digits.length > 5 ? Number.POSITIVE_INFINITY : Number(digits);
   if (port > 65535) throw new LocationParseError(original, `Failed to parse: ${original}: port out of range`);

@@ -109,7 +109,11 @@ export type ErrorKind = 'connect' | 'read' | 'other';
  * (ReadTimeoutError, ProtocolError) happened after it was sent.
  */
 export function classifyError(error: unknown): ErrorKind {
-  if (typeof error === 'object' && error !== null && (error as { isConnectError?: unknown }).isConnectError === true) {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { isConnectError?: unknown }).isConnectError === true
+  ) {
     return 'connect';
   }
   if (error instanceof ConnectTimeoutError) return 'connect';
@@ -136,7 +140,8 @@ const RFC850_RE = new RegExp(
   'i',
 );
 // asctime-date "Sun Nov  6 08:49:37 1994", which carries no zone and is UTC.
-const ASCTIME_RE = /^([A-Za-z]{3})\s+([A-Za-z]{3})\s+([0-9]{1,2})\s+([0-9]{2}):([0-9]{2}):([0-9]{2})\s+([0-9]{4})$/i;
+const ASCTIME_RE =
+  /^([A-Za-z]{3})\s+([A-Za-z]{3})\s+([0-9]{1,2})\s+([0-9]{2}):([0-9]{2}):([0-9]{2})\s+([0-9]{4})$/i;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
@@ -229,7 +234,9 @@ function count(value: unknown, name: string, allowFalse: boolean): number | fals
   if (value === null) return null;
   if (value === false && allowFalse) return false;
   if (typeof value !== 'number') {
-    throw new TypeError(`Retry: ${name} must be a number${allowFalse ? ', false' : ''} or null, got ${typeof value}`);
+    throw new TypeError(
+      `Retry: ${name} must be a number${allowFalse ? ', false' : ''} or null, got ${typeof value}`,
+    );
   }
   if (!Number.isInteger(value) || value < 0) {
     throw new RangeError(`Retry: ${name} must be a non-negative integer, got ${value}`);
@@ -238,7 +245,8 @@ function count(value: unknown, name: string, allowFalse: boolean): number | fals
 }
 
 function duration(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw new TypeError(`Retry: ${name} must be a number of ms, got ${typeof value}`);
+  if (typeof value !== 'number')
+    throw new TypeError(`Retry: ${name} must be a number of ms, got ${typeof value}`);
   if (!Number.isFinite(value) || value < 0) {
     throw new RangeError(`Retry: ${name} must be a finite number of ms >= 0, got ${value}`);
   }
@@ -246,12 +254,18 @@ function duration(value: unknown, name: string): number {
 }
 
 function flag(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`Retry: ${name} must be a boolean, got ${typeof value}`);
+  if (typeof value !== 'boolean')
+    throw new TypeError(`Retry: ${name} must be a boolean, got ${typeof value}`);
   return value;
 }
 
 function iterable(value: unknown, name: string): Iterable<unknown> {
-  if (typeof value === 'string' || value === null || typeof value !== 'object' || !(Symbol.iterator in value)) {
+  if (
+    typeof value === 'string' ||
+    value === null ||
+    typeof value !== 'object' ||
+    !(Symbol.iterator in value)
+  ) {
     throw new TypeError(`Retry: ${name} must be an iterable (array or Set)`);
   }
   return value as Iterable<unknown>;
@@ -318,13 +332,16 @@ function defaultSleeper(ms: number, signal?: AbortSignal): Promise<void> {
       reject(signal!.reason);
     };
     const arm = (left: number): void => {
-      timer = setTimeout(() => {
-        if (left > MAX_TIMER_MS) arm(left - MAX_TIMER_MS);
-        else {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }
-      }, Math.min(left, MAX_TIMER_MS));
+      timer = setTimeout(
+        () => {
+          if (left > MAX_TIMER_MS) arm(left - MAX_TIMER_MS);
+          else {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          }
+        },
+        Math.min(left, MAX_TIMER_MS),
+      );
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     arm(ms);

@@ -70,7 +70,10 @@ describe('HTTPHeaderDict construction', () => {
 
   test('non-string names and malformed pairs are TypeErrors', () => {
     assert.throws(() => new HTTPHeaderDict([[3, 'x']] as unknown as Array<[string, string]>), TypeError);
-    assert.throws(() => new HTTPHeaderDict([['a', 'b', 'c']] as unknown as Array<[string, string]>), TypeError);
+    assert.throws(
+      () => new HTTPHeaderDict([['a', 'b', 'c']] as unknown as Array<[string, string]>),
+      TypeError,
+    );
     assert.throws(() => new HTTPHeaderDict(['ab'] as unknown as Array<[string, string]>), TypeError);
     assert.throws(() => new HTTPHeaderDict('a: b' as unknown as Record<string, string>), TypeError);
     assert.throws(() => cookies().add(3 as unknown as string, 'x'), TypeError);
@@ -127,10 +130,13 @@ describe('HTTPHeaderDict changes', () => {
       ['B', '2'],
     ]);
     d.set('a', '3');
-    assert.deepEqual([...d.entries()], [
-      ['a', '3'],
-      ['B', '2'],
-    ]);
+    assert.deepEqual(
+      [...d.entries()],
+      [
+        ['a', '3'],
+        ['B', '2'],
+      ],
+    );
   });
 
   test('set with a list stores several values; an empty list removes the field', () => {
@@ -235,11 +241,14 @@ describe('HTTPHeaderDict iteration', () => {
 
   test('values and entries are merged per name', () => {
     assert.deepEqual([...sample().values()], ['text/plain', 'a=1, b=2', '1']);
-    assert.deepEqual([...sample().entries()], [
-      ['Content-Type', 'text/plain'],
-      ['Set-Cookie', 'a=1, b=2'],
-      ['X-Trace', '1'],
-    ]);
+    assert.deepEqual(
+      [...sample().entries()],
+      [
+        ['Content-Type', 'text/plain'],
+        ['Set-Cookie', 'a=1, b=2'],
+        ['X-Trace', '1'],
+      ],
+    );
   });
 
   test('the iterator is entries()', () => {
@@ -252,16 +261,22 @@ describe('HTTPHeaderDict iteration', () => {
   });
 
   test('items gives one pair per value, grouped by name', () => {
-    assert.deepEqual([...cookies().items()], [
-      ['Cookie', 'foo'],
-      ['Cookie', 'bar'],
-    ]);
-    assert.deepEqual([...sample().items()], [
-      ['Content-Type', 'text/plain'],
-      ['Set-Cookie', 'a=1'],
-      ['Set-Cookie', 'b=2'],
-      ['X-Trace', '1'],
-    ]);
+    assert.deepEqual(
+      [...cookies().items()],
+      [
+        ['Cookie', 'foo'],
+        ['Cookie', 'bar'],
+      ],
+    );
+    assert.deepEqual(
+      [...sample().items()],
+      [
+        ['Content-Type', 'text/plain'],
+        ['Set-Cookie', 'a=1'],
+        ['Set-Cookie', 'b=2'],
+        ['X-Trace', '1'],
+      ],
+    );
   });
 
   test('a record survives a round trip with its case', () => {
@@ -341,7 +356,10 @@ describe('HTTPHeaderDict.fromRawPairs', () => {
       'bla',
     ]);
     assert.equal(d.get('server'), 'nginx');
-    assert.deepEqual(d.getList('set-cookie'), ['bb_lastvisit=1348253375; path=/', 'bb_lastactivity=0; path=/']);
+    assert.deepEqual(d.getList('set-cookie'), [
+      'bb_lastvisit=1348253375; path=/',
+      'bb_lastactivity=0; path=/',
+    ]);
     assert.equal(d.get('www-authenticate'), 'asdf, bla');
     assert.deepEqual([...d.keys()], ['Server', 'Set-Cookie', 'www-authenticate']);
   });

@@ -92,7 +92,10 @@ describe('parseUrl: components', () => {
     ['/foo', { path: '/foo' }],
     ['/foo?bar=baz', { path: '/foo', query: 'bar=baz' }],
     ['/foo?bar=baz#banana?apple/orange', { path: '/foo', query: 'bar=baz', fragment: 'banana?apple/orange' }],
-    ['/redirect?target=http://localhost:61020/', { path: 'redirect', query: 'target=http://localhost:61020/' }],
+    [
+      '/redirect?target=http://localhost:61020/',
+      { path: 'redirect', query: 'target=http://localhost:61020/' },
+    ],
     ['http://google.com:80/', { scheme: 'http', host: 'google.com', port: 80, path: '/' }],
     ['http://google.com:80', { scheme: 'http', host: 'google.com', port: 80 }],
     ['http://foo:bar@localhost/', { scheme: 'http', auth: 'foo:bar', host: 'localhost', path: '/' }],
@@ -111,12 +114,18 @@ describe('parseUrl: components', () => {
     ['/abc/../def', { path: '/def' }],
     ['http://google.com:', { scheme: 'http', host: 'google.com' }],
     ['http://google.com:/', { scheme: 'http', host: 'google.com', path: '/' }],
-    ['http://Königsgäßchen.de/straße', { scheme: 'http', host: 'xn--knigsgchen-b4a3dun.de', path: '/stra%C3%9Fe' }],
+    [
+      'http://Königsgäßchen.de/straße',
+      { scheme: 'http', host: 'xn--knigsgchen-b4a3dun.de', path: '/stra%C3%9Fe' },
+    ],
     [
       'http://user@email.com:password@example.com/',
       { scheme: 'http', auth: 'user%40email.com:password', host: 'example.com', path: '/' },
     ],
-    ['http://user":quoted@example.com/', { scheme: 'http', auth: 'user%22:quoted', host: 'example.com', path: '/' }],
+    [
+      'http://user":quoted@example.com/',
+      { scheme: 'http', auth: 'user%22:quoted', host: 'example.com', path: '/' },
+    ],
     // Lone surrogates are encoded from their code unit, never replaced by U+FFFD.
     ['http://google.com/\uD800', { scheme: 'http', host: 'google.com', path: '%ED%A0%80' }],
     ['http://google.com?q=\uDC00', { scheme: 'http', host: 'google.com', path: '', query: 'q=%ED%B0%80' }],
@@ -144,7 +153,10 @@ describe('parseUrl: components', () => {
 describe('parseUrl: normalisation', () => {
   const cases: Array<[string, string]> = [
     ['HTTP://GOOGLE.COM/MAIL/', 'http://google.com/MAIL/'],
-    ['http://user@domain.com:password@example.com/~tilde@?@', 'http://user%40domain.com:password@example.com/~tilde@?@'],
+    [
+      'http://user@domain.com:password@example.com/~tilde@?@',
+      'http://user%40domain.com:password@example.com/~tilde@?@',
+    ],
     ['HTTP://JeremyCline:Hunter2@Example.com:8080/', 'http://JeremyCline:Hunter2@example.com:8080/'],
     ['HTTPS://Example.Com/?Key=Value', 'https://example.com/?Key=Value'],
     ['Https://Example.Com/#Fragment', 'https://example.com/#Fragment'],
@@ -153,7 +165,10 @@ describe('parseUrl: normalisation', () => {
     ['[::1%25]', '[::1%25]'],
     ['[::Ff%etH0%Ff]/%ab%Af', '[::ff%etH0%FF]/%AB%AF'],
     ['http://user:pass@[AaAa::Ff%25etH0%Ff]/%ab%Af', 'http://user:pass@[aaaa::ff%etH0%FF]/%AB%AF'],
-    ['http://google.com/p[]?parameter[]="hello"#fragment#', 'http://google.com/p%5B%5D?parameter%5B%5D=%22hello%22#fragment%23'],
+    [
+      'http://google.com/p[]?parameter[]="hello"#fragment#',
+      'http://google.com/p%5B%5D?parameter%5B%5D=%22hello%22#fragment%23',
+    ],
     [
       'http://google.com/p%5B%5d?parameter%5b%5D=%22hello%22#fragment%23',
       'http://google.com/p%5B%5D?parameter%5B%5D=%22hello%22#fragment%23',
@@ -214,11 +229,20 @@ describe('parseUrl: normalisation', () => {
 
 describe('parseUrl: hostile input', () => {
   test('a fragment cannot smuggle userinfo', () => {
-    expectUrl('http://google.com#@evil.com/', { scheme: 'http', host: 'google.com', path: '', fragment: '@evil.com/' });
+    expectUrl('http://google.com#@evil.com/', {
+      scheme: 'http',
+      host: 'google.com',
+      path: '',
+      fragment: '@evil.com/',
+    });
   });
 
   test('fullwidth letters in a path are encoded, not folded into dots', () => {
-    expectUrl('http://google.com/\uff2e\uff2e/abc', { scheme: 'http', host: 'google.com', path: '/%EF%BC%AE%EF%BC%AE/abc' });
+    expectUrl('http://google.com/\uff2e\uff2e/abc', {
+      scheme: 'http',
+      host: 'google.com',
+      path: '/%EF%BC%AE%EF%BC%AE/abc',
+    });
   });
 
   test('a protocol-relative URL has a host and no scheme', () => {

@@ -41,12 +41,18 @@ describe('Timeout validation', () => {
   ];
   for (const [options, kind, message] of bad) {
     test(`${JSON.stringify(options)} is a ${kind.name}`, () => {
-      assert.throws(() => new Timeout(options), (e: unknown) => e instanceof kind && message.test((e as Error).message));
+      assert.throws(
+        () => new Timeout(options),
+        (e: unknown) => e instanceof kind && message.test((e as Error).message),
+      );
     });
   }
 
   test('an unknown option is a TypeError', () => {
-    assert.throws(() => new Timeout({ conect: 1 } as TimeoutOptions), { name: 'TypeError', message: "Timeout: unknown option 'conect'" });
+    assert.throws(() => new Timeout({ conect: 1 } as TimeoutOptions), {
+      name: 'TypeError',
+      message: "Timeout: unknown option 'conect'",
+    });
   });
 
   test('fractional milliseconds are accepted', () => {
@@ -189,7 +195,13 @@ describe('Timeout.from', () => {
 
 describe('Timeout.toString', () => {
   test('reads like urllib3', () => {
-    assert.equal(String(new Timeout({ connect: 1, read: 2, total: 3 })), 'Timeout(connect=1, read=2, total=3)');
-    assert.equal(String(new Timeout({ connect: 1, read: null, total: 3 })), 'Timeout(connect=1, read=None, total=3)');
+    assert.equal(
+      String(new Timeout({ connect: 1, read: 2, total: 3 })),
+      'Timeout(connect=1, read=2, total=3)',
+    );
+    assert.equal(
+      String(new Timeout({ connect: 1, read: null, total: 3 })),
+      'Timeout(connect=1, read=None, total=3)',
+    );
   });
 });
