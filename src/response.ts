@@ -109,6 +109,7 @@ export class HTTPResponse {
     if (init.noBody) {
       this._rawDone = true;
       this._ended = true;
+      if (init.preloadContent) this._data = EMPTY;
     }
   }
 
@@ -133,10 +134,6 @@ export class HTTPResponse {
   /** The whole decoded body; throws on a streaming response not yet read to its end. */
   get data(): Buffer {
     if (this._data !== null) return this._data;
-    if (this._ended && this._error === null && !this._readStarted) {
-      this._data = this._takeAll();
-      return this._data;
-    }
     throw new TypeError(
       'HTTPResponse.data is only available when preloadContent is true or the body was read with cacheContent: ' +
         'use `await response.read()` on a streaming response',

@@ -32,7 +32,10 @@ import {
   HTTPError,
   MaxRetryError,
   ProtocolError,
+  ProxyError,
   RequestAbortedError,
+  SSLError,
+  TimeoutError,
   UnrewindableBodyError,
 } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
@@ -496,15 +499,15 @@ function needsEncoding(target: string): boolean {
   return false;
 }
 
-/** Errors urlopen hands to Retry; pool and abort errors end the request at once. */
+/**
+ * Errors urlopen hands to Retry, as urllib3's urlopen catches them: timeouts
+ * (connect errors included), broken or invalid protocol, TLS and proxy
+ * failures. Anything else - a DecodeError, a closed pool, an abort, a bad
+ * header - ends the request at once.
+ */
 function isRetriableError(err: unknown): boolean {
-  if (!(err instanceof HTTPError)) return false;
-  if (err instanceof EmptyPoolError || err instanceof ClosedPoolError) return false;
   if (err instanceof RequestAbortedError) return false;
-  if (err instanceof HostChangedError) return false;
-  if (err instanceof UnrewindableBodyError) return false;
-  if (err.name === 'InvalidHeader' || err.name === 'LocationParseError' || err.name === 'LocationValueError') return false;
-  return true;
+  return err instanceof TimeoutError || err instanceof ProtocolError || err instanceof SSLError || err instanceof ProxyError;
 }
 
 function annotate(err: unknown, pool: HTTPConnectionPool, url: string): unknown {

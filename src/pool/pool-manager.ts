@@ -5,7 +5,7 @@
 // uses one module-level manager, as urllib3.request() does.
 
 import type { HTTPConnection } from '../connection/connection.js';
-import { LocationValueError, MaxRetryError, URLSchemeUnknown } from '../errors.js';
+import { ClosedPoolError, LocationValueError, MaxRetryError, URLSchemeUnknown } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
 import { checkOptions, optionSet } from '../options.js';
@@ -88,7 +88,7 @@ export class PoolManager extends RequestMethods {
 
   /** The pool stored under `key`, created from `context` when missing. */
   connectionFromPoolKey(key: PoolKey, context: Record<string, unknown>): HTTPConnectionPool {
-    if (this.closed) throw new LocationValueError('PoolManager is closed');
+    if (this.closed) throw new ClosedPoolError(null, 'PoolManager is closed.');
     const existing = this.pools.get(key);
     if (existing !== undefined && !existing.isClosed) {
       // Refresh its place in the LRU order.
