@@ -69,6 +69,10 @@ class Exchange {
   error: Error | null = null;
   abortListener: (() => void) | null = null;
   bodyPaused = false;
+  /** The request body is still being written. */
+  uploading = false;
+  /** The response finished before getResponse() collected it; hand-back waits for collection. */
+  releaseDeferred = false;
   constructor(readonly opts: ExchangeOptions) {
     this.headPromise = new Promise<HTTPResponse>((resolve, reject) => {
       this.headResolve = resolve;
@@ -84,6 +88,8 @@ export class H1Session implements ResponseFeeder {
   private readonly parser: H1ResponseParser;
   private readonly owner: SessionOwner;
   private ex: Exchange | null = null;
+  /** The exchange whose response getResponse() has not returned yet. */
+  private uncollected: Exchange | null = null;
   /** False once anything says the connection must not carry another request. */
   private reusable = true;
   private closed = false;
@@ -151,12 +157,15 @@ export class H1Session implements ResponseFeeder {
       (e as ProtocolError & { requestNotSent?: boolean }).requestNotSent = true;
       throw e;
     }
-    if (this.ex !== null) {
-      throw new ProtocolError(`${this.owner.label}: a request is already in flight on this connection`);
+    if (this.ex !== null || this.uncollected !== null) {
+      throw new ProtocolError(
+        `${this.owner.label}: a request is already in flight on this connection (call getResponse() and read its body first)`,
+      );
     }
     const head = serializeRequestHead(opts.method, opts.target, opts.headers);
     const ex = new Exchange(opts);
     this.ex = ex;
+    this.uncollected = ex;
     this.parser.start(opts.method);
     this.readTimeout = opts.readTimeout;
     if (opts.signal !== null) {
@@ -186,7 +195,12 @@ export class H1Session implements ResponseFeeder {
       opts.onUploadBody?.(body.buffer.length, body.length, true, false);
     } else {
       sock.write(head, 'latin1');
-      await this.writeBody(ex, body, opts);
+      ex.uploading = true;
+      try {
+        await this.writeBody(ex, body, opts);
+      } finally {
+        ex.uploading = false;
+      }
       this.armTimer();
     }
     if (opts.connectionInfo !== null) opts.connectionInfo.requestSentLatency = performance.now() - started;
@@ -227,9 +241,14 @@ export class H1Session implements ResponseFeeder {
           sent += chunk.length;
           progress?.(sent, body.length, false, false);
           if (!ok) await this.drain(ex);
-          if (ex.response !== null && ex.response._isRawDone) break;
+          if (ex.completed) break;
         }
-        if (opts.chunked && ex.error === null) sock.write(LAST_CHUNK);
+        if (ex.completed) {
+          // The server answered before the upload ended: the rest of the body is dropped.
+          this.reusable = false;
+        } else if (opts.chunked && ex.error === null) {
+          sock.write(LAST_CHUNK);
+        }
         if (!opts.chunked && body.length !== null && sent !== body.length) {
           throw new ProtocolError(
             `${this.owner.label}: request body produced ${sent} bytes but Content-Length is ${body.length}`,
@@ -273,9 +292,18 @@ export class H1Session implements ResponseFeeder {
 
   /** Wait for the final response head (and the whole body when preloading). */
   async getResponse(): Promise<HTTPResponse> {
-    const ex = this.ex;
+    const ex = this.uncollected;
     if (ex === null) throw new ProtocolError(`${this.owner.label}: no request was sent on this connection`);
-    const resp = await ex.headPromise;
+    this.uncollected = null;
+    let resp: HTTPResponse;
+    try {
+      resp = await ex.headPromise;
+    } finally {
+      if (ex.releaseDeferred) {
+        ex.releaseDeferred = false;
+        this.handBack();
+      }
+    }
     if (ex.opts.preloadContent) await resp._preload();
     return resp;
   }
@@ -539,6 +567,17 @@ export class H1Session implements ResponseFeeder {
     }
     this.ex = null;
     if (ex.bodyPaused) this.socket.resume();
+    if (ex.uploading) this.reusable = false;
+    if (this.uncollected === ex) {
+      // Nobody has the response yet (it arrived before getResponse()): keep the
+      // connection out of the pool until it is collected.
+      ex.releaseDeferred = true;
+      return;
+    }
+    this.handBack();
+  }
+
+  private handBack(): void {
     if (!this.reusable || this.closed) {
       this.destroy();
       return;
@@ -554,6 +593,7 @@ export class H1Session implements ResponseFeeder {
       this.detachAbort(ex);
     }
     this.ex = null;
+    this.uncollected = null;
     this.destroy();
   }
 
