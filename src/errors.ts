@@ -165,7 +165,7 @@ export class ProxySchemeUnknown extends URLSchemeUnknown {
     super(scheme ?? 'null', options);
     this.message =
       scheme === 'localhost' || scheme === null
-        ? `Proxy URL had no scheme, should start with http:// or https://`
+        ? 'Proxy URL had no scheme, should start with http:// or https://'
         : `Proxy URL had unsupported scheme ${scheme}, should use http:// or https://`;
   }
 }

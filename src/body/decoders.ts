@@ -406,11 +406,11 @@ class ZstdDecoder implements ContentDecoder {
 }
 
 enum GuardState {
-  Magic,
-  FrameHeaderDescriptor,
-  FrameHeader,
-  BlockHeader,
-  SkippableSize,
+  Magic = 0,
+  FrameHeaderDescriptor = 1,
+  FrameHeader = 2,
+  BlockHeader = 3,
+  SkippableSize = 4,
 }
 
 /**

@@ -6,7 +6,7 @@
 // requestsServed, close) and never look inside the session.
 
 import { channel } from 'node:diagnostics_channel';
-import net from 'node:net';
+import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { type PreparedBody, prepareBody } from '../body/request-body.js';
@@ -200,7 +200,7 @@ export class HTTPConnection implements SessionOwner {
 
   /** @internal Free for a new request. */
   get _isIdle(): boolean {
-    return this.session !== null && this.session.isIdle;
+    return this.session?.isIdle === true;
   }
 
   /** @internal Bytes of response seen for the in-flight request. */

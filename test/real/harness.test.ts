@@ -25,7 +25,9 @@ interface Fetched {
 function fetch(url: string, options: https.RequestOptions = {}): Promise<Fetched> {
   const client = url.startsWith('https:') ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(url, options, (res) => {
+    // No keep-alive unless a test brings its own agent: Node 20's global agent
+    // keeps sockets, which would outlive the test and skew socket counts.
+    const req = client.get(url, { agent: false, ...options }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
@@ -153,21 +155,22 @@ test('nginx serves https with a certificate from the test CA', async (t) => {
   if (skip) return t.skip(skip);
   const pki = await makeTestPki();
   const nginx = await startNginx({ tls: { cert: pki.serverCert, key: pki.serverKey } });
-  // A fresh agent per request: the handshake is what is under test.
   try {
-    const byIp = await fetch(`${nginx.tlsUrl}/small.txt`, { ca: pki.caCertPem, agent: false });
+    const byIp = await fetch(`${nginx.tlsUrl}/small.txt`, { ca: pki.caCertPem });
     assert.equal(byIp.status, 200);
     assert.equal(byIp.body.toString(), 'Hello, world\n');
 
     const byName = await fetch(`https://localhost:${nginx.tlsPort}/small.txt`, {
       ca: pki.caCertPem,
-      agent: false,
       family: 4,
     });
     assert.equal(byName.status, 200);
-    assert.equal((byName.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.CN, 'localhost');
+    assert.equal(
+      (byName.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.CN,
+      'localhost',
+    );
 
-    await assert.rejects(fetch(`${nginx.tlsUrl}/small.txt`, { ca: [], agent: false }), (err: NodeJS.ErrnoException) => {
+    await assert.rejects(fetch(`${nginx.tlsUrl}/small.txt`, { ca: [] }), (err: NodeJS.ErrnoException) => {
       assert.match(err.code ?? '', /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/);
       return true;
     });
@@ -209,13 +212,15 @@ test('a stopped server no longer accepts connections and stop() can be called tw
 });
 
 test('socket helpers count a connection while it is open and after it closes', async () => {
+  // Also proves the tests above closed every socket they opened.
+  assert.equal(await waitForSocketCount((n) => n === 0), 0);
+  const before = countOpenSockets();
   const server = net.createServer();
   const stats = trackServerConnections(server);
   const port = await getFreePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const client = net.connect(port, '127.0.0.1');
   try {
-    const before = countOpenSockets();
-    const client = net.connect(port, '127.0.0.1');
     await new Promise((resolve) => client.once('connect', resolve));
     // Both ends live in this process: the client socket and the accepted one.
     assert.equal(await waitForSocketCount((n) => n === before + 2), before + 2);
@@ -224,6 +229,7 @@ test('socket helpers count a connection while it is open and after it closes', a
     assert.equal(await waitForSocketCount((n) => n === before), before);
     assert.deepEqual(stats, { opened: 1, open: 0 });
   } finally {
+    client.destroy();
     await new Promise((resolve) => server.close(resolve));
   }
 });

@@ -75,7 +75,10 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 
 /** OpenSSL's GeneralizedTime form: YYYYMMDDHHMMSSZ. */
 function asn1Time(d: Date): string {
-  return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export async function createCertificateAuthority(
@@ -262,9 +265,19 @@ export function makeTestPki(dir?: string): Promise<TestPki> {
     ownedDirs.push(target);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
-      process.on('exit', () => {
-        for (const d of ownedDirs) rmSync(d, { recursive: true, force: true });
-      });
+      const removeDirs = () => {
+        for (const d of ownedDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+      };
+      process.on('exit', removeDirs);
+      // A signal's default action skips 'exit' handlers (a test runner's
+      // timeout sends SIGTERM): clean up, then re-raise unless another
+      // listener will deal with the signal.
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+        process.once(signal, () => {
+          removeDirs();
+          if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+        });
+      }
     }
   } else {
     mkdirSync(target, { recursive: true });

@@ -5,15 +5,26 @@
 // server counts as started only once it answers an HTTP request.
 //
 // Nothing outlives the test process: servers are stopped by PID (their own
-// fast-shutdown signal, then SIGKILL after a grace period), killed from an exit hook if a test
-// forgot, and, where util-linux's setpriv exists, started with a parent-death
-// signal so even a SIGKILLed test process takes them down.
+// fast-shutdown signal, then SIGKILL after a grace period), killed from an
+// exit hook if a test forgot, and, where util-linux's setpriv exists, started
+// with a parent-death signal so even a SIGKILLed test process takes them down.
 //
 // Not here: squid, dante, unbound and friends; they follow the same pattern
 // (spawnServer + waitUntilAnswering) when a test needs them.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -121,8 +132,7 @@ const PACKAGES: Record<string, string> = {
  * a name and checks both gunicorn and the Python module.
  */
 export function requireServer(binary: string): string | null {
-  const available =
-    binary === 'httpbin' ? hasBinary('gunicorn') && canImportHttpbin() : hasBinary(binary);
+  const available = binary === 'httpbin' ? hasBinary('gunicorn') && canImportHttpbin() : hasBinary(binary);
   if (available) return null;
   const pkg = PACKAGES[binary] ?? binary;
   if (isCI()) {
@@ -280,7 +290,9 @@ async function waitUntilAnswering(
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       const how = child.exitCode !== null ? `code ${child.exitCode}` : `signal ${child.signalCode}`;
-      throw new ServerExitedError(`${what} exited with ${how} before answering:\n${readLog(spawned.logFile)}`);
+      throw new ServerExitedError(
+        `${what} exited with ${how} before answering:\n${readLog(spawned.logFile)}`,
+      );
     }
     const status = await probeStatus(host, port, target, 1000);
     if (status === 200) return;
@@ -335,13 +347,19 @@ export function nginxFixtureFiles(): Readonly<Record<string, Buffer>> {
     big.writeUInt32LE(x >>> 0, i);
   }
   const lines: string[] = [];
+  // 320 lines of 64 bytes: 20 KiB.
   for (let i = 0; i < 320; i++) {
-    lines.push(`line ${String(i).padStart(4, '0')}: the quick brown fox jumps over the lazy dog.\n`);
+    lines.push(
+      `line ${String(i).padStart(4, '0')}: the quick brown fox jumps over the lazy dog`.padEnd(63, '.') +
+        '\n',
+    );
   }
   fixtureFiles = {
     'small.txt': Buffer.from(SMALL_TXT),
     'big.bin': big,
-    'data.json': Buffer.from(`${JSON.stringify({ name: 'urllib3-ts', answer: 42, list: [1, 2, 3], text: 'héllo ✓' })}\n`),
+    'data.json': Buffer.from(
+      `${JSON.stringify({ name: 'urllib3-ts', answer: 42, list: [1, 2, 3], text: 'héllo ✓' })}\n`,
+    ),
     'text.txt': Buffer.from(lines.join('')),
   };
   return fixtureFiles;
@@ -370,7 +388,13 @@ function nginxLocations(root: string): string {
     }`;
 }
 
-function nginxConfig(opts: NginxOptions, dir: string, root: string, port: number, tlsPort: number | null): string {
+function nginxConfig(
+  opts: NginxOptions,
+  dir: string,
+  root: string,
+  port: number,
+  tlsPort: number | null,
+): string {
   const tmp = path.join(dir, 'tmp');
   const locations = nginxLocations(root) + (opts.extraConfig ? `\n    ${opts.extraConfig}` : '');
   const tlsServer =
@@ -437,7 +461,8 @@ export async function startNginx(opts: NginxOptions = {}): Promise<NginxServer> 
   const root = path.join(dir, 'www');
   mkdirSync(root);
   mkdirSync(path.join(dir, 'tmp'));
-  for (const [name, content] of Object.entries(nginxFixtureFiles())) writeFileSync(path.join(root, name), content);
+  for (const [name, content] of Object.entries(nginxFixtureFiles()))
+    writeFileSync(path.join(root, name), content);
   const confFile = path.join(dir, 'nginx.conf');
   try {
     return await withPortRetries(async () => {
