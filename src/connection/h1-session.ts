@@ -181,7 +181,7 @@ export class H1Session implements ResponseFeeder {
     const body = opts.body;
     const sock = this.socket;
     ex.writeStarted = true;
-    if (body === null || (body.buffer !== null && body.buffer.length === 0)) {
+    if (body === null || (body.buffer !== null && body.buffer.length === 0 && !opts.chunked)) {
       sock.write(head, 'latin1');
       this.armTimer();
     } else if (body.buffer !== null && !opts.chunked && body.buffer.length <= SMALL_BODY) {
@@ -214,9 +214,11 @@ export class H1Session implements ResponseFeeder {
       if (body.buffer !== null) {
         if (opts.chunked) {
           sock.cork();
-          sock.write(chunkHeader(body.buffer.length), 'latin1');
-          sock.write(body.buffer);
-          sock.write(CRLF);
+          if (body.buffer.length > 0) {
+            sock.write(chunkHeader(body.buffer.length), 'latin1');
+            sock.write(body.buffer);
+            sock.write(CRLF);
+          }
           sock.write(LAST_CHUNK);
           sock.uncork();
         } else if (!sock.write(body.buffer)) {

@@ -12,10 +12,12 @@
 // (section 2.2 allows it). It does not decode Content-Encoding and does not
 // interpret any header beyond what framing and connection reuse need.
 //
-// Speed matters here: lines are found with Buffer#indexOf, validated with
-// byte loops against lookup tables, decoded as latin1 once, and body chunks are
-// subarrays of the caller's buffers. A line split across feed() calls is
-// collected in a growable pending buffer, so bytes are never scanned twice.
+// Speed matters here: lines are found with Buffer#indexOf; the complete lines
+// of a head are decoded as latin1 with one toString and names and values are
+// string slices of it; header names are checked with a byte loop over a token
+// table, NUL and stray CR with string search; body chunks are subarrays of the
+// caller's buffers. A line split across feed() calls is collected in a
+// growable pending buffer, so no byte is scanned twice however the input is cut.
 
 import { IncompleteRead, InvalidChunkLength, ProtocolError } from '../../errors.js';
 
@@ -137,6 +139,8 @@ export class H1ResponseParser {
   private lineSize = 0;
   // Bytes of the head (or trailer) section seen so far, against maxHeaderSize.
   private sectionBytes = 0;
+  // LF offsets found by headLines(), reused across calls.
+  private readonly lineEnds: number[] = [];
 
   // Current head.
   private sawStatusLine = false;
@@ -268,17 +272,27 @@ export class H1ResponseParser {
     while (pos < len) {
       switch (this.s) {
         case S_HEAD: {
-          const next = this.takeLine(data, pos, this.maxHeaderSize - this.sectionBytes);
-          if (next === -1) return len;
-          if (next === -2) {
-            throw new ProtocolError(
-              `Response header section exceeds the limit of ${this.maxHeaderSize} bytes (maxHeaderSize)`,
-            );
+          if (this.pendingLen === 0) {
+            const end = this.headLines(data, pos);
+            if (end === -1) return len;
+            pos = end;
+          } else {
+            // A line split across feeds: finish it on its own, then back to headLines().
+            const next = this.takeLine(data, pos, this.maxHeaderSize - this.sectionBytes);
+            if (next === -1) return len;
+            if (next === -2) throw this.headTooLarge();
+            this.sectionBytes += this.lineSize;
+            pos = next;
+            const buf = this.lineBuf;
+            const start = this.lineStart;
+            const str = buf.toString('latin1', start, this.lineEnd);
+            if (str.indexOf('\r') !== -1 || str.indexOf('\0') !== -1) {
+              throw this.badCharError(str, 0, str.length);
+            }
+            if (!this.headLine(buf, start, this.lineEnd, str, start)) break;
           }
-          this.sectionBytes += this.lineSize;
-          pos = next;
           // endHead() says whether this buffer's message (or HTTP/1.1 itself) ended.
-          if (this.headLine() && this.endHead()) return pos;
+          if (this.endHead()) return pos;
           break;
         }
         case S_BODY_LENGTH: {
@@ -368,11 +382,16 @@ export class H1ResponseParser {
             this.complete();
             return pos;
           }
-          this.fieldLine(this.trailers);
+          // Trailers are rare: one decode per line is fine.
+          const str = this.lineBuf.toString('latin1', this.lineStart, this.lineEnd);
+          if (str.indexOf('\r') !== -1 || str.indexOf('\0') !== -1) {
+            throw this.badCharError(str, 0, str.length);
+          }
+          this.fieldLine(this.lineBuf, this.lineStart, this.lineEnd, str, this.lineStart, this.trailers);
           break;
         }
         default:
-          // done / upgraded reached through a handler calling back; stop here.
+          // A handler re-entered the parser (say, start() from onComplete); stop here.
           return pos;
       }
     }
@@ -426,40 +445,105 @@ export class H1ResponseParser {
     this.pendingLen = need;
   }
 
-  /** Handles one line of a head; true when it was the empty line ending the head. */
-  private headLine(): boolean {
+  /**
+   * The head path when no partial line is pending: finds every complete line
+   * up to the end of the head first, decodes them with a single toString and
+   * parses them from that string (slices are far cheaper than one Buffer
+   * decode per name and value). Returns the offset after the head when it
+   * ended here, else -1 with the trailing partial line kept pending.
+   */
+  private headLines(data: Buffer, pos: number): number {
+    const len = data.length;
+    const ends = this.lineEnds;
+    let budget = this.maxHeaderSize - this.sectionBytes;
+    let statusSeen = this.sawStatusLine;
+    let ended = false;
+    let n = 0;
+    let p = pos;
+    for (;;) {
+      const lf = data.indexOf(LF, p);
+      if (lf === -1) break;
+      budget -= lf + 1 - p;
+      if (budget < 0) throw this.headTooLarge();
+      ends[n++] = lf;
+      const empty = lf === p || (lf === p + 1 && data[p] === CR);
+      p = lf + 1;
+      // Mirrors headLine(): empty lines before the status line are skipped.
+      if (!empty) statusSeen = true;
+      else if (statusSeen) {
+        ended = true;
+        break;
+      }
+    }
+    if (!ended) {
+      // The LF still to come counts too, hence >=.
+      if (len - p >= budget) throw this.headTooLarge();
+      this.appendPending(data, p, len);
+    }
+    this.sectionBytes = this.maxHeaderSize - budget;
+    if (n === 0) return -1;
+
+    const str = data.toString('latin1', pos, p);
+    // NUL or a CR that does not end its line is invalid anywhere in a head
+    // (name, value or reason); find them with string search, not byte loops.
+    // nextCr only moves forward, so bare-LF heads are not rescanned.
+    let nextCr = str.indexOf('\r');
+    if (nextCr === -1) nextCr = str.length;
+    let nextNul = str.indexOf('\0');
+    if (nextNul === -1) nextNul = str.length;
+    let start = pos;
+    for (let k = 0; k < n; k++) {
+      const lf = ends[k]!;
+      const end = lf > start && data[lf - 1] === CR ? lf - 1 : lf;
+      const ls = start - pos;
+      const le = end - pos;
+      while (nextCr < ls) {
+        nextCr = str.indexOf('\r', nextCr + 1);
+        if (nextCr === -1) nextCr = str.length;
+      }
+      if (nextCr < le || nextNul < le) throw this.badCharError(str, ls, le);
+      this.headLine(data, start, end, str, pos);
+      start = lf + 1;
+    }
+    return ended ? p : -1;
+  }
+
+  /**
+   * Handles one line of a head, given as bytes buf[start, end) and the same
+   * text in str from index start - off; true when it was the empty line
+   * ending the head.
+   */
+  private headLine(buf: Buffer, start: number, end: number, str: string, off: number): boolean {
     if (!this.sawStatusLine) {
       // RFC 9112 section 2.2: tolerate empty lines before the start line
       // (some servers send a stray CRLF after a body).
-      if (this.lineStart === this.lineEnd) return false;
-      this.statusLine();
+      if (start === end) return false;
+      this.statusLine(buf, start, end, str, off);
       this.sawStatusLine = true;
       return false;
     }
-    if (this.lineStart === this.lineEnd) return true;
-    const name = this.fieldLine(this.headers);
+    if (start === end) return true;
+    const headers = this.headers;
+    const name = this.fieldLine(buf, start, end, str, off, headers);
     // Only framing and reuse fields matter here; check the length first so
     // most names cost no lower-casing.
-    const value = this.headers[this.headers.length - 1]!;
     switch (name.length) {
       case 10:
-        if (name.toLowerCase() === 'connection') this.connectionField(value);
+        if (name.toLowerCase() === 'connection') this.connectionField(headers[headers.length - 1]!);
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') this.contentLengthField(value);
+        if (name.toLowerCase() === 'content-length') this.contentLengthField(headers[headers.length - 1]!);
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') this.transferEncodingField(value);
+        if (name.toLowerCase() === 'transfer-encoding')
+          this.transferEncodingField(headers[headers.length - 1]!);
         break;
     }
     return false;
   }
 
   /** RFC 9112 section 4: HTTP-version SP status-code SP [ reason-phrase ]. */
-  private statusLine(): void {
-    const buf = this.lineBuf;
-    const start = this.lineStart;
-    const end = this.lineEnd;
+  private statusLine(buf: Buffer, start: number, end: number, str: string, off: number): void {
     const minor = buf[start + 7];
     if (
       end - start < 12 ||
@@ -482,27 +566,26 @@ export class H1ResponseParser {
     if (d1 < 1 || d1 > 9 || d2 < 0 || d2 > 9 || d3 < 0 || d3 > 9) {
       throw new ProtocolError(`Invalid status code in status line: ${preview(buf, start, end)}`);
     }
-    let reason = '';
-    if (end > start + 12) {
-      if (buf[start + 12] !== SP) {
-        throw new ProtocolError(`Invalid HTTP status line: ${preview(buf, start, end)}`);
-      }
-      for (let i = start + 13; i < end; i++) {
-        const b = buf[i];
-        if (b === 0 || b === CR) throw new ProtocolError('Invalid character (NUL or CR) in reason phrase');
-      }
-      reason = buf.toString('latin1', start + 13, end);
+    if (end > start + 12 && buf[start + 12] !== SP) {
+      throw new ProtocolError(`Invalid HTTP status line: ${preview(buf, start, end)}`);
     }
     this.version = minor === 0x31 ? 11 : 10;
     this.status = d1 * 100 + d2 * 10 + d3;
-    this.reason = reason;
+    this.reason = end > start + 13 ? str.slice(start + 13 - off, end - off) : '';
   }
 
-  /** RFC 9112 section 5: field-name ":" OWS field-value OWS. Pushes the pair to `out` and returns the name. */
-  private fieldLine(out: string[]): string {
-    const buf = this.lineBuf;
-    const start = this.lineStart;
-    const end = this.lineEnd;
+  /**
+   * RFC 9112 section 5: field-name ":" OWS field-value OWS. Pushes the pair
+   * to `out` and returns the name. NUL and bare CR were ruled out by the caller.
+   */
+  private fieldLine(
+    buf: Buffer,
+    start: number,
+    end: number,
+    str: string,
+    off: number,
+    out: string[],
+  ): string {
     const first = buf[start]!;
     if (first === SP || first === HTAB) {
       // RFC 9112 section 5.2 lets a user agent replace obs-fold with SP; we
@@ -521,19 +604,28 @@ export class H1ResponseParser {
     }
     if (i === end) throw new ProtocolError(`Header line without a colon: ${preview(buf, start, end)}`);
     if (i === start) throw new ProtocolError('Empty header name');
-    const name = buf.toString('latin1', start, i);
+    const name = str.slice(start - off, i - off);
     let vs = i + 1;
     let ve = end;
     while (vs < ve && (buf[vs] === SP || buf[vs] === HTAB)) vs++;
     while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
-    for (let j = vs; j < ve; j++) {
-      const b = buf[j];
-      if (b === 0 || b === CR) {
-        throw new ProtocolError(`Invalid character (NUL or CR) in value of header ${JSON.stringify(name)}`);
-      }
-    }
-    out.push(name, vs === ve ? '' : buf.toString('latin1', vs, ve));
+    out.push(name, vs === ve ? '' : str.slice(vs - off, ve - off));
     return name;
+  }
+
+  /** The error for a NUL or bare CR in str[ls, le), naming the header when there is one. */
+  private badCharError(str: string, ls: number, le: number): ProtocolError {
+    if (!this.sawStatusLine) return new ProtocolError('Invalid character (NUL or CR) in status line');
+    const colon = str.indexOf(':', ls);
+    const name =
+      colon !== -1 && colon < le ? JSON.stringify(str.slice(ls, Math.min(colon, ls + 64))) : 'line';
+    return new ProtocolError(`Invalid character (NUL or CR) in header ${name}`);
+  }
+
+  private headTooLarge(): ProtocolError {
+    return new ProtocolError(
+      `Response header section exceeds the limit of ${this.maxHeaderSize} bytes (maxHeaderSize)`,
+    );
   }
 
   /**
@@ -574,6 +666,10 @@ export class H1ResponseParser {
   /** RFC 9112 section 6.3 rule 4: only a final `chunked` coding frames the body. */
   private transferEncodingField(value: string): void {
     this.sawTransferEncoding = true;
+    if (value.length === 7) {
+      this.chunked = value.toLowerCase() === 'chunked';
+      return;
+    }
     const codings = value.split(',');
     for (let k = codings.length - 1; k >= 0; k--) {
       const coding = codings[k]!.trim();
@@ -586,8 +682,15 @@ export class H1ResponseParser {
   }
 
   private connectionField(value: string): void {
-    for (const option of value.split(',')) {
-      const o = option.trim().toLowerCase();
+    const lower = value.toLowerCase();
+    if (lower === 'keep-alive') this.connectionKeepAlive = true;
+    else if (lower === 'close') this.connectionClose = true;
+    else if (lower.includes(',')) this.connectionOptions(lower);
+  }
+
+  private connectionOptions(lower: string): void {
+    for (const option of lower.split(',')) {
+      const o = option.trim();
       if (o === 'close') this.connectionClose = true;
       else if (o === 'keep-alive') this.connectionKeepAlive = true;
     }

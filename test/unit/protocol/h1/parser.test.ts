@@ -1,3 +1,7 @@
+// Sans-IO tests for the HTTP/1.1 response parser: bytes in, events out, no
+// sockets. Valid messages are also fed split at every byte position and one
+// byte at a time, and must give the same events as when fed whole.
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { IncompleteRead, InvalidChunkLength, ProtocolError } from '../../../../src/errors.js';
@@ -62,6 +66,27 @@ function parse(
   }
   if (eof) run.parser.finish();
   return run;
+}
+
+/**
+ * Asserts that the message is rejected however it is split: whole, one byte
+ * at a time, and in two pieces at every position.
+ */
+function assertRejected(
+  raw: string,
+  check: (err: unknown) => boolean,
+  opts: { method?: string; eof?: boolean; options?: H1ParserOptions } = {},
+): void {
+  const bytes = Buffer.from(raw, 'latin1');
+  const splits: Buffer[][] = [[bytes], [...bytes].map((b) => Buffer.from([b]))];
+  for (let i = 1; i < bytes.length; i++) splits.push([bytes.subarray(0, i), bytes.subarray(i)]);
+  for (const pieces of splits) {
+    assert.throws(
+      () => parse(pieces, opts),
+      check,
+      `pieces of ${pieces.map((x) => x.length).join('+')} bytes`,
+    );
+  }
 }
 
 function heads(run: Run): ResponseHead[] {
@@ -137,7 +162,7 @@ describe('status line', () => {
     'HTTP/1.1 200 O\0K',
   ]) {
     test(`rejects the status line ${JSON.stringify(line)}`, () => {
-      assert.throws(() => parse([`${line}\r\nContent-Length: 0\r\n\r\n`]), ProtocolError);
+      assertRejected(`${line}\r\nContent-Length: 0\r\n\r\n`, (err) => err instanceof ProtocolError);
     });
   }
 
@@ -211,11 +236,20 @@ describe('header section', () => {
     ['NUL in a value', 'X-A: a\0b'],
     ['bare CR in a value', 'X-A: a\rb'],
     ['CR at the end of a value', 'X-A: ab\r\r'],
+    ['CR in the whitespace after a value', 'X-A: ab \r '],
+    ['CR just before the line end', 'X-A: ab\r'],
+    ['NUL at the end of a value', 'X-A: ab\0'],
   ] as const) {
     test(`rejects ${label}`, () => {
       assert.throws(
         () => parse([Buffer.from(`HTTP/1.1 200 OK\r\n${line}\r\nContent-Length: 0\r\n\r\n`, 'latin1')]),
         ProtocolError,
+      );
+      // First field, last field, and split at every byte.
+      assertRejected(`HTTP/1.1 200 OK\r\nA: 1\r\n${line}\r\n\r\n`, (err) => err instanceof ProtocolError);
+      assertRejected(
+        `HTTP/1.1 200 OK\r\n${line}\r\nB: 2\r\nContent-Length: 0\r\n\r\n`,
+        (err) => err instanceof ProtocolError,
       );
     });
   }
@@ -225,15 +259,23 @@ describe('header section', () => {
     const limit = 200;
     const exact = `${base}${'a'.repeat(limit - base.length - 4)}\r\n\r\n`;
     assert.equal(exact.length, limit);
-    assert.equal(heads(parse([exact], { options: { maxHeaderSize: limit } })).length, 1);
-    assert.equal(heads(parse([...exact], { options: { maxHeaderSize: limit } })).length, 1);
-    const over = `${base}${'a'.repeat(limit - base.length - 3)}\r\n\r\n`;
-    for (const pieces of [[over], [...over]]) {
-      assert.throws(
-        () => parse(pieces, { options: { maxHeaderSize: limit } }),
-        (err: unknown) => err instanceof ProtocolError && err.message.includes(String(limit)),
-      );
+    const opts = { options: { maxHeaderSize: limit } };
+    assert.equal(heads(parse([exact], opts)).length, 1);
+    assert.equal(heads(parse([...exact], opts)).length, 1);
+    for (let i = 1; i < exact.length; i++) {
+      assert.equal(heads(parse([exact.slice(0, i), exact.slice(i)], opts)).length, 1, `split at ${i}`);
     }
+    const over = `${base}${'a'.repeat(limit - base.length - 3)}\r\n\r\n`;
+    assertRejected(over, (err) => err instanceof ProtocolError && err.message.includes(String(limit)), opts);
+  });
+
+  test('the limit applies to a partial line within a single feed, before it is buffered', () => {
+    const run = recorder({ maxHeaderSize: 1024 });
+    run.parser.start('GET');
+    assert.throws(
+      () => run.parser.feed(Buffer.from(`HTTP/1.1 200 OK\r\nX-Long: ${'a'.repeat(2000)}`)),
+      (err: unknown) => err instanceof ProtocolError && err.message.includes('1024'),
+    );
   });
 
   test('a header section over maxHeaderSize is rejected, whole or in small pieces', () => {
@@ -433,9 +475,9 @@ describe('Transfer-Encoding', () => {
     '5\r',
   ]) {
     test(`rejects the chunk size line ${JSON.stringify(size)} with InvalidChunkLength`, () => {
-      assert.throws(
-        () => parse([`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nhello\r\n0\r\n\r\n`]),
-        (err: unknown) => err instanceof InvalidChunkLength && err.length === size,
+      assertRejected(
+        `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nhello\r\n0\r\n\r\n`,
+        (err) => err instanceof InvalidChunkLength && err.length === size,
       );
     });
   }
@@ -482,14 +524,12 @@ describe('Transfer-Encoding', () => {
   });
 
   test('trailer fields are validated like header fields', () => {
-    assert.throws(
-      () => parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Name: x\r\n\r\n']),
-      ProtocolError,
-    );
-    assert.throws(
-      () => parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\r\n folded\r\n\r\n']),
-      ProtocolError,
-    );
+    for (const bad of ['Bad Name: x', 'X: a\r\n folded', 'X: a\0b', 'X: a\rb', 'NoColon']) {
+      assertRejected(
+        `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nOk: 1\r\n${bad}\r\n\r\n`,
+        (err) => err instanceof ProtocolError && !(err instanceof IncompleteRead),
+      );
+    }
   });
 
   test('EOF inside a chunked body raises IncompleteRead with an unknown total', () => {

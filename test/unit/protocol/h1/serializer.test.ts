@@ -1,3 +1,6 @@
+// Sans-IO tests for the HTTP/1.1 request serializer: exact output bytes and
+// the validation that keeps CR, LF and NUL out of the request line and fields.
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidHeader } from '../../../../src/errors.js';
