@@ -14,6 +14,8 @@ import { createContentDecoder, decodeAll, type ContentDecoder } from './body/dec
 import { HTTPError, ProtocolError } from './errors.js';
 import type { HTTPHeaderDict } from './headers.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
+import type { HTTPConnection } from './connection/connection.js';
+import type { Retry } from './policies/retry.js';
 
 /** What a response needs from the thing feeding it (an HTTP/1.1 or HTTP/2 session). */
 export interface ResponseFeeder {
@@ -64,7 +66,7 @@ export class HTTPResponse {
   /** Absolute URL of the final request (set by pools and managers). */
   url: string;
   /** The Retry used for this request, with its history (set by pools). */
-  retries: unknown = null;
+  retries: Retry | null = null;
   /** Trailer fields, once the body has been fully read. */
   trailers: HTTPHeaderDict | null = null;
   readonly connectionInfo: ConnectionInfo | null;
@@ -118,9 +120,9 @@ export class HTTPResponse {
   }
 
   /** The low-level connection until the body is released; null after. */
-  get connection(): unknown {
+  get connection(): HTTPConnection | null {
     if (this._feeder === null || (this._released && this._feeder.pooled)) return null;
-    return this._feeder.connectionObject;
+    return this._feeder.connectionObject as HTTPConnection;
   }
 
   get closed(): boolean {

@@ -177,7 +177,7 @@ export class PoolManager extends RequestMethods {
         }
         kw.headers = h;
       }
-      let retries = kw.retries instanceof Retry ? kw.retries : (response.retries as Retry | null);
+      let retries = kw.retries instanceof Retry ? kw.retries : response.retries;
       if (!(retries instanceof Retry)) retries = Retry.from(kw.retries ?? undefined, { redirect });
       const remove = retries.removeHeadersOnRedirect;
       if (remove.size > 0 && !pool.isSameHost(next)) {
