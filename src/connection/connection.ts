@@ -63,7 +63,7 @@ export interface ConnectionPoolHooks {
   connectionClosed(conn: HTTPConnection): void;
 }
 
-const CONNECTION_OPTIONS = [
+export const CONNECTION_OPTION_NAMES: readonly string[] = [
   'port',
   'timeout',
   'sourceAddress',
@@ -76,8 +76,8 @@ const CONNECTION_OPTIONS = [
   'disabledSvn',
   'maxHeaderSize',
 ];
-const HTTP_OPTION_SET = optionSet(...CONNECTION_OPTIONS);
-const HTTPS_OPTION_SET = optionSet(...CONNECTION_OPTIONS, ...TLS_OPTION_NAMES);
+const HTTP_OPTION_SET = optionSet(...CONNECTION_OPTION_NAMES);
+const HTTPS_OPTION_SET = optionSet(...CONNECTION_OPTION_NAMES, ...TLS_OPTION_NAMES);
 const REQUEST_OPTION_SET = optionSet(
   'body',
   'headers',

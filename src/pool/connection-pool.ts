@@ -19,6 +19,7 @@
 
 import { type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import {
+  CONNECTION_OPTION_NAMES,
   HTTPConnection,
   type HTTPConnectionOptions,
   HTTPSConnection,
@@ -38,7 +39,7 @@ import {
   TimeoutError,
   UnrewindableBodyError,
 } from '../errors.js';
-import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
+import type { HeadersInit } from '../headers.js';
 import { checkOptions, optionSet } from '../options.js';
 import { Retry } from '../policies/retry.js';
 import { Timeout } from '../policies/timeout.js';
@@ -47,6 +48,7 @@ import type { HTTPResponse } from '../response.js';
 import { parseUrl } from '../url.js';
 import { debug } from '../debug.js';
 import { channel } from 'node:diagnostics_channel';
+import { spendOnResponse, withoutBodyHeaders } from './redirect.js';
 import { RequestMethods } from './request-methods.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
@@ -62,20 +64,7 @@ export interface HTTPConnectionPoolOptions extends Omit<HTTPConnectionOptions, '
 export interface HTTPSConnectionPoolOptions extends HTTPConnectionPoolOptions, Omit<HTTPSConnectionOptions, 'timeout' | 'port'> {}
 
 const POOL_ONLY = ['maxSize', 'block', 'headers', 'retries'];
-const CONNECTION_KEYS = [
-  'port',
-  'timeout',
-  'sourceAddress',
-  'socketOptions',
-  'blocksize',
-  'proxy',
-  'proxyConfig',
-  'resolver',
-  'socketFamily',
-  'disabledSvn',
-  'maxHeaderSize',
-];
-export const HTTP_POOL_OPTION_NAMES = [...POOL_ONLY, ...CONNECTION_KEYS];
+export const HTTP_POOL_OPTION_NAMES = [...POOL_ONLY, ...CONNECTION_OPTION_NAMES];
 export const HTTPS_POOL_OPTION_NAMES = [...HTTP_POOL_OPTION_NAMES, ...TLS_OPTION_NAMES];
 const HTTP_POOL_OPTIONS = optionSet(...HTTP_POOL_OPTION_NAMES);
 const HTTPS_POOL_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
@@ -338,18 +327,9 @@ export class HTTPConnectionPool extends RequestMethods {
           body = null;
           headers = withoutBodyHeaders(headers);
         }
-        try {
-          retries = retries.increment({ method, url: absolute, response, pool: this });
-        } catch (err) {
-          if (err instanceof MaxRetryError) {
-            if (retries.raiseOnRedirect) {
-              await response.drainConn();
-              throw err;
-            }
-            return response;
-          }
-          throw err;
-        }
+        const next_ = await spendOnResponse(retries, { method, url: absolute, response, pool: this }, 'redirect');
+        if (next_ === null) return response;
+        retries = next_;
         if (!REDIRECT_KEEP.has(new URL(next).protocol.slice(0, -1))) {
           await response.drainConn();
           throw new MaxRetryError(this, next, new HTTPError(`Refusing to follow a redirect to a non-HTTP URL: ${next}`));
@@ -363,18 +343,9 @@ export class HTTPConnectionPool extends RequestMethods {
       }
       const hasRetryAfter = response.headers.has('retry-after');
       if (retries.isRetry(method, response.status, hasRetryAfter)) {
-        try {
-          retries = retries.increment({ method, url: absolute, response, pool: this });
-        } catch (err) {
-          if (err instanceof MaxRetryError) {
-            if (retries.raiseOnStatus) {
-              await response.drainConn();
-              throw err;
-            }
-            return response;
-          }
-          throw err;
-        }
+        const next_ = await spendOnResponse(retries, { method, url: absolute, response, pool: this }, 'status');
+        if (next_ === null) return response;
+        retries = next_;
         await response.drainConn();
         debug('Retry: %s', absolute);
         await retries.sleep(response);
@@ -518,22 +489,4 @@ function annotate(err: unknown, pool: HTTPConnectionPool, url: string): unknown 
   }
   if (isConnectPhaseError(err)) return err;
   return err;
-}
-
-/** Headers that describe a body, dropped when a 303 turns the request into a GET (as urllib3). */
-const BODY_HEADERS = [
-  'Content-Encoding',
-  'Content-Language',
-  'Content-Location',
-  'Content-Type',
-  'Content-Length',
-  'Digest',
-  'Last-Modified',
-  'Transfer-Encoding',
-];
-
-function withoutBodyHeaders(headers: HeadersInit | null): HTTPHeaderDict {
-  const h = new HTTPHeaderDict(headers ?? {});
-  for (const name of BODY_HEADERS) h.delete(name);
-  return h;
 }

@@ -5,7 +5,7 @@
 // uses one module-level manager, as urllib3.request() does.
 
 import type { HTTPConnection } from '../connection/connection.js';
-import { ClosedPoolError, LocationValueError, MaxRetryError, URLSchemeUnknown } from '../errors.js';
+import { ClosedPoolError, LocationValueError, URLSchemeUnknown } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
 import { checkOptions, optionSet } from '../options.js';
@@ -21,6 +21,7 @@ import {
   type HTTPSConnectionPoolOptions,
 } from './connection-pool.js';
 import { makePoolKey, type PoolKey } from './pool-key.js';
+import { spendOnResponse, withoutBodyHeaders } from './redirect.js';
 import { type RequestOptions, RequestMethods } from './request-methods.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 
@@ -171,11 +172,7 @@ export class PoolManager extends RequestMethods {
       if (response.status === 303) {
         if (method !== 'HEAD') method = 'GET';
         kw.body = null;
-        const h: HTTPHeaderDict = new HTTPHeaderDict(kw.headers ?? {});
-        for (const name of ['Content-Encoding', 'Content-Language', 'Content-Location', 'Content-Type', 'Content-Length', 'Digest', 'Last-Modified', 'Transfer-Encoding']) {
-          h.delete(name);
-        }
-        kw.headers = h;
+        kw.headers = withoutBodyHeaders(kw.headers ?? null);
       }
       let retries = kw.retries instanceof Retry ? kw.retries : response.retries;
       if (!(retries instanceof Retry)) retries = Retry.from(kw.retries ?? undefined, { redirect });
@@ -185,18 +182,9 @@ export class PoolManager extends RequestMethods {
         for (const name of [...h.keys()]) if (remove.has(name.toLowerCase())) h.delete(name);
         kw.headers = h;
       }
-      try {
-        retries = retries.increment({ method, url, response, pool });
-      } catch (err) {
-        if (err instanceof MaxRetryError) {
-          if (retries.raiseOnRedirect) {
-            await response.drainConn();
-            throw err;
-          }
-          return response;
-        }
-        throw err;
-      }
+      const spent = await spendOnResponse(retries, { method, url, response, pool }, 'redirect');
+      if (spent === null) return response;
+      retries = spent;
       kw.retries = retries;
       kw.redirect = redirect;
       debug('Redirecting %s -> %s', url, next);
