@@ -53,8 +53,16 @@ const SUPPORTED =
   'a string, Uint8Array/Buffer, ArrayBuffer, ArrayBufferView, Blob, Readable, ' +
   'async iterable or iterable of Uint8Array/string chunks';
 
-/** Turns a request body into a PreparedBody. TypeError (naming the type) for anything else. */
+/**
+ * Turns a request body into a PreparedBody. TypeError (naming the type) for
+ * anything else. A PreparedBody made here is returned as it is, so a caller
+ * that re-sends across several pools (the PoolManager following a redirect)
+ * keeps one body whose state says whether it can still be rewound.
+ */
 export function prepareBody(body: unknown): PreparedBody {
+  if (typeof body === 'object' && body !== null && SOURCES.has(body as PreparedBody)) {
+    return body as PreparedBody;
+  }
   if (body === null || body === undefined) {
     return register(
       { length: 0, buffer: null, stream: null, rewindable: true },
@@ -105,6 +113,16 @@ export function rewindBody(prepared: PreparedBody): PreparedBody {
       'or generator) that was already read; pass a Buffer, a string or an array of chunks to allow ' +
       'retries and redirects',
   );
+}
+
+/**
+ * Whether `prepared` can go out (again) without losing data: anything
+ * rewindable, and a one-shot stream that nothing has read yet.
+ */
+export function canResend(prepared: PreparedBody): boolean {
+  if (prepared.rewindable) return true;
+  const source = SOURCES.get(prepared);
+  return source?.state != null && !source.state.started;
 }
 
 function register(prepared: PreparedBody, source: Source): PreparedBody {

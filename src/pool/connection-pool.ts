@@ -17,7 +17,7 @@
 // the most likely to still be open). With `block` the size of `all` never
 // exceeds maxSize and callers wait for a slot.
 
-import { type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
+import { canResend, type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import {
   CONNECTION_OPTION_NAMES,
   HTTPConnection,
@@ -31,13 +31,13 @@ import {
   EmptyPoolError,
   HostChangedError,
   HTTPError,
-  MaxRetryError,
   ProtocolError,
   ProxyError,
   RequestAbortedError,
   SSLError,
   TimeoutError,
   UnrewindableBodyError,
+  URLSchemeUnknown,
 } from '../errors.js';
 import type { HeadersInit } from '../headers.js';
 import { checkOptions, optionSet } from '../options.js';
@@ -48,7 +48,7 @@ import type { HTTPResponse } from '../response.js';
 import { parseUrl } from '../url.js';
 import { debug } from '../debug.js';
 import { channel } from 'node:diagnostics_channel';
-import { spendOnResponse, withoutBodyHeaders } from './redirect.js';
+import { isFollowable, resolveLocation, schemeOf, spendOnResponse, withoutBodyHeaders } from './redirect.js';
 import { RequestMethods } from './request-methods.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
@@ -68,8 +68,6 @@ export const HTTP_POOL_OPTION_NAMES = [...POOL_ONLY, ...CONNECTION_OPTION_NAMES]
 export const HTTPS_POOL_OPTION_NAMES = [...HTTP_POOL_OPTION_NAMES, ...TLS_OPTION_NAMES];
 const HTTP_POOL_OPTIONS = optionSet(...HTTP_POOL_OPTION_NAMES);
 const HTTPS_POOL_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
-
-const REDIRECT_KEEP = new Set(['http', 'https']);
 
 interface Waiter {
   resolve: (conn: HTTPConnection) => void;
@@ -288,6 +286,21 @@ export class HTTPConnectionPool extends RequestMethods {
   /**
    * The lowest-level request: no field encoding; retries, redirects (within
    * this host) and timeouts as urllib3's HTTPConnectionPool.urlopen.
+   *
+   * One attempt after another, each with a fresh copy of the timeout:
+   *  * an error Retry counts (timeouts, broken connections, TLS and proxy
+   *    failures) spends a retry - connect errors for any method, read errors
+   *    only for allowedMethods - then the backoff is slept and the body
+   *    rewound; Retry throws MaxRetryError when the budget is spent, or the
+   *    error itself when retries are off or the method may not be re-sent;
+   *  * a redirect (while `redirect` is true) spends one; 303 turns the
+   *    request into a GET without body or Content-* headers, the others keep
+   *    method and body; the 3xx body is drained so the connection is reused;
+   *    only this host is followed (HostChangedError, as urllib3's pool);
+   *  * a status Retry.isRetry() accepts (statusForcelist, or Retry-After on
+   *    413/429/503) spends one, and Retry-After or the backoff is slept.
+   * When the budget runs out on a response, raiseOnRedirect / raiseOnStatus
+   * choose between MaxRetryError and returning that response.
    */
   override async urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse> {
     checkOptions('urlopen', options, URLOPEN_OPTIONS);
@@ -300,6 +313,7 @@ export class HTTPConnectionPool extends RequestMethods {
     const assertSameHost = o.assertSameHost ?? true;
     let headers: HeadersInit | null = o.headers ?? this.headers;
     let body: PreparedBody | null = o.body === undefined || o.body === null ? null : prepareBody(o.body);
+    if (o.bodyPos !== undefined && o.bodyPos !== null) body = atPosition(body, o.bodyPos);
     const timeoutSpec = o.timeout === undefined ? this.timeout : Timeout.from(o.timeout);
     const signal = o.signal ?? null;
 
@@ -312,47 +326,47 @@ export class HTTPConnectionPool extends RequestMethods {
       } catch (err) {
         if (!isRetriableError(err)) throw err;
         retries = retries.increment({ method, url: absolute, error: err as Error, pool: this });
-        debug('Retrying (%s) after connection broken by %s: %s', String(retries), (err as Error).name, url);
-        await retries.sleep();
         body = this.rewind(body, absolute, err as Error);
+        debug('Retrying (%s) after connection broken by %s: %s', String(retries), (err as Error).name, url);
+        await pause(retries.sleep(null, { signal: signal ?? undefined }), signal, this, absolute);
         continue;
       }
       response.retries = retries;
+
       const location = redirect ? response.getRedirectLocation() : false;
       if (location) {
-        const next = new URL(location, absolute).toString();
         if (response.status === 303) {
-          // 303 See Other: the only redirect that changes the method (urllib3 v2).
-          if (method !== 'HEAD') method = 'GET';
+          // 303 See Other is the only redirect that changes the method (urllib3 v2, RFC 9110 15.4.4).
+          method = 'GET';
           body = null;
           headers = withoutBodyHeaders(headers);
         }
-        const next_ = await spendOnResponse(retries, { method, url: absolute, response, pool: this }, 'redirect');
-        if (next_ === null) return response;
-        retries = next_;
-        if (!REDIRECT_KEEP.has(new URL(next).protocol.slice(0, -1))) {
-          await response.drainConn();
-          throw new MaxRetryError(this, next, new HTTPError(`Refusing to follow a redirect to a non-HTTP URL: ${next}`));
-        }
+        const spent = await spendOnResponse(retries, { method, url: absolute, response, pool: this }, 'redirect');
+        if (spent === null) return response;
+        retries = spent;
         await response.drainConn();
-        debug('Redirecting %s -> %s', absolute, next);
-        await retries.sleepForRetry(response);
+        const next = resolveLocation(location, absolute);
+        if (assertSameHost && !this.isSameHost(next)) throw new HostChangedError(this, next, retries);
+        if (!isFollowable(next)) throw new URLSchemeUnknown(schemeOf(next));
         body = this.rewind(body, next, null);
+        debug('Redirecting %s -> %s', absolute, next);
+        await pause(retries.sleepForRetry(response, { signal: signal ?? undefined }), signal, this, absolute);
         url = next;
         continue;
       }
-      const hasRetryAfter = response.headers.has('retry-after');
+
+      // As urllib3: an empty Retry-After is no Retry-After.
+      const hasRetryAfter = Boolean(response.headers.get('retry-after'));
       if (retries.isRetry(method, response.status, hasRetryAfter)) {
-        const next_ = await spendOnResponse(retries, { method, url: absolute, response, pool: this }, 'status');
-        if (next_ === null) return response;
-        retries = next_;
+        const spent = await spendOnResponse(retries, { method, url: absolute, response, pool: this }, 'status');
+        if (spent === null) return response;
+        retries = spent;
         await response.drainConn();
-        debug('Retry: %s', absolute);
-        await retries.sleep(response);
         body = this.rewind(body, absolute, null);
+        debug('Retry: %s', absolute);
+        await pause(retries.sleep(response, { signal: signal ?? undefined }), signal, this, absolute);
         continue;
       }
-      void signal;
       return response;
     }
   }
@@ -379,6 +393,13 @@ export class HTTPConnectionPool extends RequestMethods {
       return { target, absolute: this.origin + target };
     }
     const u = parseUrl(url);
+    const proxy = this.connOptions['proxy'];
+    if (u.scheme !== null && u.host !== null && typeof proxy === 'string' && /^https?:/i.test(proxy)) {
+      // A forwarding proxy is sent the absolute form (RFC 9112 section 3.2.2),
+      // as urllib3's pool sends an absolute URL as it is.
+      const full = u.url.replace(/#.*$/, '');
+      return { target: full, absolute: full };
+    }
     const target = u.requestUri;
     return { target, absolute: this.origin + target };
   }
@@ -434,7 +455,7 @@ export class HTTPConnectionPool extends RequestMethods {
           err instanceof ProtocolError &&
           !(err instanceof RequestAbortedError) &&
           (IDEMPOTENT.has(method) || (err as { requestNotSent?: boolean }).requestNotSent === true) &&
-          (body === null || body.rewindable)
+          (body === null || canResend(body))
         ) {
           debug('Stale keep-alive connection to %s failed before any response byte; re-sending once', this.host);
           fresh = true;
@@ -450,6 +471,12 @@ export class HTTPConnectionPool extends RequestMethods {
 
 export class HTTPSConnectionPool extends HTTPConnectionPool {
   static override readonly scheme: 'http' | 'https' = 'https';
+
+  // Only to widen the options type to the TLS ones; the base constructor validates by scheme.
+  // biome-ignore lint/complexity/noUselessConstructor: it changes the parameter type
+  constructor(host: string, options?: HTTPSConnectionPoolOptions) {
+    super(host, options);
+  }
 }
 
 // ---- helpers ---------------------------------------------------------------------
@@ -479,6 +506,33 @@ function needsEncoding(target: string): boolean {
 function isRetriableError(err: unknown): boolean {
   if (err instanceof RequestAbortedError) return false;
   return err instanceof TimeoutError || err instanceof ProtocolError || err instanceof SSLError || err instanceof ProxyError;
+}
+
+/**
+ * Waits for a retry sleep; an abort during it rejects with the signal's
+ * reason wrapped in RequestAbortedError, as an abort anywhere else does.
+ */
+async function pause(sleep: Promise<unknown>, signal: AbortSignal | null, pool: HTTPConnectionPool, url: string): Promise<void> {
+  try {
+    await sleep;
+  } catch (err) {
+    if (signal?.aborted && err === signal.reason) {
+      throw new RequestAbortedError(`${pool}: request to ${url} aborted while waiting to retry`, { cause: signal.reason });
+    }
+    throw err;
+  }
+}
+
+/** urllib3's body_pos for bodies at hand: every attempt sends the bytes from `pos` on. */
+function atPosition(body: PreparedBody | null, pos: number): PreparedBody | null {
+  if (!Number.isInteger(pos) || pos < 0) throw new RangeError(`bodyPos must be a non-negative integer, got ${pos}`);
+  if (body === null || body.buffer === null) {
+    throw new TypeError('bodyPos needs a body whose bytes are at hand (string, Buffer, Uint8Array); streams cannot seek');
+  }
+  if (pos > body.buffer.length) {
+    throw new RangeError(`bodyPos ${pos} is past the end of the ${body.buffer.length}-byte body`);
+  }
+  return pos === 0 ? body : prepareBody(body.buffer.subarray(pos));
 }
 
 function annotate(err: unknown, pool: HTTPConnectionPool, url: string): unknown {

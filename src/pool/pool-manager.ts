@@ -4,14 +4,15 @@
 // in removeHeadersOnRedirect when the host changes. The top-level request()
 // uses one module-level manager, as urllib3.request() does.
 
+import { type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import type { HTTPConnection } from '../connection/connection.js';
-import { ClosedPoolError, LocationValueError, URLSchemeUnknown } from '../errors.js';
+import { ClosedPoolError, LocationValueError, UnrewindableBodyError, URLSchemeUnknown } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
 import { checkOptions, optionSet } from '../options.js';
 import { Retry } from '../policies/retry.js';
 import type { HTTPResponse } from '../response.js';
-import { parseUrl } from '../url.js';
+import { parseUrl, type Url } from '../url.js';
 import { debug } from '../debug.js';
 import {
   HTTPConnectionPool,
@@ -21,7 +22,7 @@ import {
   type HTTPSConnectionPoolOptions,
 } from './connection-pool.js';
 import { makePoolKey, type PoolKey } from './pool-key.js';
-import { spendOnResponse, withoutBodyHeaders } from './redirect.js';
+import { isFollowable, resolveLocation, sameOrigin, schemeOf, spendOnResponse, withoutBodyHeaders } from './redirect.js';
 import { type RequestOptions, RequestMethods } from './request-methods.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 
@@ -148,49 +149,99 @@ export class PoolManager extends RequestMethods {
   }
 
   /**
-   * Like the pool's urlopen, but following redirects across hosts: each hop
-   * goes to the pool of its own origin.
+   * The request target sent for `u` (the parsed `url`): its origin-form.
+   * ProxyManager sends the absolute form when it forwards.
+   */
+  protected requestTargetFor(u: Url, _url: string): string {
+    return u.requestUri;
+  }
+
+  /** The headers sent for `u`; ProxyManager adds its proxy headers when it forwards. */
+  protected headersFor(_u: Url, headers: HeadersInit | null): HeadersInit | null {
+    return headers;
+  }
+
+  /**
+   * Like the pool's urlopen, but following redirects across hosts, as
+   * urllib3's PoolManager.urlopen: each hop goes to the pool of its own
+   * origin (which handles errors and status retries within the hop), while
+   * redirects are followed here, against one Retry that travels with the
+   * request so every hop spends from the same redirect and total budgets.
+   * A hop to another host (scheme, host or port) drops the headers named in
+   * removeHeadersOnRedirect; 303 alone turns the request into a GET without
+   * body or Content-* headers; only http and https targets are followed.
    */
   override async urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse> {
     checkOptions('urlopen', options, URLOPEN_OPTIONS);
     const kw: UrlopenOptions = { ...(options ?? {}) };
     const redirect = kw.redirect ?? true;
-    if (kw.headers === undefined || kw.headers === null) kw.headers = this.headers;
-    for (;;) {
+    let headers: HeadersInit | null = kw.headers ?? this.headers;
+    // One body for the whole chain: a stream read by the first hop cannot go out empty on the next.
+    let body: PreparedBody | null = kw.body === undefined || kw.body === null ? null : prepareBody(kw.body);
+    const poolRetries = this.connectionPoolKw['retries'] as Retry | number | boolean | null | undefined;
+    let retries = Retry.from(kw.retries ?? undefined, { redirect, default: poolRetries ?? Retry.DEFAULT });
+    for (let hop = 0; ; hop++) {
       const u = parseUrl(url);
-      if (u.scheme === null) {
-        debug('URL %s has no scheme; assuming http', url);
-      }
-      const pool = this.connectionFromHost(u.host, { port: u.port, scheme: u.scheme ?? 'http' });
-      const response = await pool.urlopen(method, u.requestUri, { ...kw, assertSameHost: false, redirect: false });
+      if (u.scheme === null) debug('URL %s has no scheme; assuming http', url);
+      const scheme = u.scheme ?? 'http';
+      const pool = this.connectionFromHost(u.host, { port: u.port, scheme });
+      const here = absoluteUrl(scheme, u.host!, u.port, u.requestUri);
+      if (hop > 0 && body !== null) body = rewindFor(body, here);
+      const response = await pool.urlopen(method, this.requestTargetFor(u, url), {
+        ...kw,
+        headers: this.headersFor(u, headers),
+        body,
+        bodyPos: body === null ? undefined : kw.bodyPos,
+        retries,
+        assertSameHost: false,
+        redirect: false,
+      });
+      response.url = here;
+      // The pool may have spent retries on errors or statuses within this hop.
+      if (response.retries instanceof Retry) retries = response.retries;
       const location = redirect ? response.getRedirectLocation() : false;
-      if (!location) {
-        response.url = absoluteUrl(u.scheme ?? 'http', u.host!, u.port, u.requestUri);
-        return response;
+      if (!location) return response;
+
+      let next: string;
+      try {
+        next = resolveLocation(location, here);
+      } catch (err) {
+        await response.drainConn();
+        throw err;
       }
-      const next = new URL(location, absoluteUrl(u.scheme ?? 'http', u.host!, u.port, u.requestUri)).toString();
       if (response.status === 303) {
-        if (method !== 'HEAD') method = 'GET';
-        kw.body = null;
-        kw.headers = withoutBodyHeaders(kw.headers ?? null);
+        // 303 See Other is the only redirect that changes the method (urllib3 v2, RFC 9110 15.4.4).
+        method = 'GET';
+        body = null;
+        headers = withoutBodyHeaders(headers);
       }
-      let retries = kw.retries instanceof Retry ? kw.retries : response.retries;
-      if (!(retries instanceof Retry)) retries = Retry.from(kw.retries ?? undefined, { redirect });
       const remove = retries.removeHeadersOnRedirect;
-      if (remove.size > 0 && !pool.isSameHost(next)) {
-        const h: HTTPHeaderDict = new HTTPHeaderDict(kw.headers ?? {});
+      if (remove.size > 0 && isFollowable(next) && !sameOrigin(here, next)) {
+        const h: HTTPHeaderDict = new HTTPHeaderDict(headers ?? {});
         for (const name of [...h.keys()]) if (remove.has(name.toLowerCase())) h.delete(name);
-        kw.headers = h;
+        headers = h;
       }
-      const spent = await spendOnResponse(retries, { method, url, response, pool }, 'redirect');
+      const spent = await spendOnResponse(retries, { method, url: here, response, pool }, 'redirect');
       if (spent === null) return response;
       retries = spent;
-      kw.retries = retries;
-      kw.redirect = redirect;
-      debug('Redirecting %s -> %s', url, next);
+      debug('Redirecting %s -> %s', here, next);
       await response.drainConn();
+      if (!isFollowable(next)) throw new URLSchemeUnknown(schemeOf(next));
       url = next;
     }
+  }
+}
+
+/** The body for the next hop of a redirect chain, or UnrewindableBodyError naming the target. */
+function rewindFor(body: PreparedBody, url: string): PreparedBody {
+  try {
+    return rewindBody(body);
+  } catch (err) {
+    if (!(err instanceof UnrewindableBodyError)) throw err;
+    throw new UnrewindableBodyError(
+      `cannot re-send the request body to ${url} after a redirect: it was a stream that cannot be rewound`,
+      { cause: err },
+    );
   }
 }
 

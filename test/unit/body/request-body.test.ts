@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { type PreparedBody, prepareBody, rewindBody } from '../../../src/body/request-body.js';
+import { canResend, type PreparedBody, prepareBody, rewindBody } from '../../../src/body/request-body.js';
 import { UnrewindableBodyError } from '../../../src/errors.js';
 
 async function chunksOf(prepared: PreparedBody): Promise<Buffer[]> {
@@ -214,6 +214,31 @@ describe('rewindBody', () => {
   test('a hand-made buffered body rewinds to itself', () => {
     const prepared: PreparedBody = { length: 1, buffer: Buffer.from('x'), stream: null, rewindable: true };
     assert.equal(rewindBody(prepared), prepared);
+  });
+});
+
+describe('one body across re-sends', () => {
+  test('a body prepared here is returned as it is, keeping its state', async () => {
+    const prepared = prepareBody(Readable.from(['once']));
+    assert.equal(prepareBody(prepared), prepared);
+    for await (const _ of prepared.stream!) {
+      // consume it
+    }
+    assert.throws(() => rewindBody(prepareBody(prepared)), UnrewindableBodyError);
+  });
+
+  test('canResend: buffers, arrays and Blobs always; one-shot streams only until they are read', async () => {
+    assert.equal(canResend(prepareBody('x')), true);
+    assert.equal(canResend(prepareBody(['a', 'b'])), true);
+    assert.equal(canResend(prepareBody(new Blob(['b']))), true);
+    const stream = prepareBody(Readable.from(['s']));
+    assert.equal(canResend(stream), true, 'nothing was read yet');
+    for await (const _ of stream.stream!) {
+      // consume it
+    }
+    assert.equal(canResend(stream), false);
+    const handMade: PreparedBody = { length: null, buffer: null, stream: (async function* () {})(), rewindable: false };
+    assert.equal(canResend(handMade), false);
   });
 });
 
