@@ -17,7 +17,14 @@ export { BaseResolver, type ResolvedAddress, type ResolveOptions } from './dns/r
 export { SystemResolver } from './dns/system.js';
 export * from './errors.js';
 export { HTTPHeaderDict, type HeadersInit } from './headers.js';
-export { createUrllib3Context, type TlsOptions, type TlsVersion, type Urllib3Context } from './net/tls-options.js';
+export {
+  type CertReqs,
+  createUrllib3Context,
+  type TlsOptions,
+  type TlsVersion,
+  Urllib3Context,
+  type Urllib3ContextOptions,
+} from './net/tls-options.js';
 export type { SocketOptions } from './net/connect.js';
 export { Retry, type RequestHistory, type RetryOptions } from './policies/retry.js';
 export { Timeout, type TimeoutOptions } from './policies/timeout.js';

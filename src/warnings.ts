@@ -1,17 +1,25 @@
 // Security warnings (API.md section 0): emitted with process.emitWarning and
-// a `type` naming urllib3's warning class; disableWarnings() turns them off.
+// a `type` naming urllib3's warning class (InsecureRequestWarning ...), so
+// `process.on('warning')` and `--no-warnings` work as for Node's own.
+// disableWarnings() turns them off, all of them or one type.
 
-let enabled = true;
+let allDisabled = false;
+const disabledTypes = new Set<string>();
 const seen = new Set<string>();
 
-/** Stop emitting urllib3-ts warnings (all of them, or those of one type). */
-export function disableWarnings(): void {
-  enabled = false;
+/**
+ * Stop emitting urllib3-ts warnings: all of them, or only those of one type
+ * (urllib3's `disable_warnings(InsecureRequestWarning)` is
+ * `disableWarnings('InsecureRequestWarning')`).
+ */
+export function disableWarnings(category?: string): void {
+  if (category === undefined) allDisabled = true;
+  else disabledTypes.add(category);
 }
 
 /** Emit `message` once per `key` as a warning of `type`. */
 export function warnOnce(type: string, key: string, message: string): void {
-  if (!enabled) return;
+  if (allDisabled || disabledTypes.has(type)) return;
   const k = `${type}\u0000${key}`;
   if (seen.has(k)) return;
   seen.add(k);

@@ -8,14 +8,21 @@
 import { channel } from 'node:diagnostics_channel';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
 import { type PreparedBody, prepareBody } from '../body/request-body.js';
 import type { BaseResolver } from '../dns/resolver.js';
 import { systemResolver } from '../dns/system.js';
 import { ConnectTimeoutError, HTTPError, ProtocolError } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 import { connectTcp, type SocketOptions, upgradeToTls } from '../net/connect.js';
-import { buildTlsOptions, TLS_OPTION_NAMES, type TlsOptions, verifyPeer } from '../net/tls-options.js';
+import {
+  checkFingerprint,
+  planTls,
+  TLS_OPTION_NAMES,
+  type TlsOptions,
+  type TlsPlan,
+  validateTlsOptions,
+} from '../net/tls-options.js';
 import { checkOptions, optionSet } from '../options.js';
 import { warnOnce } from '../warnings.js';
 import { Timeout } from '../policies/timeout.js';
@@ -394,7 +401,8 @@ export class HTTPSConnection extends HTTPConnection {
       if (v !== undefined) (tls as Record<string, unknown>)[k] = v;
     }
     this.tlsOptions = tls;
-    buildTlsOptions(host, tls); // validate eagerly: bad options fail at construction
+    // Bad values fail here; files are read when connecting, as urllib3 reads them.
+    validateTlsOptions(tls, this.label);
   }
 
   protected override async secure(
@@ -403,44 +411,106 @@ export class HTTPSConnection extends HTTPConnection {
     timeout: number | null,
     signal: AbortSignal | null,
   ): Promise<net.Socket> {
-    const started = performance.now();
-    const nodeOpts = buildTlsOptions(this.host, this.tlsOptions);
-    const tsock: TLSSocket = await upgradeToTls(socket, {
-      tlsOptions: nodeOpts,
-      hostname: this.host,
-      port: this.port,
-      timeout,
-      signal,
-      label: this.label,
-    });
-    try {
-      verifyPeer(tsock, this.host, this.port, this.tlsOptions, this.label);
-    } catch (err) {
-      tsock.destroy();
-      throw err;
-    }
-    info.tlsHandshakeLatency = performance.now() - started;
-    info.tlsVersion = tsock.getProtocol() ?? null;
-    info.cipher = tsock.getCipher()?.name ?? null;
-    const cert = tsock.getPeerCertificate(true);
-    if (cert && Object.keys(cert).length > 0) {
-      info.certificateDer = cert.raw ?? null;
-      info.certificateDict = cert;
-      const issuer = cert.issuerCertificate;
-      if (issuer && issuer !== cert) {
-        info.issuerCertificateDer = issuer.raw ?? null;
-        info.issuerCertificateDict = issuer;
-      }
-    }
-    this.isVerified = tsock.authorized === true;
+    this.isVerified = false;
+    const r = await establishTls(socket, this.host, this.port, this.tlsOptions, { timeout, signal, label: this.label });
+    fillTlsInfo(info, r.socket, r.handshakeLatency);
+    this.isVerified = r.isVerified;
     if (!this.isVerified) {
       warnOnce(
         'InsecureRequestWarning',
         this.host,
-        `Unverified HTTPS request is being made to host '${this.host}'. Adding certificate verification is strongly advised.`,
+        `Unverified HTTPS request is being made to host '${this.host}'. ` +
+          'Adding certificate verification is strongly advised (certReqs: CERT_REQUIRED, the default).',
       );
     }
-    return tsock;
+    return r.socket;
+  }
+}
+
+// ---- TLS set-up shared by target and proxy legs ------------------------------------
+
+export interface EstablishedTls {
+  socket: TLSSocket;
+  /** urllib3's is_verified: the chain was verified (certReqs CERT_REQUIRED) or the fingerprint matched. */
+  isVerified: boolean;
+  /** ms spent in the handshake and the post-handshake checks. */
+  handshakeLatency: number;
+}
+
+/**
+ * TLS over a connected socket with urllib3's options: the handshake with
+ * verification, SNI and ALPN, then assertFingerprint, then a check that the
+ * server picked a protocol this connection speaks. Every failure closes the
+ * socket and rejects with an SSLError (or ConnectTimeoutError / abort).
+ */
+export async function establishTls(
+  socket: net.Socket,
+  host: string,
+  port: number,
+  options: TlsOptions,
+  x: { timeout: number | null; signal: AbortSignal | null; label: string },
+): Promise<EstablishedTls> {
+  let plan: TlsPlan;
+  try {
+    plan = planTls(host, options);
+  } catch (err) {
+    if (err instanceof HTTPError && !err.message.startsWith(x.label)) err.message = `${x.label}: ${err.message}`;
+    throw err;
+  }
+  const started = performance.now();
+  const tsock = await upgradeToTls(socket, {
+    tlsOptions: plan.nodeOptions,
+    hostname: host,
+    port,
+    timeout: x.timeout,
+    signal: x.signal,
+    label: x.label,
+    minVersion: plan.minVersion,
+    maxVersion: plan.maxVersion,
+    checkedName: plan.checkedName,
+    keylogFile: plan.keylogFile,
+  });
+  try {
+    if (plan.fingerprint !== null) checkFingerprint(tsock.getPeerCertificate()?.raw, plan.fingerprint, x.label);
+    const alpn = tsock.alpnProtocol;
+    if (typeof alpn === 'string' && alpn !== 'http/1.1') {
+      throw new ProtocolError(
+        `${x.label}: the server selected ALPN protocol '${alpn}', which this connection does not speak ` +
+          `(offered: ${(plan.nodeOptions.ALPNProtocols as string[]).join(', ')})`,
+      );
+    }
+  } catch (err) {
+    tsock.destroy();
+    throw err;
+  }
+  return {
+    socket: tsock,
+    isVerified: plan.certReqs === 'CERT_REQUIRED' || plan.fingerprint !== null,
+    handshakeLatency: performance.now() - started,
+  };
+}
+
+/** A certificate as getPeerCertificate() gives it, without the circular issuer chain. */
+function plainCertificate(cert: DetailedPeerCertificate): PeerCertificate {
+  const { issuerCertificate: _issuer, ...rest } = cert;
+  return rest;
+}
+
+/** The TLS fields of ConnectionInfo (API.md section 11). */
+export function fillTlsInfo(info: ConnectionInfo, tsock: TLSSocket, handshakeLatency: number): void {
+  info.tlsHandshakeLatency = handshakeLatency;
+  info.tlsVersion = tsock.getProtocol() ?? null;
+  info.cipher = tsock.getCipher()?.name ?? null;
+  const cert = tsock.getPeerCertificate(true);
+  if (cert?.raw) {
+    info.certificateDer = cert.raw;
+    info.certificateDict = plainCertificate(cert);
+    const issuer = cert.issuerCertificate;
+    // A self-signed certificate is its own issuer; Node then links it to itself.
+    if (issuer?.raw && issuer !== cert && !issuer.raw.equals(cert.raw)) {
+      info.issuerCertificateDer = issuer.raw;
+      info.issuerCertificateDict = plainCertificate(issuer);
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 // NameResolutionError, deadline -> ConnectTimeoutError, TLS -> SSLError
 // (flagged as a connect error for Retry). Nothing here knows about HTTP.
 
+import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +16,7 @@ import {
   RequestAbortedError,
   SSLError,
 } from '../errors.js';
+import { debug } from '../debug.js';
 import type { BaseResolver, ResolvedAddress } from '../dns/resolver.js';
 
 export interface SocketOptions {
@@ -54,11 +56,15 @@ export function markConnectError<E extends Error>(error: E): E {
 }
 
 function stripBrackets(host: string): string {
-  return host.length > 1 && host.charCodeAt(0) === 91 /* [ */ && host.endsWith(']') ? host.slice(1, -1) : host;
+  return host.length > 1 && host.charCodeAt(0) === 91 /* [ */ && host.endsWith(']')
+    ? host.slice(1, -1)
+    : host;
 }
 
 function abortError(signal: AbortSignal, label: string): HTTPError {
-  return markConnectError(new RequestAbortedError(`${label}: request aborted while connecting`, { cause: signal.reason }));
+  return markConnectError(
+    new RequestAbortedError(`${label}: request aborted while connecting`, { cause: signal.reason }),
+  );
 }
 
 /** Resolve and connect, trying each address in turn until one accepts. */
@@ -110,7 +116,11 @@ export async function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult
   throw lastError;
 }
 
-function connectOne(addr: ResolvedAddress, o: TcpConnectOptions, deadline: number | null): Promise<net.Socket> {
+function connectOne(
+  addr: ResolvedAddress,
+  o: TcpConnectOptions,
+  deadline: number | null,
+): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
     const opts: net.NetConnectOpts = {
       host: addr.address,
@@ -174,10 +184,17 @@ function connectOne(addr: ResolvedAddress, o: TcpConnectOptions, deadline: numbe
 }
 
 function connectTimeout(o: TcpConnectOptions): ConnectTimeoutError {
-  return new ConnectTimeoutError(`${o.label}: Connection to ${o.host} timed out. (connect timeout=${o.timeout} ms)`);
+  return new ConnectTimeoutError(
+    `${o.label}: Connection to ${o.host} timed out. (connect timeout=${o.timeout} ms)`,
+  );
 }
 
-function withDeadline<T>(p: Promise<T>, deadline: number | null, o: TcpConnectOptions, onLate: (() => void) | null): Promise<T> {
+function withDeadline<T>(
+  p: Promise<T>,
+  deadline: number | null,
+  o: TcpConnectOptions,
+  onLate: (() => void) | null,
+): Promise<T> {
   if (deadline === null && o.signal === null) return p;
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
@@ -225,12 +242,32 @@ export interface TlsUpgradeOptions {
   timeout: number | null;
   signal: AbortSignal | null;
   label: string;
+  /** Allowed TLS versions, named in protocol-version errors (when the minimum is known). */
+  minVersion?: string | null;
+  maxVersion?: string | null;
+  /** The name the certificate is checked against, named in hostname errors. */
+  checkedName?: string | null;
+  /** Append NSS key-log lines for this connection here (SSLKEYLOGFILE). */
+  keylogFile?: string | null;
 }
 
-/** Wrap a connected socket in TLS and wait for the handshake. */
+/**
+ * Wrap a connected socket in TLS and wait for the handshake. Errors are
+ * SSLErrors naming the reason, flagged as connect errors; that includes the
+ * alerts of TLS 1.3 servers that reject the client's certificate, which only
+ * arrive after the client considers the handshake done.
+ */
 export function upgradeToTls(socket: net.Socket, o: TlsUpgradeOptions): Promise<tls.TLSSocket> {
   return new Promise<tls.TLSSocket>((resolve, reject) => {
-    const tsock = tls.connect({ ...o.tlsOptions, socket });
+    let tsock: tls.TLSSocket;
+    try {
+      tsock = tls.connect({ ...o.tlsOptions, socket });
+    } catch (err) {
+      socket.destroy();
+      reject(wrapTlsError(err as NodeJS.ErrnoException, o));
+      return;
+    }
+    if (o.keylogFile) logKeys(tsock, o.keylogFile);
     let timer: NodeJS.Timeout | null = null;
     const cleanup = () => {
       if (timer !== null) clearTimeout(timer);
@@ -247,13 +284,16 @@ export function upgradeToTls(socket: net.Socket, o: TlsUpgradeOptions): Promise<
     };
     const onSecure = () => {
       cleanup();
+      translateLateAlerts(tsock, o);
       resolve(tsock);
     };
     const onError = (err: NodeJS.ErrnoException) => fail(wrapTlsError(err, o));
     const onClose = () =>
       fail(
         markConnectError(
-          new SSLError(`${o.label}: TLS handshake with ${o.hostname}:${o.port} failed: connection closed by peer`),
+          new SSLError(
+            `${o.label}: TLS handshake with ${o.hostname}:${o.port} failed: connection closed by peer`,
+          ),
         ),
       );
     const onAbort = () => fail(abortError(o.signal!, o.label));
@@ -275,21 +315,131 @@ export function upgradeToTls(socket: net.Socket, o: TlsUpgradeOptions): Promise<
   });
 }
 
+/**
+ * SSLKEYLOGFILE: one NSS key-log line per secret, appended as the handshake
+ * produces them (for Wireshark). A debugging aid, so a failing write only
+ * shows in the debug log.
+ */
+function logKeys(tsock: tls.TLSSocket, file: string): void {
+  tsock.on('keylog', (line: Buffer) => {
+    try {
+      appendFileSync(file, line);
+    } catch (err) {
+      debug('SSLKEYLOGFILE %s: %s', file, (err as Error).message);
+    }
+  });
+}
+
+/**
+ * With TLS 1.3 the server checks the client certificate after the client has
+ * finished its handshake, so a refusal arrives as an alert on the first read,
+ * where the HTTP session would report it as a broken connection. Alerts are
+ * rewritten into the SSLError the handshake would have raised; other errors
+ * pass through untouched.
+ */
+function translateLateAlerts(tsock: tls.TLSSocket, o: TlsUpgradeOptions): void {
+  const emit = tsock.emit;
+  tsock.emit = function (this: tls.TLSSocket, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'error' && isTlsAlert(args[0])) args[0] = wrapTlsError(args[0], o);
+    return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
+  } as typeof tsock.emit;
+}
+
+function isTlsAlert(err: unknown): err is NodeJS.ErrnoException {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/.test(code);
+}
+
+/** Certificate verification failures (OpenSSL's X509_V_ERR_* names, as Node reports them). */
 const VERIFY_REASONS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'certificate has expired',
   CERT_NOT_YET_VALID: 'certificate is not yet valid',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
-  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in certificate chain',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate (not issued by a trusted CA)',
+  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in certificate chain (unknown CA)',
+  UNABLE_TO_GET_ISSUER_CERT: 'unable to get issuer certificate (unknown CA)',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unable to get local issuer certificate (unknown CA)',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unable to verify the first certificate (unknown CA)',
+  CERT_SIGNATURE_FAILURE: 'certificate signature failure',
+  CERT_REVOKED: 'certificate revoked',
+  CERT_UNTRUSTED: 'certificate not trusted',
+  CERT_REJECTED: 'certificate rejected',
+  INVALID_CA: 'invalid CA certificate',
+  INVALID_PURPOSE: 'unsuitable certificate purpose (not a TLS server certificate)',
+  PATH_LENGTH_EXCEEDED: 'certificate chain too long',
+  CERT_CHAIN_TOO_LONG: 'certificate chain too long',
   ERR_TLS_CERT_ALTNAME_INVALID: 'hostname mismatch',
 };
 
-export function wrapTlsError(err: NodeJS.ErrnoException, o: { label: string; hostname: string; port: number }): SSLError {
+/** Handshake failures (alerts and local refusals), by Node's ERR_SSL_* code. */
+const HANDSHAKE_REASONS: Array<[RegExp, (o: TlsErrorContext) => string]> = [
+  [
+    /^ERR_SSL_(TLSV1_ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|UNSUPPORTED_SSL_VERSION|WRONG_SSL_VERSION|VERSION_TOO_(LOW|HIGH))$/,
+    (o) =>
+      'protocol version: the server and this client have no TLS version in common' +
+      (o.minVersion ? ` (this client allows ${o.minVersion} to ${o.maxVersion ?? 'TLSv1.3'})` : ''),
+  ],
+  [
+    /^ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED$/,
+    () => 'the server requires a client certificate (certFile/keyFile or certData/keyData)',
+  ],
+  [
+    /^ERR_SSL_(SSLV3_ALERT_BAD_CERTIFICATE|SSLV3_ALERT_UNSUPPORTED_CERTIFICATE|SSLV3_ALERT_CERTIFICATE_REVOKED|SSLV3_ALERT_CERTIFICATE_EXPIRED|SSLV3_ALERT_CERTIFICATE_UNKNOWN|TLSV1_ALERT_UNKNOWN_CA|TLSV1_ALERT_ACCESS_DENIED|TLSV1_ALERT_DECRYPT_ERROR)$/,
+    () => 'the server rejected the client certificate',
+  ],
+  [
+    /^ERR_SSL_(SSLV3_ALERT_HANDSHAKE_FAILURE|NO_SHARED_CIPHER|NO_CIPHERS_AVAILABLE|TLSV1_ALERT_INSUFFICIENT_SECURITY)$/,
+    () => 'handshake failure: no cipher suite in common, or the server wants a client certificate',
+  ],
+  [
+    /^ERR_SSL_TLSV1_ALERT_UNRECOGNIZED_NAME$/,
+    (o) => `the server does not know the name sent in SNI (${o.sniName ?? o.hostname})`,
+  ],
+  [
+    /^ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL$/,
+    () => 'the server speaks none of the ALPN protocols offered',
+  ],
+  [
+    /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|RECORD_LENGTH_MISMATCH)$/,
+    () => 'the server did not answer in TLS (a plain-HTTP port?)',
+  ],
+  [/^(ECONNRESET|EPIPE)$/, () => 'connection reset by the server during the TLS handshake'],
+];
+
+export interface TlsErrorContext {
+  label: string;
+  hostname: string;
+  port: number;
+  minVersion?: string | null;
+  maxVersion?: string | null;
+  checkedName?: string | null;
+  sniName?: string | null;
+}
+
+/** The subjectAltName list of a certificate, for hostname-mismatch messages. */
+function certificateNames(cert: unknown): string {
+  const c = cert as { subjectaltname?: string; subject?: { CN?: string | string[] } } | undefined;
+  if (c?.subjectaltname) return c.subjectaltname;
+  const cn = c?.subject?.CN;
+  return cn ? `no subjectAltName (commonName ${Array.isArray(cn) ? cn.join(', ') : cn})` : 'no names';
+}
+
+/** Node's TLS error -> SSLError naming the reason, with Node's error as `cause`. */
+export function wrapTlsError(err: NodeJS.ErrnoException, o: TlsErrorContext): SSLError {
   const code = err.code ?? '';
-  const reason = VERIFY_REASONS[code];
-  const msg = reason
-    ? `${o.label}: certificate verify failed for ${o.hostname}:${o.port}: ${reason}: ${err.message} (${code})`
-    : `${o.label}: TLS error with ${o.hostname}:${o.port}: ${err.message}${code ? ` (${code})` : ''}`;
-  return markConnectError(new SSLError(msg, { cause: err }));
+  let detail: string;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const e = err as NodeJS.ErrnoException & { host?: string; cert?: unknown };
+    const name = e.host ?? o.checkedName ?? o.hostname;
+    detail =
+      `certificate verify failed: hostname mismatch, certificate is not valid for '${name}'; ` +
+      `it is valid for ${certificateNames(e.cert)}`;
+  } else if (VERIFY_REASONS[code] !== undefined) {
+    detail = `certificate verify failed: ${VERIFY_REASONS[code]}`;
+  } else {
+    const known = HANDSHAKE_REASONS.find(([re]) => re.test(code));
+    const openssl = (err as { reason?: unknown }).reason;
+    const nodeText = typeof openssl === 'string' && openssl ? openssl : err.message.split('\n')[0];
+    detail = known ? `${known[1](o)} (${nodeText})` : `TLS handshake failed: ${nodeText}`;
+  }
+  return markConnectError(new SSLError(`${o.label}: ${detail}${code ? ` (${code})` : ''}`, { cause: err }));
 }

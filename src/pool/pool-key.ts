@@ -4,6 +4,7 @@
 // that are objects without a value form (resolvers, contexts, Retry
 // instances) are keyed by identity, as urllib3 keys them by hash.
 
+import { createHash } from 'node:crypto';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 
 export type PoolKey = string;
@@ -20,8 +21,15 @@ function identity(o: object): string {
   return `#${id}`;
 }
 
+/** Secrets are keyed by a digest so a key printed in debug output never shows them. */
+const SECRET_OPTIONS = new Set(['keyPassword', 'keyData']);
+
 function keyValue(name: string, v: unknown): string {
   if (v === null || v === undefined) return 'null';
+  if (SECRET_OPTIONS.has(name)) {
+    const bytes = typeof v === 'string' ? Buffer.from(v) : v instanceof Uint8Array ? v : Buffer.from(String(v));
+    return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  }
   switch (typeof v) {
     case 'string':
       return JSON.stringify(v);

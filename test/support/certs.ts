@@ -9,7 +9,13 @@
 // issueCertificate() call in makeTestPki() with different IssueOptions.
 //
 // Keys are EC P-256: generating them is instant, unlike RSA.
+//
+// makeTlsTestPki() adds, on top of makeTestPki(), everything the TLS tests
+// need: expired, not-yet-valid, wrong-host, IP-only and SAN-less server
+// certificates, a second CA nobody trusts and a certificate it signed, and
+// client certificates (one with a password-protected key).
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +41,11 @@ export interface IssuedCertificate {
   key: string;
   certPem: string;
   keyPem: string;
+  /** the certificate in DER form */
+  certDer: Buffer;
+  /** `<name>.enc.key` when IssueOptions.keyPassword was given */
+  encryptedKey?: string;
+  encryptedKeyPem?: string;
 }
 
 export interface IssueOptions {
@@ -49,6 +60,8 @@ export interface IssueOptions {
   notBefore?: Date;
   /** end of validity; defaults to 825 days after notBefore */
   notAfter?: Date;
+  /** also write `<name>.enc.key`: the key as encrypted PKCS#8 under this password */
+  keyPassword?: string;
 }
 
 export interface TestPki {
@@ -148,18 +161,21 @@ export async function createCertificateAuthority(
   return { dir, cert, key, certPem: readFileSync(cert, 'utf8'), config };
 }
 
-// `openssl ca` rewrites the CA's index and serial files, so issuing from one
-// CA must not overlap.
-const issueQueues = new WeakMap<CertificateAuthority, Promise<unknown>>();
+// `openssl ca` rewrites the CA's index and serial files, so signing with one
+// CA must not overlap; making keys and requests may.
+const signQueues = new WeakMap<CertificateAuthority, Promise<unknown>>();
 
-export function issueCertificate(ca: CertificateAuthority, opts: IssueOptions): Promise<IssuedCertificate> {
-  const previous = issueQueues.get(ca) ?? Promise.resolve();
-  const next = previous.catch(() => {}).then(() => issueNow(ca, opts));
-  issueQueues.set(ca, next);
+function serialised<T>(ca: CertificateAuthority, step: () => Promise<T>): Promise<T> {
+  const previous = signQueues.get(ca) ?? Promise.resolve();
+  const next = previous.catch(() => {}).then(step);
+  signQueues.set(ca, next);
   return next;
 }
 
-async function issueNow(ca: CertificateAuthority, opts: IssueOptions): Promise<IssuedCertificate> {
+export async function issueCertificate(
+  ca: CertificateAuthority,
+  opts: IssueOptions,
+): Promise<IssuedCertificate> {
   const { dir } = ca;
   const key = path.join(dir, `${opts.name}.key`);
   const csr = path.join(dir, `${opts.name}.csr`);
@@ -198,33 +214,63 @@ async function issueNow(ca: CertificateAuthority, opts: IssueOptions): Promise<I
     ],
     dir,
   );
-  await openssl(
-    [
-      'ca',
-      '-batch',
-      '-notext',
-      '-config',
-      ca.config,
-      '-cert',
-      ca.cert,
-      '-keyfile',
-      ca.key,
-      '-in',
-      csr,
-      '-out',
-      cert,
-      '-extfile',
-      ext,
-      '-extensions',
-      'leaf',
-      '-startdate',
-      asn1Time(notBefore),
-      '-enddate',
-      asn1Time(notAfter),
-    ],
-    dir,
+  await serialised(ca, () =>
+    openssl(
+      [
+        'ca',
+        '-batch',
+        '-notext',
+        '-config',
+        ca.config,
+        '-cert',
+        ca.cert,
+        '-keyfile',
+        ca.key,
+        '-in',
+        csr,
+        '-out',
+        cert,
+        '-extfile',
+        ext,
+        '-extensions',
+        'leaf',
+        '-startdate',
+        asn1Time(notBefore),
+        '-enddate',
+        asn1Time(notAfter),
+      ],
+      dir,
+    ),
   );
-  return { cert, key, certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };
+  const certPem = readFileSync(cert, 'utf8');
+  const issued: IssuedCertificate = {
+    cert,
+    key,
+    certPem,
+    keyPem: readFileSync(key, 'utf8'),
+    certDer: Buffer.from(new X509Certificate(certPem).raw),
+  };
+  if (opts.keyPassword !== undefined) {
+    const encrypted = path.join(dir, `${opts.name}.enc.key`);
+    await openssl(
+      [
+        'pkcs8',
+        '-topk8',
+        '-in',
+        key,
+        '-out',
+        encrypted,
+        '-v2',
+        'aes-256-cbc',
+        '-passout',
+        `pass:${opts.keyPassword}`,
+      ],
+      dir,
+    );
+    issued.encryptedKey = encrypted;
+    issued.encryptedKeyPem = readFileSync(encrypted, 'utf8');
+  }
+  return issued;
 }
 
 async function buildPki(dir: string): Promise<TestPki> {
@@ -286,5 +332,183 @@ export function makeTestPki(dir?: string): Promise<TestPki> {
   cache.set(cacheKey, pending);
   // A failed run (e.g. openssl missing) must not poison later calls.
   pending.catch(() => cache.delete(cacheKey));
+  return pending;
+}
+
+/** A self-signed server certificate (not a CA): `<name>.pem` / `<name>.key` in `dir`. */
+export async function selfSignedCertificate(
+  dir: string,
+  name: string,
+  commonName: string,
+  altNames: string[],
+): Promise<IssuedCertificate> {
+  const cert = path.join(dir, `${name}.pem`);
+  const key = path.join(dir, `${name}.key`);
+  const config = path.join(dir, `${name}.cnf`);
+  writeFileSync(config, '[ req ]\ndistinguished_name = dn\nprompt = no\n[ dn ]\nCN = unused\n');
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-config',
+      config,
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '825',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+      '-addext',
+      `subjectAltName=${altNames.join(',')}`,
+    ],
+    dir,
+  );
+  const certPem = readFileSync(cert, 'utf8');
+  return {
+    cert,
+    key,
+    certPem,
+    keyPem: readFileSync(key, 'utf8'),
+    certDer: Buffer.from(new X509Certificate(certPem).raw),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// the TLS test set
+
+export interface TlsTestPki extends TestPki {
+  /** the test CA certificate in DER form */
+  caCertDer: Buffer;
+  /** a directory whose only file is the test CA certificate (for caCertDir) */
+  caDir: string;
+  /** the `localhost` / 127.0.0.1 / ::1 server certificate of makeTestPki() */
+  server: IssuedCertificate;
+  /** `localhost`, valid until a year ago */
+  expired: IssuedCertificate;
+  /** `localhost`, valid from a year from now */
+  notYetValid: IssuedCertificate;
+  /** only `wrong.example` and `*.wrong.example` */
+  wrongHost: IssuedCertificate;
+  /** only the address 127.0.0.1, no DNS name */
+  ipOnly: IssuedCertificate;
+  /** CN=localhost without any subjectAltName (urllib3 v2 does not match the CN) */
+  noSan: IssuedCertificate;
+  /** a self-signed `localhost` / 127.0.0.1 server certificate (its own issuer, no CA) */
+  selfSigned: IssuedCertificate;
+  /** a second CA that nothing trusts */
+  otherCa: CertificateAuthority;
+  /** `localhost` signed by otherCa */
+  unknownCa: IssuedCertificate;
+  /** a client certificate (CN=urllib3-ts client) from the test CA; its key also exists encrypted */
+  client: IssuedCertificate & { encryptedKey: string; encryptedKeyPem: string };
+  /** the password of client.encryptedKey */
+  clientKeyPassword: string;
+  /** client certificate and key concatenated in one PEM file */
+  clientCombined: string;
+  /** a client certificate from otherCa, which servers trusting the test CA reject */
+  otherClient: IssuedCertificate;
+}
+
+const DAY = 86400_000;
+
+async function buildTlsPki(base: TestPki): Promise<TlsTestPki> {
+  const { ca } = base;
+  const now = Date.now();
+  const otherCa = createCertificateAuthority(path.join(base.dir, 'other-ca'), 'urllib3-ts Unknown CA');
+  const clientKeyPassword = 'correct horse battery staple';
+  const [expired, notYetValid, wrongHost, ipOnly, noSan, client] = await Promise.all([
+    issueCertificate(ca, {
+      name: 'expired',
+      commonName: 'localhost',
+      altNames: ['DNS:localhost', 'IP:127.0.0.1'],
+      notBefore: new Date(now - 730 * DAY),
+      notAfter: new Date(now - 365 * DAY),
+    }),
+    issueCertificate(ca, {
+      name: 'not-yet-valid',
+      commonName: 'localhost',
+      altNames: ['DNS:localhost', 'IP:127.0.0.1'],
+      notBefore: new Date(now + 365 * DAY),
+      notAfter: new Date(now + 730 * DAY),
+    }),
+    issueCertificate(ca, {
+      name: 'wrong-host',
+      commonName: 'wrong.example',
+      altNames: ['DNS:wrong.example', 'DNS:*.wrong.example'],
+    }),
+    issueCertificate(ca, { name: 'ip-only', commonName: '127.0.0.1', altNames: ['IP:127.0.0.1'] }),
+    issueCertificate(ca, { name: 'no-san', commonName: 'localhost' }),
+    issueCertificate(ca, {
+      name: 'client',
+      commonName: 'urllib3-ts client',
+      usage: 'client',
+      keyPassword: clientKeyPassword,
+    }),
+  ]);
+  const other = await otherCa;
+  const [unknownCa, otherClient] = await Promise.all([
+    issueCertificate(other, {
+      name: 'unknown-ca',
+      commonName: 'localhost',
+      altNames: ['DNS:localhost', 'IP:127.0.0.1'],
+    }),
+    issueCertificate(other, { name: 'other-client', commonName: 'stranger', usage: 'client' }),
+  ]);
+  const selfSigned = await selfSignedCertificate(base.dir, 'self-signed', 'localhost', [
+    'DNS:localhost',
+    'IP:127.0.0.1',
+  ]);
+  const caDir = path.join(base.dir, 'ca-dir');
+  mkdirSync(caDir, { recursive: true });
+  writeFileSync(path.join(caDir, 'test-ca.pem'), base.caCertPem);
+  const clientCombined = path.join(base.dir, 'client-combined.pem');
+  writeFileSync(clientCombined, client.certPem + client.keyPem);
+  return {
+    ...base,
+    caCertDer: Buffer.from(new X509Certificate(base.caCertPem).raw),
+    caDir,
+    server: {
+      cert: base.serverCert,
+      key: base.serverKey,
+      certPem: base.serverCertPem,
+      keyPem: base.serverKeyPem,
+      certDer: Buffer.from(new X509Certificate(base.serverCertPem).raw),
+    },
+    expired,
+    notYetValid,
+    wrongHost,
+    ipOnly,
+    noSan,
+    selfSigned,
+    otherCa: other,
+    unknownCa,
+    client: client as TlsTestPki['client'],
+    clientKeyPassword,
+    clientCombined,
+    otherClient,
+  };
+}
+
+const tlsCache = new Map<string, Promise<TlsTestPki>>();
+
+/** makeTestPki() plus the certificates the TLS tests need, generated once per process (per `dir`). */
+export function makeTlsTestPki(dir?: string): Promise<TlsTestPki> {
+  const cacheKey = dir ?? '';
+  const cached = tlsCache.get(cacheKey);
+  if (cached) return cached;
+  const pending = makeTestPki(dir).then(buildTlsPki);
+  tlsCache.set(cacheKey, pending);
+  pending.catch(() => tlsCache.delete(cacheKey));
   return pending;
 }

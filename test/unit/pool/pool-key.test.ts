@@ -45,4 +45,11 @@ describe('makePoolKey', () => {
     void r1;
     void r2;
   });
+
+  test('key passwords and in-memory keys never appear in the key in clear', () => {
+    const k = makePoolKey({ scheme: 'https', host: 'a', port: 443, keyPassword: 'hunter2', keyData: 'PRIVATE-KEY-BYTES' });
+    assert.ok(!k.includes('hunter2'));
+    assert.ok(!k.includes('PRIVATE-KEY-BYTES'));
+    assert.notEqual(k, makePoolKey({ scheme: 'https', host: 'a', port: 443, keyPassword: 'other', keyData: 'PRIVATE-KEY-BYTES' }));
+  });
 });
