@@ -36,6 +36,16 @@ export {
 } from './pool/connection-pool.js';
 export { connectionFromUrl } from './pool/connection-from-url.js';
 export { PoolManager, request, type PoolManagerOptions } from './pool/pool-manager.js';
+export {
+  EnvProxyManager,
+  ProxyManager,
+  type ProxyConfig,
+  type ProxyManagerOptions,
+  proxyFromUrl,
+  SOCKSProxyManager,
+  type SOCKSProxyManagerOptions,
+} from './pool/proxy-manager.js';
+export { SocksError } from './connectors/socks-handshake.js';
 export type { PoolKey } from './pool/pool-key.js';
 export { RequestMethods, type RequestOptions } from './pool/request-methods.js';
 export type { UrlopenOptions } from './pool/urlopen-options.js';

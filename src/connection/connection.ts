@@ -31,6 +31,13 @@ import { DEFAULT_USER_AGENT, SKIP_HEADER, SKIPPABLE_HEADERS } from '../request-h
 import type { HTTPResponse } from '../response.js';
 import { ConnectionInfo, HttpVersion } from './connection-info.js';
 import { H1Session, type SessionOwner, type UploadProgress } from './h1-session.js';
+import { openHttpTunnel } from '../connectors/http-tunnel.js';
+import { openSocksTunnel } from '../connectors/socks.js';
+import type { SocksVersion } from '../connectors/socks-handshake.js';
+import { ProxyError, RequestAbortedError } from '../errors.js';
+import { markConnectError } from '../net/connect.js';
+import { parseUrl } from '../url.js';
+import { isIP } from 'node:net';
 
 export type { SocketOptions };
 
@@ -131,11 +138,17 @@ export class HTTPConnection implements SessionOwner {
   private connecting: Promise<void> | null = null;
   private info: ConnectionInfo | null = null;
   private infoUsed = false;
-  private readonly hostHeader: string;
+  private readonly ownHostHeader: string;
+  /** The parsed proxy URL (`proxy` option), null without a proxy. */
+  private readonly proxyParts: { scheme: string; host: string; port: number; auth: string | null } | null;
   private tunnel: { host: string; port: number; scheme: string; headers: HeadersInit | null } | null = null;
 
   constructor(host: string, options?: HTTPConnectionOptions) {
-    checkOptions(new.target.name, options, new.target === HTTPConnection ? HTTP_OPTION_SET : HTTPS_OPTION_SET);
+    checkOptions(
+      new.target.name,
+      options,
+      new.target === HTTPConnection ? HTTP_OPTION_SET : HTTPS_OPTION_SET,
+    );
     if (typeof host !== 'string' || host.length === 0) {
       throw new TypeError(`${new.target.name}: host must be a non-empty string`);
     }
@@ -165,7 +178,23 @@ export class HTTPConnection implements SessionOwner {
     }
     const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     this.label = `${new.target.name}(host='${host}', port=${this.port})`;
-    this.hostHeader = this.port === ctor.defaultPort ? bracketed : `${bracketed}:${this.port}`;
+    this.ownHostHeader = this.port === ctor.defaultPort ? bracketed : `${bracketed}:${this.port}`;
+    this.proxyParts = this.proxy === null ? null : parseProxy(this.proxy, new.target.name);
+  }
+
+  /** The Host header: the tunnel's destination when tunnelling, else this connection's host. */
+  private get hostHeader(): string {
+    const t = this.tunnel;
+    if (t === null) return this.ownHostHeader;
+    const h = t.host.includes(':') && !t.host.startsWith('[') ? `[${t.host}]` : t.host;
+    return t.port === (t.scheme === 'https' ? 443 : 80) ? h : `${h}:${t.port}`;
+  }
+
+  /** Host and port the request finally reaches (the tunnel's destination when tunnelling). */
+  protected get destination(): { host: string; port: number } {
+    return this.tunnel === null
+      ? { host: this.host, port: this.port }
+      : { host: this.tunnel.host, port: this.tunnel.port };
   }
 
   get connectionObject(): unknown {
@@ -217,10 +246,16 @@ export class HTTPConnection implements SessionOwner {
 
   /** Tunnel through the proxy this connection points at (used by proxies, a later issue). */
   setTunnel(host: string, options?: { port?: number; scheme?: string; headers?: HeadersInit | null }): void {
-    if (this.isConnected) throw new ProtocolError(`${this.label}: setTunnel() must be called before connecting`);
+    if (this.isConnected)
+      throw new ProtocolError(`${this.label}: setTunnel() must be called before connecting`);
     checkOptions('setTunnel', options, optionSet('port', 'scheme', 'headers'));
     const scheme = options?.scheme ?? 'http';
-    this.tunnel = { host, port: options?.port ?? (scheme === 'https' ? 443 : 80), scheme, headers: options?.headers ?? null };
+    this.tunnel = {
+      host,
+      port: options?.port ?? (scheme === 'https' ? 443 : 80),
+      scheme,
+      headers: options?.headers ?? null,
+    };
   }
 
   private get timeoutObject(): Timeout {
@@ -231,11 +266,6 @@ export class HTTPConnection implements SessionOwner {
   connect(options?: { signal?: AbortSignal | null; timeout?: number | null }): Promise<void> {
     if (this.isConnected) return Promise.resolve();
     if (this.connecting !== null) return this.connecting;
-    if (this.tunnel !== null) {
-      return Promise.reject(
-        new ProtocolError(`${this.label}: CONNECT tunnels are provided by ProxyManager, which is not available yet`),
-      );
-    }
     const timeout = options?.timeout !== undefined ? options.timeout : this.timeoutObject.connectTimeout;
     const p = this.doConnect(timeout, options?.signal ?? null).finally(() => {
       this.connecting = null;
@@ -246,36 +276,159 @@ export class HTTPConnection implements SessionOwner {
 
   private async doConnect(timeout: number | null, signal: AbortSignal | null): Promise<void> {
     const started = performance.now();
-    const r = await connectTcp({
-      host: this.host,
-      port: this.port,
-      timeout,
-      sourceAddress: this.sourceAddress,
-      socketOptions: this.socketOptions,
-      resolver: this.resolver,
-      family: this.socketFamily,
-      signal,
-      label: this.label,
-      conn: this,
-    });
+    const remaining = () => (timeout === null ? null : Math.max(0, timeout - (performance.now() - started)));
+    const proxy = this.proxyParts;
+    const socks = proxy?.scheme.startsWith('socks') === true;
+    this.hasConnectedToProxy = false;
+    this.isProxyVerified = null;
+    let socket: net.Socket | null = null;
     const info = new ConnectionInfo();
-    info.resolutionLatency = r.resolutionLatency;
-    info.establishedLatency = r.establishedLatency;
-    info.destinationAddress = r.address;
     info.httpVersion = HttpVersion.h11;
-    let socket: net.Socket = r.socket;
     try {
-      socket = await this.secure(socket, info, timeout === null ? null : Math.max(0, timeout - (performance.now() - started)), signal);
+      // A SOCKS connection is made to the proxy; an HTTP(S) proxy connection already
+      // names the proxy as its host (urllib3's model: host = first hop).
+      const r = await connectTcp({
+        host: socks ? proxy!.host : this.host,
+        port: socks ? proxy!.port : this.port,
+        timeout,
+        sourceAddress: this.sourceAddress,
+        socketOptions: this.socketOptions,
+        resolver: this.resolver,
+        family: this.socketFamily,
+        signal,
+        label: this.label,
+        conn: this,
+      });
+      socket = r.socket;
+      info.resolutionLatency = r.resolutionLatency;
+      info.establishedLatency = r.establishedLatency;
+      info.destinationAddress = r.address;
+      if (socks) {
+        await this.connectThroughSocks(r.socket, proxy!, remaining(), signal);
+      } else if (proxy !== null && this.tunnel !== null) {
+        socket = await this.connectThroughTunnel(r.socket, proxy, remaining(), signal);
+      }
+      if (proxy !== null && !socks && this.tunnel === null) this.hasConnectedToProxy = true;
+      socket = await this.secure(socket, info, remaining(), signal);
+      if (proxy !== null && !socks && this.tunnel === null && proxy.scheme === 'https') {
+        this.isProxyVerified = this.isVerified;
+      }
     } catch (err) {
-      r.socket.destroy();
-      throw err;
+      socket?.destroy();
+      throw this.proxyFailure(err);
     }
     this.info = info;
     this.infoUsed = false;
     this.session = new H1Session(socket, this, this.maxHeaderSize);
+    // A tunnel opener may have paused the socket to hold back early bytes.
+    socket.resume();
     if (connectedChannel.hasSubscribers) {
       connectedChannel.publish({ host: this.host, port: this.port, connectionInfo: info });
     }
+  }
+
+  /** SOCKS handshake to this connection's host and port. */
+  private async connectThroughSocks(
+    socket: net.Socket,
+    proxy: { scheme: string; host: string; port: number; auth: string | null },
+    timeout: number | null,
+    signal: AbortSignal | null,
+  ): Promise<void> {
+    const version = proxy.scheme as SocksVersion;
+    let host = this.host.startsWith('[') && this.host.endsWith(']') ? this.host.slice(1, -1) : this.host;
+    // socks4 and socks5 resolve the destination here; socks4a and socks5h let the proxy do it.
+    if ((version === 'socks4' || version === 'socks5') && isIP(host) === 0) {
+      const family = version === 'socks4' ? 4 : this.socketFamily;
+      const addrs = await this.resolver.getaddrinfo(host, this.port, { family, signal: signal ?? undefined });
+      if (addrs.length === 0)
+        throw new ProxyError(`${this.label}: '${host}' did not resolve to an address for ${version}`);
+      host = addrs[0]!.address;
+    }
+    let username: string | null = null;
+    let password: string | null = null;
+    if (proxy.auth !== null) {
+      const i = proxy.auth.indexOf(':');
+      username = decodeURIComponent(i === -1 ? proxy.auth : proxy.auth.slice(0, i));
+      password = i === -1 ? null : decodeURIComponent(proxy.auth.slice(i + 1));
+    }
+    await openSocksTunnel(
+      socket,
+      version,
+      { host, port: this.port },
+      { username, password },
+      {
+        timeout,
+        signal,
+        label: this.label,
+        proxy: `${proxy.host}:${proxy.port}`,
+      },
+    );
+    this.hasConnectedToProxy = true;
+  }
+
+  /** TLS to an HTTPS proxy if needed, then CONNECT to the tunnel's destination. */
+  private async connectThroughTunnel(
+    socket: net.Socket,
+    proxy: { scheme: string; host: string; port: number; auth: string | null },
+    timeout: number | null,
+    signal: AbortSignal | null,
+  ): Promise<net.Socket> {
+    const started = performance.now();
+    const left = () => (timeout === null ? null : Math.max(0, timeout - (performance.now() - started)));
+    let s = socket;
+    if (proxy.scheme === 'https') {
+      const r = await establishTls(socket, proxy.host, proxy.port, this.proxyTlsOptions(), {
+        timeout: left(),
+        signal,
+        label: this.label,
+      });
+      s = r.socket;
+      this.isProxyVerified = r.isVerified;
+    }
+    const t = this.tunnel!;
+    const headers: string[] = [];
+    if (t.headers !== null) {
+      const flat = new HTTPHeaderDict(t.headers).toFlatPairs();
+      for (const v of flat) headers.push(v);
+    }
+    await openHttpTunnel(s, {
+      host: t.host,
+      port: t.port,
+      headers,
+      timeout: left(),
+      signal,
+      label: this.label,
+      proxy: `${proxy.host}:${proxy.port}`,
+    });
+    this.hasConnectedToProxy = true;
+    return s;
+  }
+
+  /** TLS options for the leg to an HTTPS proxy: its own context, else this connection's trust settings. */
+  protected proxyTlsOptions(): TlsOptions {
+    const cfg = this.proxyConfig as { sslContext?: TlsOptions['sslContext'] } | null;
+    return cfg?.sslContext ? { sslContext: cfg.sslContext } : {};
+  }
+
+  /** Errors before the proxy was reached become ProxyError, as urllib3 reports them. */
+  private proxyFailure(err: unknown): unknown {
+    const proxy = this.proxyParts;
+    if (proxy === null || this.hasConnectedToProxy) return err;
+    if (err instanceof ProxyError || err instanceof RequestAbortedError) return err;
+    const e = err as Error;
+    const where = `${proxy.host}:${proxy.port}`;
+    if (proxy.scheme === 'https' && looksLikePlainHttp(e)) {
+      return markConnectError(
+        new ProxyError(
+          `${this.label}: Unable to connect to proxy ${where}. Your proxy appears to only use HTTP and not HTTPS: ` +
+            "try changing the proxy URL's scheme to http://",
+          { cause: e },
+        ),
+      );
+    }
+    return markConnectError(
+      new ProxyError(`${this.label}: Unable to connect to proxy ${where}: ${e.message}`, { cause: e }),
+    );
   }
 
   /** Hook for HTTPS: wrap the socket in TLS. Plain HTTP returns it unchanged. */
@@ -295,7 +448,8 @@ export class HTTPConnection implements SessionOwner {
   async request(method: string, url: string, options?: ConnectionRequestOptions): Promise<void> {
     checkOptions('HTTPConnection.request', options, REQUEST_OPTION_SET);
     const o = options ?? {};
-    if (!isValidMethod(method)) throw new TypeError(`${this.label}: invalid HTTP method ${JSON.stringify(method)}`);
+    if (!isValidMethod(method))
+      throw new TypeError(`${this.label}: invalid HTTP method ${JSON.stringify(method)}`);
     const body = o.body === undefined || o.body === null ? null : prepareBody(o.body);
     const t = this.timeoutObject;
     await this._send(method, url, o.headers ?? null, body, o.chunked, {
@@ -333,7 +487,9 @@ export class HTTPConnection implements SessionOwner {
   ): Promise<void> {
     if (!this.isConnected) await this.connect({ signal: x.signal, timeout: x.connectTimeout });
     const session = this.session!;
-    const built = buildRequestHeaders(method, headers, body, chunked, this.hostHeader);
+    const hostHeader =
+      target.charCodeAt(0) === 47 /* / */ ? this.hostHeader : hostOfAbsolute(target, this.hostHeader);
+    const built = buildRequestHeaders(method, headers, body, chunked, hostHeader);
     let info = this.info;
     if (info !== null) {
       if (this.infoUsed) info = info.forReuse();
@@ -405,6 +561,25 @@ export class HTTPSConnection extends HTTPConnection {
     validateTlsOptions(tls, this.label);
   }
 
+  protected override proxyTlsOptions(): TlsOptions {
+    // As urllib3: the proxy leg trusts what this connection trusts, unless proxyConfig brings a context.
+    const o = this.tlsOptions;
+    const out: TlsOptions = {};
+    for (const k of [
+      'certReqs',
+      'caCerts',
+      'caCertDir',
+      'caCertData',
+      'sslMinimumVersion',
+      'sslMaximumVersion',
+    ] as const) {
+      if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
+    }
+    const cfg = this.proxyConfig as { sslContext?: TlsOptions['sslContext'] } | null;
+    if (cfg?.sslContext) out.sslContext = cfg.sslContext;
+    return out;
+  }
+
   protected override async secure(
     socket: net.Socket,
     info: ConnectionInfo,
@@ -412,14 +587,19 @@ export class HTTPSConnection extends HTTPConnection {
     signal: AbortSignal | null,
   ): Promise<net.Socket> {
     this.isVerified = false;
-    const r = await establishTls(socket, this.host, this.port, this.tlsOptions, { timeout, signal, label: this.label });
+    const dest = this.destination;
+    const r = await establishTls(socket, dest.host, dest.port, this.tlsOptions, {
+      timeout,
+      signal,
+      label: this.label,
+    });
     fillTlsInfo(info, r.socket, r.handshakeLatency);
     this.isVerified = r.isVerified;
     if (!this.isVerified) {
       warnOnce(
         'InsecureRequestWarning',
-        this.host,
-        `Unverified HTTPS request is being made to host '${this.host}'. ` +
+        dest.host,
+        `Unverified HTTPS request is being made to host '${dest.host}'. ` +
           'Adding certificate verification is strongly advised (certReqs: CERT_REQUIRED, the default).',
       );
     }
@@ -454,7 +634,8 @@ export async function establishTls(
   try {
     plan = planTls(host, options);
   } catch (err) {
-    if (err instanceof HTTPError && !err.message.startsWith(x.label)) err.message = `${x.label}: ${err.message}`;
+    if (err instanceof HTTPError && !err.message.startsWith(x.label))
+      err.message = `${x.label}: ${err.message}`;
     throw err;
   }
   const started = performance.now();
@@ -471,7 +652,8 @@ export async function establishTls(
     keylogFile: plan.keylogFile,
   });
   try {
-    if (plan.fingerprint !== null) checkFingerprint(tsock.getPeerCertificate()?.raw, plan.fingerprint, x.label);
+    if (plan.fingerprint !== null)
+      checkFingerprint(tsock.getPeerCertificate()?.raw, plan.fingerprint, x.label);
     const alpn = tsock.alpnProtocol;
     if (typeof alpn === 'string' && alpn !== 'http/1.1') {
       throw new ProtocolError(
@@ -615,4 +797,46 @@ export function isConnectPhaseError(err: unknown): boolean {
     err instanceof ConnectTimeoutError ||
     (err instanceof HTTPError && (err as HTTPError & { isConnectError?: boolean }).isConnectError === true)
   );
+}
+
+// ---- proxies -------------------------------------------------------------------------
+
+const PROXY_SCHEMES = new Set(['http', 'https', 'socks4', 'socks4a', 'socks5', 'socks5h']);
+const PROXY_DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
+
+function parseProxy(
+  url: string,
+  where: string,
+): { scheme: string; host: string; port: number; auth: string | null } {
+  const u = parseUrl(url);
+  if (u.scheme === null || !PROXY_SCHEMES.has(u.scheme) || u.host === null) {
+    throw new TypeError(
+      `${where}: proxy must be an http://, https:// or socks URL, got ${JSON.stringify(url)}`,
+    );
+  }
+  const host = u.host.startsWith('[') && u.host.endsWith(']') ? u.host.slice(1, -1) : u.host;
+  return { scheme: u.scheme, host, port: u.port ?? PROXY_DEFAULT_PORTS[u.scheme] ?? 1080, auth: u.auth };
+}
+
+/** A TLS handshake that met a plain-HTTP server fails with one of these. */
+function looksLikePlainHttp(err: Error): boolean {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause)
+    parts.push(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`);
+  return /WRONG_VERSION_NUMBER|wrong version number|packet length too long|http request|not TLS|record layer failure/i.test(
+    parts.join(' '),
+  );
+}
+
+/** The Host header for an absolute-form target (forwarding proxies). */
+function hostOfAbsolute(target: string, fallback: string): string {
+  try {
+    const u = parseUrl(target);
+    if (u.host === null) return fallback;
+    const h = u.host.includes(':') && !u.host.startsWith('[') ? `[${u.host}]` : u.host;
+    const def = u.scheme === 'https' ? 443 : 80;
+    return u.port === null || u.port === def ? h : `${h}:${u.port}`;
+  } catch {
+    return fallback;
+  }
 }

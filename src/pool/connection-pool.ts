@@ -61,7 +61,9 @@ export interface HTTPConnectionPoolOptions extends Omit<HTTPConnectionOptions, '
   retries?: Retry | number | boolean | null;
 }
 
-export interface HTTPSConnectionPoolOptions extends HTTPConnectionPoolOptions, Omit<HTTPSConnectionOptions, 'timeout' | 'port'> {}
+export interface HTTPSConnectionPoolOptions
+  extends HTTPConnectionPoolOptions,
+    Omit<HTTPSConnectionOptions, 'timeout' | 'port'> {}
 
 const POOL_ONLY = ['maxSize', 'block', 'headers', 'retries'];
 export const HTTP_POOL_OPTION_NAMES = [...POOL_ONLY, ...CONNECTION_OPTION_NAMES];
@@ -112,7 +114,8 @@ export class HTTPConnectionPool extends RequestMethods {
     const ctor = new.target as unknown as typeof HTTPConnectionPool;
     checkOptions(ctor.name, options, ctor.scheme === 'https' ? HTTPS_POOL_OPTIONS : HTTP_POOL_OPTIONS);
     super(options?.headers ?? null);
-    if (typeof host !== 'string' || host.length === 0) throw new TypeError(`${ctor.name}: host must be a non-empty string`);
+    if (typeof host !== 'string' || host.length === 0)
+      throw new TypeError(`${ctor.name}: host must be a non-empty string`);
     const o = options ?? {};
     this.scheme = ctor.scheme;
     // Hosts are compared normalised (lower case, IPv6 without brackets), as urllib3 does.
@@ -157,17 +160,53 @@ export class HTTPConnectionPool extends RequestMethods {
 
   protected newConnection(): HTTPConnection {
     const opts = { ...this.connOptions, port: this.port, timeout: this.timeout } as HTTPSConnectionOptions;
-    const conn =
-      this.scheme === 'https' ? new HTTPSConnection(this.host, opts) : new HTTPConnection(this.host, opts as HTTPConnectionOptions);
+    const tunnel = this.tunnelProxy();
+    let conn: HTTPConnection;
+    if (tunnel !== null) {
+      // urllib3's model: the connection's host is the first hop (the proxy); the target is the tunnel.
+      conn = new HTTPSConnection(tunnel.host, { ...opts, port: tunnel.port });
+      conn.setTunnel(this.host, { port: this.port, scheme: 'https', headers: tunnel.headers });
+    } else if (this.scheme === 'https') {
+      conn = new HTTPSConnection(this.host, opts);
+    } else {
+      conn = new HTTPConnection(this.host, opts as HTTPConnectionOptions);
+    }
     conn._hooks = this.hooks;
     this.all.add(conn);
     this.numConnections++;
-    debug('Starting new %s connection (%d): %s:%d', this.scheme.toUpperCase(), this.numConnections, this.host, this.port);
+    debug(
+      'Starting new %s connection (%d): %s:%d',
+      this.scheme.toUpperCase(),
+      this.numConnections,
+      this.host,
+      this.port,
+    );
     return conn;
   }
 
+  /**
+   * The HTTP(S) proxy this https pool tunnels through, or null: an https pool
+   * for a target behind an HTTP(S) proxy uses CONNECT (the proxy's own pool,
+   * used for forwarding, does not).
+   */
+  private tunnelProxy(): { host: string; port: number; headers: Record<string, string> | null } | null {
+    const proxy = this.connOptions['proxy'];
+    if (this.scheme !== 'https' || typeof proxy !== 'string' || !/^https?:/i.test(proxy)) return null;
+    const u = parseUrl(proxy);
+    if (u.host === null) return null;
+    const host = u.host.startsWith('[') && u.host.endsWith(']') ? u.host.slice(1, -1) : u.host;
+    const port = u.port ?? (u.scheme === 'https' ? 443 : 80);
+    if (host.toLowerCase() === this.host && port === this.port) return null;
+    const cfg = this.connOptions['proxyConfig'] as { proxyHeaders?: Record<string, string> } | undefined;
+    return { host, port, headers: cfg?.proxyHeaders ?? null };
+  }
+
   /** A connection for one request: an idle one (most recent first) or a new one. */
-  getConn(poolTimeout: number | null = null, signal: AbortSignal | null = null, fresh = false): Promise<HTTPConnection> {
+  getConn(
+    poolTimeout: number | null = null,
+    signal: AbortSignal | null = null,
+    fresh = false,
+  ): Promise<HTTPConnection> {
     if (this.closed) return Promise.reject(new ClosedPoolError(this, 'Pool is closed.'));
     if (!fresh) {
       while (this.idle.length > 0) {
@@ -184,7 +223,9 @@ export class HTTPConnectionPool extends RequestMethods {
       return Promise.resolve(this.newConnection());
     }
     if (signal?.aborted) {
-      return Promise.reject(new RequestAbortedError(`${this}: aborted while waiting for a connection`, { cause: signal.reason }));
+      return Promise.reject(
+        new RequestAbortedError(`${this}: aborted while waiting for a connection`, { cause: signal.reason }),
+      );
     }
     return new Promise<HTTPConnection>((resolve, reject) => {
       const w: Waiter = { resolve, reject, timer: null, signal, onAbort: null };
@@ -197,7 +238,10 @@ export class HTTPConnectionPool extends RequestMethods {
           remove();
           if (w.onAbort) signal?.removeEventListener('abort', w.onAbort);
           reject(
-            new EmptyPoolError(this, "Pool is empty and a new connection can't be opened due to blocking mode."),
+            new EmptyPoolError(
+              this,
+              "Pool is empty and a new connection can't be opened due to blocking mode.",
+            ),
           );
         }, poolTimeout);
       }
@@ -205,7 +249,11 @@ export class HTTPConnectionPool extends RequestMethods {
         w.onAbort = () => {
           remove();
           if (w.timer !== null) clearTimeout(w.timer);
-          reject(new RequestAbortedError(`${this}: aborted while waiting for a connection`, { cause: signal.reason }));
+          reject(
+            new RequestAbortedError(`${this}: aborted while waiting for a connection`, {
+              cause: signal.reason,
+            }),
+          );
         };
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
@@ -234,7 +282,11 @@ export class HTTPConnectionPool extends RequestMethods {
       return;
     }
     if (this.idle.length >= this.maxSize) {
-      debug('Connection pool is full, discarding connection: %s. Connection pool size: %d', this.host, this.maxSize);
+      debug(
+        'Connection pool is full, discarding connection: %s. Connection pool size: %d',
+        this.host,
+        this.maxSize,
+      );
       this.discard(conn);
       return;
     }
@@ -322,7 +374,16 @@ export class HTTPConnectionPool extends RequestMethods {
       const { target, absolute } = this.requestTarget(url);
       let response: HTTPResponse;
       try {
-        response = await this.makeRequest(method, target, absolute, headers, body, timeoutSpec, o, preloadContent);
+        response = await this.makeRequest(
+          method,
+          target,
+          absolute,
+          headers,
+          body,
+          timeoutSpec,
+          o,
+          preloadContent,
+        );
       } catch (err) {
         if (!isRetriableError(err)) throw err;
         retries = retries.increment({ method, url: absolute, error: err as Error, pool: this });
@@ -341,7 +402,11 @@ export class HTTPConnectionPool extends RequestMethods {
           body = null;
           headers = withoutBodyHeaders(headers);
         }
-        const spent = await spendOnResponse(retries, { method, url: absolute, response, pool: this }, 'redirect');
+        const spent = await spendOnResponse(
+          retries,
+          { method, url: absolute, response, pool: this },
+          'redirect',
+        );
         if (spent === null) return response;
         retries = spent;
         await response.drainConn();
@@ -358,7 +423,11 @@ export class HTTPConnectionPool extends RequestMethods {
       // As urllib3: an empty Retry-After is no Retry-After.
       const hasRetryAfter = Boolean(response.headers.get('retry-after'));
       if (retries.isRetry(method, response.status, hasRetryAfter)) {
-        const spent = await spendOnResponse(retries, { method, url: absolute, response, pool: this }, 'status');
+        const spent = await spendOnResponse(
+          retries,
+          { method, url: absolute, response, pool: this },
+          'status',
+        );
         if (spent === null) return response;
         retries = spent;
         await response.drainConn();
@@ -416,7 +485,8 @@ export class HTTPConnectionPool extends RequestMethods {
     preloadContent: boolean,
   ): Promise<HTTPResponse> {
     let fresh = false;
-    const traced = createChannel.hasSubscribers || headersChannel.hasSubscribers || errorChannel.hasSubscribers;
+    const traced =
+      createChannel.hasSubscribers || headersChannel.hasSubscribers || errorChannel.hasSubscribers;
     const request = traced ? { method, url: absolute, headers } : null;
     if (request !== null && createChannel.hasSubscribers) createChannel.publish({ request });
     for (;;) {
@@ -425,7 +495,8 @@ export class HTTPConnectionPool extends RequestMethods {
       const reused = conn.requestsServed > 0 && conn.isConnected;
       try {
         timeout.startConnect();
-        if (!conn.isConnected) await conn.connect({ signal: o.signal ?? null, timeout: timeout.connectTimeout });
+        if (!conn.isConnected)
+          await conn.connect({ signal: o.signal ?? null, timeout: timeout.connectTimeout });
         this.numRequests++;
         await conn._send(method, target, headers, body, o.chunked, {
           preloadContent,
@@ -442,7 +513,10 @@ export class HTTPConnectionPool extends RequestMethods {
         const response = await conn.getResponse();
         response.url = absolute;
         if (request !== null && headersChannel.hasSubscribers) {
-          headersChannel.publish({ request, response: { status: response.status, headers: response.headers } });
+          headersChannel.publish({
+            request,
+            response: { status: response.status, headers: response.headers },
+          });
         }
         return response;
       } catch (err) {
@@ -457,7 +531,10 @@ export class HTTPConnectionPool extends RequestMethods {
           (IDEMPOTENT.has(method) || (err as { requestNotSent?: boolean }).requestNotSent === true) &&
           (body === null || canResend(body))
         ) {
-          debug('Stale keep-alive connection to %s failed before any response byte; re-sending once', this.host);
+          debug(
+            'Stale keep-alive connection to %s failed before any response byte; re-sending once',
+            this.host,
+          );
           fresh = true;
           if (body !== null) body = rewindBody(body);
           continue;
@@ -490,7 +567,19 @@ function normaliseHost(host: string): string {
 function needsEncoding(target: string): boolean {
   for (let i = 0; i < target.length; i++) {
     const c = target.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c === 0x22 || c === 0x3c || c === 0x3e || c === 0x5c || c === 0x5e || c === 0x60 || c === 0x7b || c === 0x7c || c === 0x7d) {
+    if (
+      c <= 0x20 ||
+      c >= 0x7f ||
+      c === 0x22 ||
+      c === 0x3c ||
+      c === 0x3e ||
+      c === 0x5c ||
+      c === 0x5e ||
+      c === 0x60 ||
+      c === 0x7b ||
+      c === 0x7c ||
+      c === 0x7d
+    ) {
       return true;
     }
   }
@@ -505,19 +594,31 @@ function needsEncoding(target: string): boolean {
  */
 function isRetriableError(err: unknown): boolean {
   if (err instanceof RequestAbortedError) return false;
-  return err instanceof TimeoutError || err instanceof ProtocolError || err instanceof SSLError || err instanceof ProxyError;
+  return (
+    err instanceof TimeoutError ||
+    err instanceof ProtocolError ||
+    err instanceof SSLError ||
+    err instanceof ProxyError
+  );
 }
 
 /**
  * Waits for a retry sleep; an abort during it rejects with the signal's
  * reason wrapped in RequestAbortedError, as an abort anywhere else does.
  */
-async function pause(sleep: Promise<unknown>, signal: AbortSignal | null, pool: HTTPConnectionPool, url: string): Promise<void> {
+async function pause(
+  sleep: Promise<unknown>,
+  signal: AbortSignal | null,
+  pool: HTTPConnectionPool,
+  url: string,
+): Promise<void> {
   try {
     await sleep;
   } catch (err) {
     if (signal?.aborted && err === signal.reason) {
-      throw new RequestAbortedError(`${pool}: request to ${url} aborted while waiting to retry`, { cause: signal.reason });
+      throw new RequestAbortedError(`${pool}: request to ${url} aborted while waiting to retry`, {
+        cause: signal.reason,
+      });
     }
     throw err;
   }
@@ -525,9 +626,12 @@ async function pause(sleep: Promise<unknown>, signal: AbortSignal | null, pool: 
 
 /** urllib3's body_pos for bodies at hand: every attempt sends the bytes from `pos` on. */
 function atPosition(body: PreparedBody | null, pos: number): PreparedBody | null {
-  if (!Number.isInteger(pos) || pos < 0) throw new RangeError(`bodyPos must be a non-negative integer, got ${pos}`);
+  if (!Number.isInteger(pos) || pos < 0)
+    throw new RangeError(`bodyPos must be a non-negative integer, got ${pos}`);
   if (body === null || body.buffer === null) {
-    throw new TypeError('bodyPos needs a body whose bytes are at hand (string, Buffer, Uint8Array); streams cannot seek');
+    throw new TypeError(
+      'bodyPos needs a body whose bytes are at hand (string, Buffer, Uint8Array); streams cannot seek',
+    );
   }
   if (pos > body.buffer.length) {
     throw new RangeError(`bodyPos ${pos} is past the end of the ${body.buffer.length}-byte body`);
