@@ -35,7 +35,8 @@ export {
   type HTTPSConnectionPoolOptions,
 } from './pool/connection-pool.js';
 export { connectionFromUrl } from './pool/connection-from-url.js';
-export { PoolManager, request, type PoolManagerOptions } from './pool/pool-manager.js';
+export { PoolManager, type PoolManagerOptions } from './pool/pool-manager.js';
+export { request, type TopLevelRequestOptions } from './pool/top-level-request.js';
 export {
   EnvProxyManager,
   ProxyManager,

@@ -22,8 +22,15 @@ import {
   type HTTPSConnectionPoolOptions,
 } from './connection-pool.js';
 import { makePoolKey, type PoolKey } from './pool-key.js';
-import { isFollowable, resolveLocation, sameOrigin, schemeOf, spendOnResponse, withoutBodyHeaders } from './redirect.js';
-import { type RequestOptions, RequestMethods } from './request-methods.js';
+import {
+  isFollowable,
+  resolveLocation,
+  sameOrigin,
+  schemeOf,
+  spendOnResponse,
+  withoutBodyHeaders,
+} from './redirect.js';
+import { RequestMethods } from './request-methods.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 
 export interface PoolManagerOptions extends Omit<HTTPSConnectionPoolOptions, 'port'> {
@@ -76,7 +83,11 @@ export class PoolManager extends RequestMethods {
   /** The pool for a URL's origin. */
   connectionFromUrl(url: string, poolKwargs?: PoolOptionOverrides | null): HTTPConnectionPool {
     const u = parseUrl(url);
-    return this.connectionFromHost(u.host, { port: u.port, scheme: u.scheme, poolKwargs: poolKwargs ?? null });
+    return this.connectionFromHost(u.host, {
+      port: u.port,
+      scheme: u.scheme,
+      poolKwargs: poolKwargs ?? null,
+    });
   }
 
   /** The pool for a request context `{ scheme, host, port, ...poolOptions }`. */
@@ -115,7 +126,11 @@ export class PoolManager extends RequestMethods {
     return pool;
   }
 
-  protected newPool(scheme: 'http' | 'https', host: string, options: Record<string, unknown>): HTTPConnectionPool {
+  protected newPool(
+    scheme: 'http' | 'https',
+    host: string,
+    options: Record<string, unknown>,
+  ): HTTPConnectionPool {
     const cls = POOL_CLASSES[scheme];
     return new cls(host, options as HTTPConnectionPoolOptions);
   }
@@ -249,26 +264,6 @@ function absoluteUrl(scheme: string, host: string, port: number | null, requestU
   const def = DEFAULT_PORTS[scheme];
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return `${scheme}://${h}${port !== null && port !== def ? `:${port}` : ''}${requestUri}`;
-}
-
-// ---- the module-level manager -------------------------------------------------------
-
-let defaultManager: PoolManager | null = null;
-
-/** The PoolManager behind the top-level request(), created on first use. */
-export function getDefaultPoolManager(): PoolManager {
-  if (defaultManager === null) defaultManager = new PoolManager();
-  return defaultManager;
-}
-
-/**
- * Make a request through a module-level PoolManager, like urllib3.request().
- * Its timeout defaults to 3000 ms, as urllib3's does to 3 s.
- */
-export function request(method: string, url: string, options?: RequestOptions): Promise<HTTPResponse> {
-  const o: RequestOptions = { ...(options ?? {}) };
-  if (o.timeout === undefined) o.timeout = 3000;
-  return getDefaultPoolManager().request(method, url, o);
 }
 
 export type { HTTPConnection, HeadersInit };
