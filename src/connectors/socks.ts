@@ -4,10 +4,10 @@
 
 import type { Socket } from 'node:net';
 import { ProxyError } from '../errors.js';
-import { markConnectError } from '../net/connect.js';
+import { runHandshake } from './handshake.js';
 import {
-  SocksHandshake,
   type SocksCredentials,
+  SocksHandshake,
   type SocksTarget,
   type SocksVersion,
 } from './socks-handshake.js';
@@ -19,60 +19,22 @@ export function openSocksTunnel(
   creds: SocksCredentials,
   x: { timeout: number | null; signal: AbortSignal | null; label: string; proxy: string },
 ): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const hs = new SocksHandshake(version, target, creds, `${x.label}: SOCKS proxy ${x.proxy}`);
-    let timer: NodeJS.Timeout | null = null;
-    const cleanup = () => {
-      if (timer !== null) clearTimeout(timer);
-      socket.removeListener('data', onData);
-      socket.removeListener('close', onClose);
-      socket.removeListener('error', onError);
-      x.signal?.removeEventListener('abort', onAbort);
-    };
-    const fail = (err: Error) => {
-      cleanup();
-      socket.destroy();
-      reject(markConnectError(err));
-    };
-    const onData = (chunk: Buffer) => {
-      try {
-        const r = hs.feed(chunk);
-        if (r.send !== null) socket.write(r.send);
-        if (r.done) {
-          cleanup();
-          socket.pause();
-          if (r.leftover !== null) socket.unshift(r.leftover);
-          resolve();
-        }
-      } catch (err) {
-        fail(err as Error);
-      }
-    };
-    const onClose = () =>
-      fail(
-        new ProxyError(`${x.label}: the SOCKS proxy ${x.proxy} closed the connection during the handshake`),
-      );
-    const onError = (err: Error) =>
-      fail(new ProxyError(`${x.label}: SOCKS proxy ${x.proxy}: ${err.message}`, { cause: err }));
-    const onAbort = () =>
-      fail(new ProxyError(`${x.label}: aborted during the SOCKS handshake`, { cause: x.signal?.reason }));
-    socket.on('data', onData);
-    socket.once('close', onClose);
-    socket.once('error', onError);
-    x.signal?.addEventListener('abort', onAbort, { once: true });
-    if (x.timeout !== null) {
-      timer = setTimeout(
-        () =>
-          fail(
-            new ProxyError(`${x.label}: the SOCKS proxy ${x.proxy} did not answer within ${x.timeout} ms`),
-          ),
-        Math.max(1, x.timeout),
-      );
-    }
-    try {
-      socket.write(hs.start());
-    } catch (err) {
-      fail(err as Error);
-    }
+  const hs = new SocksHandshake(version, target, creds, `${x.label}: SOCKS proxy ${x.proxy}`);
+  return runHandshake(socket, {
+    timeout: x.timeout,
+    signal: x.signal,
+    start: () => socket.write(hs.start()),
+    onData: (chunk, done) => {
+      const r = hs.feed(chunk);
+      if (r.send !== null) socket.write(r.send);
+      if (r.done) done(r.leftover);
+    },
+    closed: () =>
+      new ProxyError(`${x.label}: the SOCKS proxy ${x.proxy} closed the connection during the handshake`),
+    socketError: (err) =>
+      new ProxyError(`${x.label}: SOCKS proxy ${x.proxy}: ${err.message}`, { cause: err }),
+    aborted: (reason) => new ProxyError(`${x.label}: aborted during the SOCKS handshake`, { cause: reason }),
+    timedOut: () =>
+      new ProxyError(`${x.label}: the SOCKS proxy ${x.proxy} did not answer within ${x.timeout} ms`),
   });
 }
