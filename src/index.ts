@@ -52,5 +52,6 @@ export { RequestMethods, type RequestOptions } from './pool/request-methods.js';
 export type { UrlopenOptions } from './pool/urlopen-options.js';
 export { makeHeaders, SKIP_HEADER, SKIPPABLE_HEADERS, DEFAULT_USER_AGENT, VERSION } from './request-headers.js';
 export { HTTPResponse, type ReadOptions } from './response.js';
+export { ResponsePromise } from './response-promise.js';
 export { parseUrl, Url } from './url.js';
 export { disableWarnings } from './warnings.js';

@@ -1,9 +1,12 @@
 // HTTPConnection / HTTPSConnection: urllib3's low-level connection
 // (API.md section 4, "the low-level connection"). It owns the transport
-// set-up (resolve, TCP, TLS with verification and SNI) and hands the socket to
-// a protocol session - HTTP/1.1 here; HTTP/2 plugs in at the same place once
-// ALPN picks it. Pools drive it through a small interface (isIdle, isClosed,
-// requestsServed, close) and never look inside the session.
+// set-up (resolve, TCP, TLS with verification, SNI and ALPN) and hands the
+// socket to a protocol session: HTTP/1.1 (H1Session) or HTTP/2 (H2Session),
+// chosen per connection after the handshake - ALPN on TLS, `disabledSvn`
+// without h11 (prior knowledge, h2c) on plain TCP (API.md section 9). Pools
+// drive it through a small interface (isIdle, isClosed, requestsServed,
+// how many more requests it takes now, close) and never look inside the
+// session.
 
 import { channel } from 'node:diagnostics_channel';
 import type net from 'node:net';
@@ -31,6 +34,9 @@ import { DEFAULT_USER_AGENT, SKIP_HEADER, SKIPPABLE_HEADERS } from '../request-h
 import type { HTTPResponse } from '../response.js';
 import { ConnectionInfo, HttpVersion } from './connection-info.js';
 import { H1Session, type SessionOwner, type UploadProgress } from './h1-session.js';
+import { type H2Exchange, H2Session, type H2SessionOwner } from './h2-session.js';
+import { Urllib3Context } from '../net/tls-options.js';
+import { debug } from '../debug.js';
 import { openHttpTunnel } from '../connectors/http-tunnel.js';
 import { openSocksTunnel } from '../connectors/socks.js';
 import type { SocksVersion } from '../connectors/socks-handshake.js';
@@ -75,7 +81,22 @@ export interface ConnectionRequestOptions {
 export interface ConnectionPoolHooks {
   connectionIdle(conn: HTTPConnection): void;
   connectionClosed(conn: HTTPConnection): void;
+  /** HTTP/2: GOAWAY or new SETTINGS changed how many streams the connection takes. */
+  connectionCapacityChanged?(conn: HTTPConnection): void;
 }
+
+/** What a pool hands `_send` for an HTTP/2 request. */
+export interface H2SendHooks {
+  /** Called once when the stream is over, whatever the outcome (frees the pool's slot). */
+  onDone: () => void;
+  /** The exchange, as soon as its stream is open. */
+  onStream?: ((ex: H2Exchange) => void) | null;
+}
+
+/** How long an HTTP/2 connection may sit idle before a PING checks it is alive before reuse (ms). */
+const H2_PING_AFTER_IDLE = 10_000;
+/** How long that PING may take (ms). */
+const H2_PING_TIMEOUT = 2_000;
 
 export const CONNECTION_OPTION_NAMES: readonly string[] = [
   'port',
@@ -111,7 +132,7 @@ const connectedChannel = channel('urllib3:connection:connected');
 
 let connectionIds = 0;
 
-export class HTTPConnection implements SessionOwner {
+export class HTTPConnection implements SessionOwner, H2SessionOwner {
   static readonly defaultPort: number = 80;
   readonly scheme: 'http' | 'https' = 'http';
   readonly host: string;
@@ -133,8 +154,14 @@ export class HTTPConnection implements SessionOwner {
   readonly label: string;
   /** @internal */ _hooks: ConnectionPoolHooks | null = null;
   /** @internal */ readonly _id = ++connectionIds;
+  /** @internal HTTP/2: requests the pool has placed on this connection and not yet finished. */
+  _reserved = 0;
+  /** @internal Idle time (ms) after which an HTTP/2 connection is PINGed before reuse. */
+  _pingAfterIdle = H2_PING_AFTER_IDLE;
 
-  protected session: H1Session | null = null;
+  protected session: H1Session | H2Session | null = null;
+  /** HTTP/2: the exchange request() sent last, for getResponse(). */
+  private h2Last: H2Exchange | null = null;
   private connecting: Promise<void> | null = null;
   private info: ConnectionInfo | null = null;
   private infoUsed = false;
@@ -169,13 +196,7 @@ export class HTTPConnection implements SessionOwner {
     this.maxHeaderSize = o.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     this.proxy = o.proxy ?? null;
     this.proxyConfig = o.proxyConfig ?? null;
-    this.disabledSvn = new Set(o.disabledSvn ?? []);
-    if (this.disabledSvn.has(HttpVersion.h11)) {
-      throw new TypeError(
-        `${new.target.name}: disabling HTTP/1.1 requires HTTP/2, which this build cannot negotiate yet; ` +
-          'remove HttpVersion.h11 from disabledSvn',
-      );
-    }
+    this.disabledSvn = checkDisabledSvn(o.disabledSvn, new.target.name);
     const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     this.label = `${new.target.name}(host='${host}', port=${this.port})`;
     this.ownHostHeader = this.port === ctor.defaultPort ? bracketed : `${bracketed}:${this.port}`;
@@ -224,6 +245,12 @@ export class HTTPConnection implements SessionOwner {
     return this.tunnel !== null;
   }
 
+  /** This connection's TLS is to an HTTP(S) proxy that forwards its requests (not a tunnel, not SOCKS). */
+  protected get proxyIsForwardingOverTls(): boolean {
+    const p = this.proxyParts;
+    return p !== null && this.tunnel === null && !p.scheme.startsWith('socks');
+  }
+
   /** What the current (or last) transport looks like; null before the first connect. */
   get connectionInfo(): ConnectionInfo | null {
     return this.info;
@@ -234,14 +261,70 @@ export class HTTPConnection implements SessionOwner {
     return this.session?.requestsServed ?? 0;
   }
 
-  /** @internal Free for a new request. */
+  /** @internal Free for a new request (HTTP/2: open, no GOAWAY, no stream in flight). */
   get _isIdle(): boolean {
-    return this.session?.isIdle === true;
+    const s = this.session;
+    if (s instanceof H2Session) return s.acceptsStreams && s.activeStreams === 0;
+    return s?.isIdle === true;
   }
 
-  /** @internal Bytes of response seen for the in-flight request. */
+  /** @internal Bytes of response seen for the in-flight request (HTTP/1.1). */
   get _gotResponseBytes(): boolean {
-    return this.session?.exchangeGotBytes ?? false;
+    const s = this.session;
+    return s instanceof H1Session ? s.exchangeGotBytes : false;
+  }
+
+  /** @internal True once the connection speaks HTTP/2 (a shared reservation in pool terms). */
+  get _isMultiplexed(): boolean {
+    return this.session instanceof H2Session;
+  }
+
+  /** @internal HTTP/2: the connection may open new streams (open, no GOAWAY). */
+  get _acceptsStreams(): boolean {
+    const s = this.session;
+    return s instanceof H2Session && s.acceptsStreams;
+  }
+
+  /**
+   * @internal How many more requests the pool may place on this connection
+   * now: HTTP/1.1 one when idle, else none (an exclusive reservation);
+   * HTTP/2 the peer's MAX_CONCURRENT_STREAMS minus the requests already
+   * placed on it (a shared reservation).
+   */
+  get _capacity(): number {
+    const s = this.session;
+    if (s instanceof H2Session)
+      return s.acceptsStreams ? Math.max(0, s.maxConcurrentStreams - this._reserved) : 0;
+    return s?.isIdle === true ? 1 : 0;
+  }
+
+  /**
+   * @internal Whether connecting may end in HTTP/2: h2c by prior knowledge,
+   * or TLS offering h2 in ALPN. The pool opens such connections one at a
+   * time per origin until it knows the protocol.
+   */
+  get _mayNegotiateH2(): boolean {
+    return this.disabledSvn.has(HttpVersion.h11) && !this.disabledSvn.has(HttpVersion.h2);
+  }
+
+  /**
+   * @internal An HTTP/2 connection idle for longer than `_pingAfterIdle`
+   * must answer a PING before it is reused; false when it did not (it is
+   * closed then). Anything else passes at once.
+   */
+  _checkAlive(): Promise<boolean> | true {
+    const s = this.session;
+    if (!(s instanceof H2Session) || s.activeStreams > 0) return true;
+    if (performance.now() - s.idleSince < this._pingAfterIdle) return true;
+    return s.ping(H2_PING_TIMEOUT).then((ok) => {
+      if (ok) {
+        s.idleSince = performance.now();
+      } else {
+        debug('HTTP/2 connection %s did not answer a PING after being idle; closing it', this.label);
+        s.destroy();
+      }
+      return ok;
+    });
   }
 
   /** Tunnel through the proxy this connection points at (used by proxies, a later issue). */
@@ -313,6 +396,24 @@ export class HTTPConnection implements SessionOwner {
       if (proxy !== null && !socks && this.tunnel === null && proxy.scheme === 'https') {
         this.isProxyVerified = this.isVerified;
       }
+      if (this.speaksH2(socket)) {
+        info.httpVersion = HttpVersion.h2;
+        const dest = this.destination;
+        const h = dest.host.includes(':') && !dest.host.startsWith('[') ? `[${dest.host}]` : dest.host;
+        const session = await H2Session.open(socket, this, {
+          authority: `${h}:${dest.port}`,
+          scheme: this.scheme,
+          timeout: remaining(),
+          signal,
+          maxHeaderSize: this.maxHeaderSize,
+        });
+        this.info = info;
+        this.infoUsed = false;
+        this.session = session;
+        this.h2Last = null;
+        this.publishConnected(info);
+        return;
+      }
     } catch (err) {
       socket?.destroy();
       throw this.proxyFailure(err);
@@ -322,9 +423,21 @@ export class HTTPConnection implements SessionOwner {
     this.session = new H1Session(socket, this, this.maxHeaderSize);
     // A tunnel opener may have paused the socket to hold back early bytes.
     socket.resume();
+    this.publishConnected(info);
+  }
+
+  private publishConnected(info: ConnectionInfo): void {
     if (connectedChannel.hasSubscribers) {
       connectedChannel.publish({ host: this.host, port: this.port, connectionInfo: info });
     }
+  }
+
+  /**
+   * Whether the transport just set up speaks HTTP/2: plain HTTP only by
+   * prior knowledge (HTTP/1.1 disabled); HTTPSConnection decides from ALPN.
+   */
+  protected speaksH2(_socket: net.Socket): boolean {
+    return this.disabledSvn.has(HttpVersion.h11);
   }
 
   /** SOCKS handshake to this connection's host and port. */
@@ -484,7 +597,8 @@ export class HTTPConnection implements SessionOwner {
       url: string;
       onPostConnection?: ((info: ConnectionInfo) => void) | null;
     },
-  ): Promise<void> {
+    h2?: H2SendHooks | null,
+  ): Promise<H2Exchange | null> {
     if (!this.isConnected) await this.connect({ signal: x.signal, timeout: x.connectTimeout });
     const session = this.session!;
     const hostHeader =
@@ -496,7 +610,7 @@ export class HTTPConnection implements SessionOwner {
       this.infoUsed = true;
     }
     if (x.onPostConnection && info !== null) x.onPostConnection(info);
-    await session.send({
+    const opts = {
       method,
       target,
       headers: built.pairs,
@@ -511,13 +625,30 @@ export class HTTPConnection implements SessionOwner {
       onEarlyResponse: x.onEarlyResponse,
       url: x.url,
       connectionInfo: info,
-    });
+    };
+    if (session instanceof H2Session) {
+      const ex = session.openStream({ ...opts, onDone: h2?.onDone ?? null });
+      this.h2Last = ex;
+      h2?.onStream?.(ex);
+      await ex.start();
+      return ex;
+    }
+    await session.send(opts);
+    return null;
   }
 
   /** Wait for the response to the request sent last. */
   getResponse(): Promise<HTTPResponse> {
     if (this.session === null) {
       return Promise.reject(new ProtocolError(`${this.label}: no request was sent on this connection`));
+    }
+    if (this.session instanceof H2Session) {
+      const ex = this.h2Last;
+      this.h2Last = null;
+      if (ex === null) {
+        return Promise.reject(new ProtocolError(`${this.label}: no request was sent on this connection`));
+      }
+      return ex.getResponse();
     }
     return this.session.getResponse();
   }
@@ -540,6 +671,16 @@ export class HTTPConnection implements SessionOwner {
   }
 
   sessionClosed(session: H1Session): void {
+    if (this.session === session) this._hooks?.connectionClosed(this);
+  }
+
+  // ---- H2SessionOwner --------------------------------------------------------
+
+  h2CapacityChanged(session: H2Session): void {
+    if (this.session === session) this._hooks?.connectionCapacityChanged?.(this);
+  }
+
+  h2SessionClosed(session: H2Session): void {
     if (this.session === session) this._hooks?.connectionClosed(this);
   }
 }
@@ -580,6 +721,31 @@ export class HTTPSConnection extends HTTPConnection {
     return out;
   }
 
+  /**
+   * The ALPN protocols offered: an explicit `alpnProtocols` (or the
+   * sslContext's) wins; otherwise h2 and http/1.1 minus what `disabledSvn`
+   * turns off.
+   */
+  get alpnOffered(): string[] {
+    const explicit = this.tlsOptions.alpnProtocols ?? null;
+    if (explicit !== null) return [...explicit];
+    const ctx = this.tlsOptions.sslContext;
+    if (ctx instanceof Urllib3Context && ctx.alpnProtocols !== null) return [...ctx.alpnProtocols];
+    const out: string[] = [];
+    // Requests forwarded through an HTTPS proxy (absolute-form targets) stay on HTTP/1.1.
+    if (!this.disabledSvn.has(HttpVersion.h2) && !this.proxyIsForwardingOverTls) out.push('h2');
+    if (!this.disabledSvn.has(HttpVersion.h11)) out.push('http/1.1');
+    return out;
+  }
+
+  override get _mayNegotiateH2(): boolean {
+    return !this.disabledSvn.has(HttpVersion.h2) && this.alpnOffered.includes('h2');
+  }
+
+  protected override speaksH2(socket: net.Socket): boolean {
+    return (socket as TLSSocket).alpnProtocol === 'h2';
+  }
+
   protected override async secure(
     socket: net.Socket,
     info: ConnectionInfo,
@@ -588,11 +754,16 @@ export class HTTPSConnection extends HTTPConnection {
   ): Promise<net.Socket> {
     this.isVerified = false;
     const dest = this.destination;
-    const r = await establishTls(socket, dest.host, dest.port, this.tlsOptions, {
-      timeout,
-      signal,
-      label: this.label,
-    });
+    const spoken: string[] = [];
+    if (!this.disabledSvn.has(HttpVersion.h2)) spoken.push('h2');
+    if (!this.disabledSvn.has(HttpVersion.h11)) spoken.push('http/1.1');
+    const r = await establishTls(
+      socket,
+      dest.host,
+      dest.port,
+      { ...this.tlsOptions, alpnProtocols: this.alpnOffered },
+      { timeout, signal, label: this.label, accept: spoken },
+    );
     fillTlsInfo(info, r.socket, r.handshakeLatency);
     this.isVerified = r.isVerified;
     if (!this.isVerified) {
@@ -628,7 +799,13 @@ export async function establishTls(
   host: string,
   port: number,
   options: TlsOptions,
-  x: { timeout: number | null; signal: AbortSignal | null; label: string },
+  x: {
+    timeout: number | null;
+    signal: AbortSignal | null;
+    label: string;
+    /** ALPN protocols this side speaks (default http/1.1 only); a server without ALPN means http/1.1. */
+    accept?: readonly string[];
+  },
 ): Promise<EstablishedTls> {
   let plan: TlsPlan;
   try {
@@ -654,11 +831,17 @@ export async function establishTls(
   try {
     if (plan.fingerprint !== null)
       checkFingerprint(tsock.getPeerCertificate()?.raw, plan.fingerprint, x.label);
-    const alpn = tsock.alpnProtocol;
-    if (typeof alpn === 'string' && alpn !== 'http/1.1') {
-      throw new ProtocolError(
-        `${x.label}: the server selected ALPN protocol '${alpn}', which this connection does not speak ` +
-          `(offered: ${(plan.nodeOptions.ALPNProtocols as string[]).join(', ')})`,
+    const accept = x.accept ?? ['http/1.1'];
+    const alpn = typeof tsock.alpnProtocol === 'string' ? tsock.alpnProtocol : null;
+    if (alpn !== null ? !accept.includes(alpn) : !accept.includes('http/1.1')) {
+      throw markConnectError(
+        new ProtocolError(
+          alpn !== null
+            ? `${x.label}: the server selected ALPN protocol '${alpn}', which this connection does not speak ` +
+                `(offered: ${(plan.nodeOptions.ALPNProtocols as string[]).join(', ')})`
+            : `${x.label}: the server did not negotiate ALPN, so it speaks HTTP/1.1, which disabledSvn turns off ` +
+                `(offered: ${(plan.nodeOptions.ALPNProtocols as string[]).join(', ')})`,
+        ),
       );
     }
   } catch (err) {
@@ -694,6 +877,44 @@ export function fillTlsInfo(info: ConnectionInfo, tsock: TLSSocket, handshakeLat
       info.issuerCertificateDict = plainCertificate(issuer);
     }
   }
+}
+
+// ---- HTTP versions --------------------------------------------------------------
+
+const KNOWN_VERSIONS: ReadonlySet<string> = new Set(Object.values(HttpVersion));
+
+/**
+ * `disabledSvn` validated (API.md section 9): disabling every version is a
+ * TypeError, and so is leaving only HTTP/3, which needs a QUIC transport
+ * this build does not have - never a silent fallback.
+ */
+export function checkDisabledSvn(
+  value: Iterable<HttpVersion> | null | undefined,
+  where: string,
+): Set<HttpVersion> {
+  if (value === null || value === undefined) return new Set();
+  if (typeof (value as Iterable<HttpVersion>)[Symbol.iterator] !== 'function' || typeof value === 'string') {
+    throw new TypeError(`${where}: disabledSvn must be a Set (or iterable) of HttpVersion values`);
+  }
+  const set = new Set<HttpVersion>(value);
+  for (const v of set) {
+    if (!KNOWN_VERSIONS.has(v)) {
+      throw new TypeError(
+        `${where}: disabledSvn holds ${JSON.stringify(v)}, which is not an HttpVersion ` +
+          `(${[...KNOWN_VERSIONS].map((k) => JSON.stringify(k)).join(', ')})`,
+      );
+    }
+  }
+  if (set.has(HttpVersion.h11) && set.has(HttpVersion.h2)) {
+    if (set.has(HttpVersion.h3)) {
+      throw new TypeError(`${where}: disabledSvn disables every HTTP version; leave at least one enabled`);
+    }
+    throw new TypeError(
+      `${where}: disabledSvn leaves only HTTP/3, which needs a QUIC transport this build does not have; ` +
+        'enable HTTP/1.1 or HTTP/2',
+    );
+  }
+  return set;
 }
 
 // ---- request head -------------------------------------------------------------

@@ -16,10 +16,25 @@
 // closed; `idle` the ones ready for reuse (a stack: the most recently used is
 // the most likely to still be open). With `block` the size of `all` never
 // exceeds maxSize and callers wait for a slot.
+//
+// Reservations: an HTTP/1.1 connection carries one request at a time (it
+// leaves `idle` while busy); an HTTP/2 connection carries up to the peer's
+// MAX_CONCURRENT_STREAMS (`shared` holds those with requests in flight, and
+// each request holds one of its slots until its stream is over). Which one a
+// connection is, is known only after it connected (ALPN), so while the
+// origin may speak HTTP/2 only one connection is set up at a time and other
+// requests wait for it: on HTTP/2 they share it, on HTTP/1.1 they go on to
+// open their own.
+//
+// On HTTP/2 a request the server never processed (REFUSED_STREAM, or above
+// the last stream a GOAWAY acknowledged) is re-sent on another connection
+// without spending a retry, whatever its method.
 
 import { canResend, type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import {
   CONNECTION_OPTION_NAMES,
+  checkDisabledSvn,
+  type H2SendHooks,
   HTTPConnection,
   type HTTPConnectionOptions,
   HTTPSConnection,
@@ -49,9 +64,11 @@ import { parseUrl } from '../url.js';
 import { debug } from '../debug.js';
 import { channel } from 'node:diagnostics_channel';
 import { isFollowable, resolveLocation, schemeOf, spendOnResponse, withoutBodyHeaders } from './redirect.js';
-import { RequestMethods } from './request-methods.js';
+import { RequestMethods, type RequestOptions } from './request-methods.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
+import { type H2Exchange, isUnprocessedError } from '../connection/h2-session.js';
+import { PendingResponses, type ResponsePromise, type SentRequest } from '../response-promise.js';
 
 export interface HTTPConnectionPoolOptions extends Omit<HTTPConnectionOptions, 'timeout'> {
   timeout?: number | Timeout | null;
@@ -71,7 +88,17 @@ export const HTTPS_POOL_OPTION_NAMES = [...HTTP_POOL_OPTION_NAMES, ...TLS_OPTION
 const HTTP_POOL_OPTIONS = optionSet(...HTTP_POOL_OPTION_NAMES);
 const HTTPS_POOL_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
 
-interface Waiter {
+/** What a request asks of getConn(). */
+interface ConnRequest {
+  /** A new connection (the stale keep-alive re-send). */
+  fresh: boolean;
+  /** Any connection but this one (HTTP/2 re-send of an unprocessed request). */
+  avoid: HTTPConnection | null;
+  /** Why acquire() last said "wait": a connection being set up, or no free slot (block). */
+  reason: 'establishing' | 'full';
+}
+
+interface Waiter extends ConnRequest {
   resolve: (conn: HTTPConnection) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | null;
@@ -79,11 +106,18 @@ interface Waiter {
   onAbort: (() => void) | null;
 }
 
+/** Re-sends of requests an HTTP/2 server never processed, before the error goes to Retry. */
+const MAX_UNPROCESSED_RESENDS = 3;
+
+/** Called by urlopen once a request is on an HTTP/2 stream (multiplexing). */
+export type OnSent = (sent: SentRequest) => void;
+
 const createChannel = channel('urllib3:request:create');
 const headersChannel = channel('urllib3:request:headers');
 const errorChannel = channel('urllib3:request:error');
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+const GET_RESPONSE_OPTIONS = optionSet('promise');
 
 export class HTTPConnectionPool extends RequestMethods {
   static readonly scheme: 'http' | 'https' = 'http';
@@ -101,13 +135,24 @@ export class HTTPConnectionPool extends RequestMethods {
   protected readonly connOptions: Record<string, unknown>;
   private readonly idle: HTTPConnection[] = [];
   private readonly all = new Set<HTTPConnection>();
+  /** HTTP/2 connections with requests in flight that still open streams. */
+  private readonly shared = new Set<HTTPConnection>();
   private readonly waiters: Waiter[] = [];
+  /** The connection being set up while the origin may speak HTTP/2; others wait for it. */
+  private establishing: HTTPConnection | null = null;
+  /** What this origin negotiated last: true HTTP/2, false HTTP/1.1, null not known yet. */
+  private originH2: boolean | null = null;
+  private pumping = false;
+  private readonly probe: ConnRequest = { fresh: false, avoid: null, reason: 'full' };
+  private pumpAgain = false;
   private closed = false;
   private readonly hostHeader: string;
   private readonly origin: string;
+  private readonly pendingResponses = new PendingResponses();
   private readonly hooks = {
     connectionIdle: (conn: HTTPConnection) => this.putConn(conn),
     connectionClosed: (conn: HTTPConnection) => this.forget(conn),
+    connectionCapacityChanged: (conn: HTTPConnection) => this.capacityChanged(conn),
   };
 
   constructor(host: string, options?: HTTPConnectionPoolOptions) {
@@ -129,6 +174,8 @@ export class HTTPConnectionPool extends RequestMethods {
       throw new RangeError(`${ctor.name}: maxSize must be a positive integer, got ${String(o.maxSize)}`);
     }
     this.block = o.block ?? false;
+    // Fails here rather than at the first request (connections are made lazily).
+    if (o.disabledSvn !== undefined && o.disabledSvn !== null) checkDisabledSvn(o.disabledSvn, ctor.name);
     const connOptions: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(o)) {
       if (!POOL_ONLY.includes(k) && v !== undefined) connOptions[k] = v;
@@ -201,42 +248,46 @@ export class HTTPConnectionPool extends RequestMethods {
     return { host, port, headers: cfg?.proxyHeaders ?? null };
   }
 
-  /** A connection for one request: an idle one (most recent first) or a new one. */
+  /**
+   * A connection for one request: a free slot on an HTTP/2 connection, an
+   * idle connection (most recent first), or a new one; or a wait, for the
+   * connection being set up (the origin may speak HTTP/2) or, with `block`,
+   * for a free slot.
+   */
   getConn(
     poolTimeout: number | null = null,
     signal: AbortSignal | null = null,
     fresh = false,
+    avoid: HTTPConnection | null = null,
   ): Promise<HTTPConnection> {
     if (this.closed) return Promise.reject(new ClosedPoolError(this, 'Pool is closed.'));
-    if (!fresh) {
-      while (this.idle.length > 0) {
-        const conn = this.idle.pop()!;
-        if (conn._isIdle) return Promise.resolve(conn);
-        // Dropped while idle (the server closed it): replace it.
-        debug('Resetting dropped connection: %s', this.host);
-        this.discard(conn);
-      }
-    }
-    if (!this.block || this.all.size < this.maxSize) return Promise.resolve(this.newConnection());
-    if (fresh && this.idle.length > 0) {
-      this.discard(this.idle.shift()!);
-      return Promise.resolve(this.newConnection());
-    }
+    // One reused probe object: most requests get a connection at once and allocate nothing here.
+    const req = this.probe;
+    req.fresh = fresh;
+    req.avoid = avoid;
+    req.reason = 'full';
+    const now = this.acquire(req);
+    req.avoid = null;
+    if (now !== null) return Promise.resolve(now);
     if (signal?.aborted) {
       return Promise.reject(
         new RequestAbortedError(`${this}: aborted while waiting for a connection`, { cause: signal.reason }),
       );
     }
     return new Promise<HTTPConnection>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, timer: null, signal, onAbort: null };
-      const remove = () => {
-        const i = this.waiters.indexOf(w);
-        if (i !== -1) this.waiters.splice(i, 1);
+      const w: Waiter = {
+        fresh,
+        avoid,
+        reason: req.reason,
+        resolve,
+        reject,
+        timer: null,
+        signal,
+        onAbort: null,
       };
-      if (poolTimeout !== null) {
+      if (poolTimeout !== null && this.block) {
         w.timer = setTimeout(() => {
-          remove();
-          if (w.onAbort) signal?.removeEventListener('abort', w.onAbort);
+          this.removeWaiter(w);
           reject(
             new EmptyPoolError(
               this,
@@ -247,8 +298,7 @@ export class HTTPConnectionPool extends RequestMethods {
       }
       if (signal !== null) {
         w.onAbort = () => {
-          remove();
-          if (w.timer !== null) clearTimeout(w.timer);
+          this.removeWaiter(w);
           reject(
             new RequestAbortedError(`${this}: aborted while waiting for a connection`, {
               cause: signal.reason,
@@ -261,25 +311,192 @@ export class HTTPConnectionPool extends RequestMethods {
     });
   }
 
-  private takeWaiter(): Waiter | null {
-    const w = this.waiters.shift();
-    if (w === undefined) return null;
-    if (w.timer !== null) clearTimeout(w.timer);
-    if (w.onAbort !== null) w.signal?.removeEventListener('abort', w.onAbort);
-    return w;
+  /**
+   * The synchronous part of getConn(): a connection (with its slot reserved
+   * when it is HTTP/2), or null to wait (req.reason says why).
+   */
+  private acquire(req: ConnRequest): HTTPConnection | null {
+    if (!req.fresh) {
+      if (this.shared.size > 0) {
+        for (const conn of this.shared) {
+          if (conn !== req.avoid && conn._capacity > 0) {
+            conn._reserved++;
+            return conn;
+          }
+        }
+      }
+      for (let i = this.idle.length - 1; i >= 0; i = Math.min(i - 1, this.idle.length - 1)) {
+        const conn = this.idle[i]!;
+        if (conn === req.avoid) continue;
+        this.idle.splice(i, 1);
+        if (conn._isMultiplexed) {
+          if (conn._capacity > 0) {
+            conn._reserved++;
+            this.shared.add(conn);
+            return conn;
+          }
+        } else if (conn._isIdle) {
+          return conn;
+        }
+        // Dropped while idle (the server closed it): replace it.
+        debug('Resetting dropped connection: %s', this.host);
+        this.discard(conn);
+      }
+      if (this.establishing !== null) {
+        req.reason = 'establishing';
+        return null;
+      }
+    }
+    if (!this.block || this.all.size < this.maxSize) return this.open();
+    if (req.fresh && this.idle.length > 0) {
+      this.discard(this.idle.shift()!);
+      return this.open();
+    }
+    req.reason = 'full';
+    return null;
   }
 
-  /** A connection finished its request and may be reused. */
+  /** A new connection; while the origin may speak HTTP/2 it is the one others wait for. */
+  private open(): HTTPConnection {
+    const conn = this.newConnection();
+    if (this.establishing === null && this.originH2 !== false && conn._mayNegotiateH2) {
+      this.establishing = conn;
+    }
+    return conn;
+  }
+
+  /** Serve the waiters that can be served now (FIFO). Re-entrant calls fold into the running one. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        for (let i = 0; i < this.waiters.length; ) {
+          const w = this.waiters[i]!;
+          const conn = this.closed ? null : this.acquire(w);
+          if (conn === null) {
+            i++;
+            continue;
+          }
+          this.waiters.splice(i, 1);
+          this.clearWaiter(w);
+          w.resolve(conn);
+        }
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private removeWaiter(w: Waiter): void {
+    const i = this.waiters.indexOf(w);
+    if (i !== -1) this.waiters.splice(i, 1);
+    this.clearWaiter(w);
+  }
+
+  private clearWaiter(w: Waiter): void {
+    if (w.timer !== null) clearTimeout(w.timer);
+    w.timer = null;
+    if (w.onAbort !== null) w.signal?.removeEventListener('abort', w.onAbort);
+    w.onAbort = null;
+  }
+
+  /** A new connection is up: on HTTP/2 it is shared from now on. */
+  private connected(conn: HTTPConnection): void {
+    if (this.establishing === conn) this.establishing = null;
+    if (conn._isMultiplexed) {
+      this.originH2 = true;
+      // The request that opened it holds the first slot.
+      conn._reserved = 1;
+      if (this.all.has(conn)) this.shared.add(conn);
+    } else if (conn._mayNegotiateH2) {
+      this.originH2 = false;
+    }
+    this.pump();
+  }
+
+  /**
+   * Setting up the connection others were waiting for failed: they fail
+   * with the same error (each spends its own retry), as if each had tried
+   * at the same time, rather than each waiting out its own attempt in turn.
+   * An abort is the opener's own business: the waiters go on.
+   */
+  private connectFailed(conn: HTTPConnection, err: unknown): void {
+    if (this.establishing !== conn) return;
+    this.establishing = null;
+    if (!(err instanceof RequestAbortedError) && err instanceof Error) {
+      for (const w of this.waiters.filter((x) => x.reason === 'establishing')) {
+        this.removeWaiter(w);
+        w.reject(err);
+      }
+    }
+    this.pump();
+  }
+
+  /** A slot of the HTTP/2 connection `conn`, freed once (when its stream is over). */
+  private leaseFor(conn: HTTPConnection): () => void {
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.streamDone(conn);
+    };
+  }
+
+  private streamDone(conn: HTTPConnection): void {
+    conn._reserved = Math.max(0, conn._reserved - 1);
+    if (!this.all.has(conn)) return;
+    if (this.closed || !conn._acceptsStreams) {
+      // Pool closed or GOAWAY: the connection goes once its last stream is over.
+      this.shared.delete(conn);
+      if (conn._reserved === 0) this.discard(conn);
+      return;
+    }
+    this.pump();
+    if (conn._reserved === 0 && this.shared.has(conn)) {
+      this.shared.delete(conn);
+      if (this.idle.length >= this.maxSize) {
+        debug(
+          'Connection pool is full, discarding connection: %s. Connection pool size: %d',
+          this.host,
+          this.maxSize,
+        );
+        this.discard(conn);
+      } else {
+        this.idle.push(conn);
+      }
+    }
+  }
+
+  /** HTTP/2 SETTINGS or GOAWAY: more (or no more) streams on `conn`. */
+  private capacityChanged(conn: HTTPConnection): void {
+    if (!this.all.has(conn)) return;
+    if (!conn._acceptsStreams) {
+      this.shared.delete(conn);
+      const i = this.idle.indexOf(conn);
+      if (i !== -1) this.idle.splice(i, 1);
+      if (conn._reserved === 0) this.discard(conn);
+    }
+    this.pump();
+  }
+
+  /** A connection finished its request and may be reused (HTTP/1.1). */
   putConn(conn: HTTPConnection): void {
     if (!this.all.has(conn)) return;
     if (this.closed || !conn._isIdle) {
       this.discard(conn);
       return;
     }
-    const w = this.takeWaiter();
-    if (w !== null) {
-      w.resolve(conn);
-      return;
+    if (this.waiters.length > 0) {
+      this.idle.push(conn);
+      this.pump();
+      const i = this.idle.indexOf(conn);
+      if (i === -1) return;
+      this.idle.splice(i, 1);
     }
     if (this.idle.length >= this.maxSize) {
       debug(
@@ -303,10 +520,9 @@ export class HTTPConnectionPool extends RequestMethods {
     if (!this.all.delete(conn)) return;
     const i = this.idle.indexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
-    if (!this.closed && this.waiters.length > 0 && this.all.size < this.maxSize) {
-      const w = this.takeWaiter();
-      if (w !== null) w.resolve(this.newConnection());
-    }
+    this.shared.delete(conn);
+    if (this.establishing === conn) this.establishing = null;
+    if (!this.closed && this.waiters.length > 0) this.pump();
   }
 
   /** Close idle connections now and busy ones when their response is released; later requests fail. */
@@ -314,7 +530,9 @@ export class HTTPConnectionPool extends RequestMethods {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     for (const conn of this.idle.splice(0)) this.discard(conn);
-    for (let w = this.takeWaiter(); w !== null; w = this.takeWaiter()) {
+    for (const conn of [...this.shared]) if (conn._reserved === 0) this.discard(conn);
+    for (const w of this.waiters.splice(0)) {
+      this.clearWaiter(w);
       w.reject(new ClosedPoolError(this, 'Pool is closed.'));
     }
     return Promise.resolve();
@@ -354,7 +572,61 @@ export class HTTPConnectionPool extends RequestMethods {
    * When the budget runs out on a response, raiseOnRedirect / raiseOnStatus
    * choose between MaxRetryError and returning that response.
    */
-  override async urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse> {
+  override urlopen(
+    method: string,
+    url: string,
+    options: UrlopenOptions & { multiplexed: true },
+  ): Promise<HTTPResponse | ResponsePromise>;
+  override urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse>;
+  override urlopen(
+    method: string,
+    url: string,
+    options?: UrlopenOptions,
+  ): Promise<HTTPResponse> | Promise<HTTPResponse | ResponsePromise> {
+    if (options?.multiplexed === true) {
+      try {
+        checkOptions('urlopen', options, URLOPEN_OPTIONS);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return this.pendingResponses.start(method, url, (onSent) =>
+        this._urlopen(method, url, options, onSent),
+      );
+    }
+    return this._urlopen(method, url, options, null);
+  }
+
+  override request(
+    method: string,
+    url: string,
+    options: RequestOptions & { multiplexed: true },
+  ): Promise<HTTPResponse | ResponsePromise>;
+  override request(method: string, url: string, options?: RequestOptions): Promise<HTTPResponse>;
+  override request(
+    method: string,
+    url: string,
+    options?: RequestOptions,
+  ): Promise<HTTPResponse> | Promise<HTTPResponse | ResponsePromise> {
+    return super.request(method, url, options);
+  }
+
+  /**
+   * Multiplexing (API.md section 9): the response for `promise` (a
+   * ResponsePromise from `urlopen(..., { multiplexed: true })` on this
+   * pool), or whichever pending one arrives first; null when none is pending.
+   */
+  getResponse(options?: { promise?: ResponsePromise | null }): Promise<HTTPResponse | null> {
+    checkOptions('getResponse', options, GET_RESPONSE_OPTIONS);
+    return this.pendingResponses.get(options?.promise ?? null);
+  }
+
+  /** @internal urlopen(), reporting each request that goes out on an HTTP/2 stream to `onSent`. */
+  async _urlopen(
+    method: string,
+    url: string,
+    options: UrlopenOptions | undefined,
+    onSent: OnSent | null,
+  ): Promise<HTTPResponse> {
     checkOptions('urlopen', options, URLOPEN_OPTIONS);
     const o = options ?? {};
     if (!isValidMethod(method)) throw new TypeError(`invalid HTTP method ${JSON.stringify(method)}`);
@@ -383,6 +655,7 @@ export class HTTPConnectionPool extends RequestMethods {
           timeoutSpec,
           o,
           preloadContent,
+          onSent,
         );
       } catch (err) {
         if (!isRetriableError(err)) throw err;
@@ -473,7 +746,11 @@ export class HTTPConnectionPool extends RequestMethods {
     return { target, absolute: this.origin + target };
   }
 
-  /** One attempt, with the silent re-send for stale keep-alive connections. */
+  /**
+   * One attempt, with the silent re-sends: once for a stale keep-alive
+   * connection, and (a few times) for HTTP/2 requests the server never
+   * processed.
+   */
   private async makeRequest(
     method: string,
     target: string,
@@ -483,34 +760,73 @@ export class HTTPConnectionPool extends RequestMethods {
     timeoutSpec: Timeout,
     o: UrlopenOptions,
     preloadContent: boolean,
+    onSent: OnSent | null,
   ): Promise<HTTPResponse> {
     let fresh = false;
+    let staleResent = false;
+    let avoid: HTTPConnection | null = null;
+    let unprocessedResends = 0;
+    const signal = o.signal ?? null;
     const traced =
       createChannel.hasSubscribers || headersChannel.hasSubscribers || errorChannel.hasSubscribers;
     const request = traced ? { method, url: absolute, headers } : null;
     if (request !== null && createChannel.hasSubscribers) createChannel.publish({ request });
     for (;;) {
       const timeout = timeoutSpec.clone();
-      const conn = await this.getConn(o.poolTimeout ?? null, o.signal ?? null, fresh);
+      const conn = await this.getConn(o.poolTimeout ?? null, signal, fresh, avoid);
+      const alive = conn._checkAlive();
+      if (alive !== true && !(await alive)) {
+        // A long-idle HTTP/2 connection that no longer answers PING: it is closed; take another.
+        this.discard(conn);
+        continue;
+      }
       const reused = conn.requestsServed > 0 && conn.isConnected;
+      let lease: (() => void) | null = null;
+      let exchange: H2Exchange | null = null;
       try {
         timeout.startConnect();
-        if (!conn.isConnected)
-          await conn.connect({ signal: o.signal ?? null, timeout: timeout.connectTimeout });
+        if (!conn.isConnected) {
+          try {
+            await conn.connect({ signal, timeout: timeout.connectTimeout });
+          } catch (err) {
+            this.connectFailed(conn, err);
+            throw err;
+          }
+          this.connected(conn);
+        }
+        let h2: H2SendHooks | null = null;
+        if (conn._isMultiplexed) {
+          lease = this.leaseFor(conn);
+          h2 = {
+            onDone: lease,
+            onStream: (ex) => {
+              exchange = ex;
+            },
+          };
+        }
         this.numRequests++;
-        await conn._send(method, target, headers, body, o.chunked, {
-          preloadContent,
-          decodeContent: o.decodeContent ?? true,
-          enforceContentLength: o.enforceContentLength ?? true,
-          connectTimeout: timeout.connectTimeout,
-          readTimeout: timeout.readTimeout,
-          signal: o.signal ?? null,
-          onUploadBody: o.onUploadBody ?? null,
-          onEarlyResponse: o.onEarlyResponse ?? null,
-          onPostConnection: o.onPostConnection ?? null,
-          url: absolute,
-        });
-        const response = await conn.getResponse();
+        const ex = await conn._send(
+          method,
+          target,
+          headers,
+          body,
+          o.chunked,
+          {
+            preloadContent,
+            decodeContent: o.decodeContent ?? true,
+            enforceContentLength: o.enforceContentLength ?? true,
+            connectTimeout: timeout.connectTimeout,
+            readTimeout: timeout.readTimeout,
+            signal,
+            onUploadBody: o.onUploadBody ?? null,
+            onEarlyResponse: o.onEarlyResponse ?? null,
+            onPostConnection: o.onPostConnection ?? null,
+            url: absolute,
+          },
+          h2,
+        );
+        if (ex !== null && onSent !== null) onSent({ streamId: ex.streamId, connection: conn });
+        const response = ex !== null ? await ex.getResponse() : await conn.getResponse();
         response.url = absolute;
         if (request !== null && headersChannel.hasSubscribers) {
           headersChannel.publish({
@@ -520,10 +836,32 @@ export class HTTPConnectionPool extends RequestMethods {
         }
         return response;
       } catch (err) {
-        const gotBytes = conn._gotResponseBytes;
-        this.discard(conn);
+        let gotBytes: boolean;
+        if (lease !== null) {
+          // HTTP/2: only this stream failed; the connection carries on unless it is gone too.
+          gotBytes = (exchange as H2Exchange | null)?.gotBytes ?? false;
+          lease();
+        } else {
+          gotBytes = conn._gotResponseBytes;
+          this.discard(conn);
+        }
         if (
-          !fresh &&
+          isUnprocessedError(err) &&
+          unprocessedResends < MAX_UNPROCESSED_RESENDS &&
+          (body === null || canResend(body))
+        ) {
+          debug(
+            'HTTP/2 server did not process the request to %s (%s); re-sending',
+            absolute,
+            (err as Error).message,
+          );
+          unprocessedResends++;
+          avoid = conn;
+          if (body !== null) body = rewindBody(body);
+          continue;
+        }
+        if (
+          !staleResent &&
           reused &&
           !gotBytes &&
           err instanceof ProtocolError &&
@@ -535,7 +873,9 @@ export class HTTPConnectionPool extends RequestMethods {
             'Stale keep-alive connection to %s failed before any response byte; re-sending once',
             this.host,
           );
-          fresh = true;
+          staleResent = true;
+          if (lease !== null) avoid = conn;
+          else fresh = true;
           if (body !== null) body = rewindBody(body);
           continue;
         }

@@ -5,7 +5,8 @@
 // uses one module-level manager, as urllib3.request() does.
 
 import { type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
-import type { HTTPConnection } from '../connection/connection.js';
+import { checkDisabledSvn, type HTTPConnection } from '../connection/connection.js';
+import type { HttpVersion } from '../connection/connection-info.js';
 import { ClosedPoolError, LocationValueError, UnrewindableBodyError, URLSchemeUnknown } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
@@ -17,6 +18,7 @@ import { debug } from '../debug.js';
 import {
   HTTPConnectionPool,
   type HTTPConnectionPoolOptions,
+  type OnSent,
   HTTPS_POOL_OPTION_NAMES,
   HTTPSConnectionPool,
   type HTTPSConnectionPoolOptions,
@@ -30,7 +32,8 @@ import {
   spendOnResponse,
   withoutBodyHeaders,
 } from './redirect.js';
-import { RequestMethods } from './request-methods.js';
+import { RequestMethods, type RequestOptions } from './request-methods.js';
+import { PendingResponses, type ResponsePromise } from '../response-promise.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 
 export interface PoolManagerOptions extends Omit<HTTPSConnectionPoolOptions, 'port'> {
@@ -42,6 +45,7 @@ const POOL_KW_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
 const TLS_ONLY = new Set<string>(TLS_OPTION_NAMES);
 const POOL_CLASSES = { http: HTTPConnectionPool, https: HTTPSConnectionPool } as const;
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
+const GET_RESPONSE_OPTIONS = optionSet('promise');
 
 export type PoolOptionOverrides = Partial<Record<keyof HTTPSConnectionPoolOptions, unknown>>;
 
@@ -51,6 +55,7 @@ export class PoolManager extends RequestMethods {
   readonly pools = new Map<PoolKey, HTTPConnectionPool>();
   protected readonly connectionPoolKw: Record<string, unknown>;
   private closed = false;
+  private readonly pendingResponses = new PendingResponses();
 
   constructor(options?: PoolManagerOptions) {
     checkOptions('PoolManager', options, MANAGER_OPTIONS);
@@ -60,6 +65,8 @@ export class PoolManager extends RequestMethods {
       throw new RangeError(`PoolManager: numPools must be a positive integer, got ${String(numPools)}`);
     }
     this.numPools = numPools;
+    const svn = (poolKw as { disabledSvn?: Iterable<HttpVersion> | null }).disabledSvn;
+    if (svn !== undefined && svn !== null) checkDisabledSvn(svn, new.target.name);
     const kw: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(poolKw)) if (v !== undefined) kw[k] = v;
     this.connectionPoolKw = kw;
@@ -186,9 +193,65 @@ export class PoolManager extends RequestMethods {
    * removeHeadersOnRedirect; 303 alone turns the request into a GET without
    * body or Content-* headers; only http and https targets are followed.
    */
-  override async urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse> {
+  override urlopen(
+    method: string,
+    url: string,
+    options: UrlopenOptions & { multiplexed: true },
+  ): Promise<HTTPResponse | ResponsePromise>;
+  override urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse>;
+  override urlopen(
+    method: string,
+    url: string,
+    options?: UrlopenOptions,
+  ): Promise<HTTPResponse> | Promise<HTTPResponse | ResponsePromise> {
+    if (options?.multiplexed === true) {
+      try {
+        checkOptions('urlopen', options, URLOPEN_OPTIONS);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return this.pendingResponses.start(method, url, (onSent) =>
+        this._urlopen(method, url, options, onSent),
+      );
+    }
+    return this._urlopen(method, url, options, null);
+  }
+
+  override request(
+    method: string,
+    url: string,
+    options: RequestOptions & { multiplexed: true },
+  ): Promise<HTTPResponse | ResponsePromise>;
+  override request(method: string, url: string, options?: RequestOptions): Promise<HTTPResponse>;
+  override request(
+    method: string,
+    url: string,
+    options?: RequestOptions,
+  ): Promise<HTTPResponse> | Promise<HTTPResponse | ResponsePromise> {
+    return super.request(method, url, options);
+  }
+
+  /**
+   * Multiplexing (API.md section 9): the response for `promise` (a
+   * ResponsePromise from `urlopen(..., { multiplexed: true })` on this
+   * manager), or whichever pending one arrives first; null when none is
+   * pending. Redirects and retries have been followed, as urlopen would.
+   */
+  getResponse(options?: { promise?: ResponsePromise | null }): Promise<HTTPResponse | null> {
+    checkOptions('getResponse', options, GET_RESPONSE_OPTIONS);
+    return this.pendingResponses.get(options?.promise ?? null);
+  }
+
+  /** @internal urlopen(), reporting each request that goes out on an HTTP/2 stream to `onSent`. */
+  async _urlopen(
+    method: string,
+    url: string,
+    options: UrlopenOptions | undefined,
+    onSent: OnSent | null,
+  ): Promise<HTTPResponse> {
     checkOptions('urlopen', options, URLOPEN_OPTIONS);
     const kw: UrlopenOptions = { ...(options ?? {}) };
+    delete kw.multiplexed;
     const redirect = kw.redirect ?? true;
     let headers: HeadersInit | null = kw.headers ?? this.headers;
     // One body for the whole chain: a stream read by the first hop cannot go out empty on the next.
@@ -202,15 +265,20 @@ export class PoolManager extends RequestMethods {
       const pool = this.connectionFromHost(u.host, { port: u.port, scheme });
       const here = absoluteUrl(scheme, u.host!, u.port, u.requestUri);
       if (hop > 0 && body !== null) body = rewindFor(body, here);
-      const response = await pool.urlopen(method, this.requestTargetFor(u, url), {
-        ...kw,
-        headers: this.headersFor(u, headers),
-        body,
-        bodyPos: body === null ? undefined : kw.bodyPos,
-        retries,
-        assertSameHost: false,
-        redirect: false,
-      });
+      const response = await pool._urlopen(
+        method,
+        this.requestTargetFor(u, url),
+        {
+          ...kw,
+          headers: this.headersFor(u, headers),
+          body,
+          bodyPos: body === null ? undefined : kw.bodyPos,
+          retries,
+          assertSameHost: false,
+          redirect: false,
+        },
+        onSent,
+      );
       response.url = here;
       // The pool may have spent retries on errors or statuses within this hop.
       if (response.retries instanceof Retry) retries = response.retries;

@@ -34,6 +34,11 @@ export function request(
 ): Promise<HTTPResponse> {
   const { proxyFromEnv, ...rest } = options ?? {};
   const o: RequestOptions = rest;
+  if (o.multiplexed === true) {
+    return Promise.reject(
+      new TypeError('request(): multiplexed needs a PoolManager, whose getResponse() collects the ResponsePromise'),
+    );
+  }
   if (o.timeout === undefined) o.timeout = 3000;
   if (proxyFromEnv === true) {
     if (envManager === null) envManager = ProxyManager.fromEnv();

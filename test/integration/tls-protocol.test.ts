@@ -151,10 +151,10 @@ describe('ciphers', () => {
 });
 
 describe('ALPN', () => {
-  test('http/1.1 is offered by default', async () => {
+  test('h2 and http/1.1 are offered by default; a server that picks http/1.1 gets HTTP/1.1', async () => {
     const s = await serve({});
     await get(s);
-    assert.deepEqual(s.connections.at(-1)?.alpnOffered, ['http/1.1']);
+    assert.deepEqual(s.connections.at(-1)?.alpnOffered, ['h2', 'http/1.1']);
     assert.equal(s.connections.at(-1)?.alpn, 'http/1.1');
   });
 
@@ -166,9 +166,9 @@ describe('ALPN', () => {
 
   test('a server that selects a protocol this connection does not speak is a ProtocolError', async () => {
     const s = await serve({ alpnChoice: (offered) => offered[0] });
-    const err = await rejectionOf(get(s, { alpnProtocols: ['h2', 'http/1.1'] }));
+    const err = await rejectionOf(get(s, { alpnProtocols: ['x-other', 'http/1.1'] }));
     assert.ok(err instanceof ProtocolError, `${err.name}: ${err.message}`);
-    assert.match(err.message, /selected ALPN protocol 'h2'/);
+    assert.match(err.message, /selected ALPN protocol 'x-other'/);
   });
 });
 

@@ -122,6 +122,7 @@ const PACKAGES: Record<string, string> = {
   openssl: 'openssl',
   squid: 'squid',
   microsocks: 'microsocks',
+  nghttpd: 'nghttp2-server',
   unbound: 'unbound',
 };
 
