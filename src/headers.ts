@@ -38,9 +38,46 @@ function toValue(value: unknown): string {
   return typeof value === 'string' ? value : String(value);
 }
 
+/**
+ * The merged value of `name` in flat [name, value, ...] pairs, or undefined.
+ * Names of another length are skipped without lower-casing anything.
+ */
+function rawGet(raw: readonly string[], name: string): string | undefined {
+  const len = name.length;
+  let lower: string | null = null;
+  let out: string | undefined;
+  for (let i = 0, n = raw.length - 1; i < n; i += 2) {
+    const k = raw[i]!;
+    if (k.length !== len) continue;
+    if (k !== name) {
+      lower ??= name.toLowerCase();
+      if (k.toLowerCase() !== lower) continue;
+    }
+    out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
+  }
+  return out;
+}
+
+function rawHas(raw: readonly string[], name: string): boolean {
+  const len = name.length;
+  let lower: string | null = null;
+  for (let i = 0, n = raw.length - 1; i < n; i += 2) {
+    const k = raw[i]!;
+    if (k.length !== len) continue;
+    if (k === name) return true;
+    lower ??= name.toLowerCase();
+    if (k.toLowerCase() === lower) return true;
+  }
+  return false;
+}
+
 export class HTTPHeaderDict implements Iterable<[string, string]> {
-  // Keyed by the lower-cased name; Map keeps insertion order for us.
-  readonly #fields = new Map<string, Field>();
+  // Keyed by the lower-cased name; Map keeps insertion order for us. Built on
+  // first use: a dict from fromRawPairs() keeps the parser's flat pairs in
+  // #raw and answers get/has by scanning them, which for the handful of
+  // lookups most responses see is cheaper than building the index.
+  #fields: Map<string, Field> | null = null;
+  #raw: readonly string[] | null = null;
 
   constructor(init?: HeadersInit) {
     if (init !== undefined && init !== null) this.extend(init);
@@ -49,42 +86,60 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
   /**
    * Builds a dict from `[name, value, name, value, ...]` as the HTTP/1.1 parser
    * produces it. Called once per response, so it skips type checks and the
-   * generic `add` path.
+   * generic `add` path, and defers indexing until something needs it. The
+   * array is kept, not copied: callers hand over a fresh array and never
+   * change it afterwards.
    */
   static fromRawPairs(flat: readonly string[]): HTTPHeaderDict {
     const dict = new HTTPHeaderDict();
-    const fields = dict.#fields;
-    const n = flat.length - 1;
-    for (let i = 0; i < n; i += 2) {
-      const name = flat[i]!;
-      const key = name.toLowerCase();
-      const field = fields.get(key);
-      if (field === undefined) fields.set(key, { name, values: [flat[i + 1]!] });
-      else field.values.push(flat[i + 1]!);
-    }
+    if (flat.length > 1) dict.#raw = flat;
     return dict;
+  }
+
+  /** The index, built from the raw pairs (or empty) on first use. */
+  #index(): Map<string, Field> {
+    let fields = this.#fields;
+    if (fields !== null) return fields;
+    fields = new Map<string, Field>();
+    const flat = this.#raw;
+    if (flat !== null) {
+      for (let i = 0, n = flat.length - 1; i < n; i += 2) {
+        const name = flat[i]!;
+        const key = name.toLowerCase();
+        const field = fields.get(key);
+        if (field === undefined) fields.set(key, { name, values: [flat[i + 1]!] });
+        else field.values.push(flat[i + 1]!);
+      }
+      this.#raw = null;
+    }
+    this.#fields = fields;
+    return fields;
   }
 
   /** Number of distinct header names. */
   get size(): number {
-    return this.#fields.size;
+    return this.#index().size;
   }
 
   /** All values of `name` joined with ", ", or `undefined` when absent. */
   get(name: string): string | undefined {
-    const field = this.#fields.get(checkName(name).toLowerCase());
+    checkName(name);
+    if (this.#raw !== null) return rawGet(this.#raw, name);
+    const field = this.#index().get(name.toLowerCase());
     if (field === undefined) return undefined;
     return field.values.length === 1 ? field.values[0] : field.values.join(', ');
   }
 
   /** Each field line's value for `name` (a fresh array; empty when absent). */
   getList(name: string): string[] {
-    const field = this.#fields.get(checkName(name).toLowerCase());
+    const field = this.#index().get(checkName(name).toLowerCase());
     return field === undefined ? [] : field.values.slice();
   }
 
   has(name: string): boolean {
-    return this.#fields.has(checkName(name).toLowerCase());
+    checkName(name);
+    if (this.#raw !== null) return rawHas(this.#raw, name);
+    return this.#index().has(name.toLowerCase());
   }
 
   /**
@@ -95,12 +150,12 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
     checkName(name);
     const values = Array.isArray(value) ? (value as readonly unknown[]).map(toValue) : [toValue(value)];
     if (values.length === 0) {
-      this.#fields.delete(name.toLowerCase());
+      this.#index().delete(name.toLowerCase());
       return this;
     }
     const key = name.toLowerCase();
-    const field = this.#fields.get(key);
-    if (field === undefined) this.#fields.set(key, { name, values });
+    const field = this.#index().get(key);
+    if (field === undefined) this.#index().set(key, { name, values });
     else {
       field.name = name;
       field.values = values;
@@ -118,8 +173,8 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
     }
     const text = toValue(value);
     const key = name.toLowerCase();
-    const field = this.#fields.get(key);
-    if (field === undefined) this.#fields.set(key, { name, values: [text] });
+    const field = this.#index().get(key);
+    if (field === undefined) this.#index().set(key, { name, values: [text] });
     else if (options?.combine === true) {
       const last = field.values.length - 1;
       field.values[last] = `${field.values[last]}, ${text}`;
@@ -130,7 +185,7 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
   /** Adds every value of `init`, keeping existing ones (urllib3's `extend`). */
   extend(init: HeadersInit): this {
     if (init instanceof HTTPHeaderDict) {
-      for (const field of init.#fields.values()) {
+      for (const field of init.#index().values()) {
         for (const value of field.values) this.add(field.name, value);
       }
       return this;
@@ -161,27 +216,27 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
 
   /** Removes `name`; returns whether it was present. */
   delete(name: string): boolean {
-    return this.#fields.delete(checkName(name).toLowerCase());
+    return this.#index().delete(checkName(name).toLowerCase());
   }
 
   /** Distinct names, each in the spelling of its first insertion. */
   *keys(): IterableIterator<string> {
-    for (const field of this.#fields.values()) yield field.name;
+    for (const field of this.#index().values()) yield field.name;
   }
 
   /** One merged (", "-joined) value per distinct name. */
   *values(): IterableIterator<string> {
-    for (const field of this.#fields.values()) yield field.values.join(', ');
+    for (const field of this.#index().values()) yield field.values.join(', ');
   }
 
   /** `[name, mergedValue]` per distinct name. */
   *entries(): IterableIterator<[string, string]> {
-    for (const field of this.#fields.values()) yield [field.name, field.values.join(', ')];
+    for (const field of this.#index().values()) yield [field.name, field.values.join(', ')];
   }
 
   /** `[name, value]` per field line, so repeated headers come out separately. */
   *items(): IterableIterator<[string, string]> {
-    for (const field of this.#fields.values()) {
+    for (const field of this.#index().values()) {
       for (const value of field.values) yield [field.name, value];
     }
   }
@@ -193,7 +248,7 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
   /** `[name, value, name, value, ...]`, one pair per field line, for the serializer. */
   toFlatPairs(): string[] {
     const out: string[] = [];
-    for (const field of this.#fields.values()) {
+    for (const field of this.#index().values()) {
       for (const value of field.values) out.push(field.name, value);
     }
     return out;
@@ -201,15 +256,15 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
 
   copy(): HTTPHeaderDict {
     const dict = new HTTPHeaderDict();
-    for (const [key, field] of this.#fields)
-      dict.#fields.set(key, { name: field.name, values: field.values.slice() });
+    for (const [key, field] of this.#index())
+      dict.#index().set(key, { name: field.name, values: field.values.slice() });
     return dict;
   }
 
   /** A plain object of merged values keyed by the original spelling. */
   toJSON(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const field of this.#fields.values()) {
+    for (const field of this.#index().values()) {
       const value = field.values.join(', ');
       // Plain assignment of '__proto__' would replace the prototype instead of adding a key.
       if (field.name === '__proto__') {
@@ -238,9 +293,9 @@ export class HTTPHeaderDict implements Iterable<[string, string]> {
         return false;
       }
     } else return false;
-    if (theirs.#fields.size !== this.#fields.size) return false;
-    for (const [key, field] of this.#fields) {
-      const match = theirs.#fields.get(key);
+    if (theirs.#index().size !== this.#index().size) return false;
+    for (const [key, field] of this.#index()) {
+      const match = theirs.#index().get(key);
       if (match === undefined || match.values.join(', ') !== field.values.join(', ')) return false;
     }
     return true;

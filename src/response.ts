@@ -1,7 +1,7 @@
 // HTTPResponse (API.md section 2): streaming first. The connection pushes raw
 // body bytes in; readers pull decoded bytes out through one bounded queue.
-// When the queue holds more than a few chunks the connection is paused, so a
-// slow consumer of a huge body keeps memory flat. `data`, `json()` and
+// When the queue holds more than about a megabyte the connection is paused, so
+// a slow consumer of a huge body keeps memory flat. `data`, `json()` and
 // `text()` are views over a fully read body.
 //
 // Connection hand-back follows urllib3: once the whole body has been received
@@ -47,8 +47,11 @@ export interface ResponseInit {
   noBody: boolean;
 }
 
-const HIGH_WATER = 256 * 1024;
-const LOW_WATER = 64 * 1024;
+// Pause the connection above HIGH_WATER queued bytes, resume below LOW_WATER. Wide enough
+// that a fast reader of a big body rarely stops the socket (each pause and resume costs
+// system calls), small enough to keep a slow reader's memory flat.
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const VERSION_STRINGS: Record<number, string> = { 10: 'HTTP/1.0', 11: 'HTTP/1.1', 20: 'HTTP/2', 30: 'HTTP/3' };
@@ -202,8 +205,16 @@ export class HTTPResponse {
 
   /** Chunks of `amt` bytes (the last may be shorter); `-1`: each chunk as it arrives. */
   async *stream(amt = 65536): AsyncGenerator<Buffer, void, undefined> {
+    if (amt === -1) {
+      // Chunk by chunk as they were queued: no concatenation (read1() would join all queued chunks).
+      for (;;) {
+        const chunk = await this._nextChunk();
+        if (chunk.length === 0) return;
+        yield chunk;
+      }
+    }
     for (;;) {
-      const chunk = amt === -1 ? await this.read1() : await this.read(amt);
+      const chunk = await this.read(amt);
       if (chunk.length === 0) return;
       yield chunk;
     }
@@ -286,9 +297,10 @@ export class HTTPResponse {
 
   /** @internal Prepare decoding once the head is known. */
   _setupDecoding(): void {
-    if (!this._decodeContent || this._ended) return;
+    // A preloaded body is decoded in one go by _finishRaw(), not streamed through a decoder.
+    if (!this._decodeContent || this._ended || this._preloading) return;
     const enc = this.headers.get('content-encoding');
-    if (enc === undefined || this._preloading) return;
+    if (enc === undefined) return;
     this._decoder = createContentDecoder(enc);
   }
 
@@ -357,6 +369,16 @@ export class HTTPResponse {
     return this._rawDone;
   }
 
+  /**
+   * @internal Fill `data` now if the body is already complete; false when
+   * it is not (or failed): then _preload() waits, or throws the failure.
+   */
+  _tryPreload(): boolean {
+    if (this._error !== null || !this._ended) return false;
+    this._data = this._takeAll();
+    return true;
+  }
+
   /** @internal Wait until the preloaded body is complete and fill `data`. */
   async _preload(): Promise<void> {
     await this._waitFor(Number.POSITIVE_INFINITY);
@@ -421,6 +443,20 @@ export class HTTPResponse {
         this._waiter = resolve;
       });
     }
+  }
+
+  /** The oldest queued chunk, whole; empty at the end of the body. */
+  private async _nextChunk(): Promise<Buffer> {
+    this._readStarted = true;
+    await this._waitFor(1);
+    const chunks = this._chunks;
+    let first: Buffer | undefined;
+    do first = chunks.shift();
+    while (first !== undefined && first.length === 0);
+    if (first === undefined) return EMPTY;
+    this._queued -= first.length;
+    this._afterTake();
+    return first;
   }
 
   private _take(n: number): Buffer {

@@ -59,9 +59,16 @@ const SMALL_BODY = 64 * 1024;
 
 class Exchange {
   response: HTTPResponse | null = null;
-  headResolve: ((r: HTTPResponse) => void) | null = null;
-  headReject: ((e: Error) => void) | null = null;
-  headPromise: Promise<HTTPResponse>;
+  /**
+   * Set while getResponse() waits: for the head, or with `waitBody` (a
+   * preloaded response) for the whole body, so that a small response costs
+   * one promise however its bytes arrive. Created only when someone waits:
+   * an exchange that fails before anyone asks needs no promise at all (and so
+   * cannot leave an unhandled rejection behind).
+   */
+  waitResolve: ((r: HTTPResponse) => void) | null = null;
+  waitReject: ((e: Error) => void) | null = null;
+  waitBody = false;
   gotBytes = false;
   writeStarted = false;
   completed = false;
@@ -73,15 +80,11 @@ class Exchange {
   uploading = false;
   /** The response finished before getResponse() collected it; hand-back waits for collection. */
   releaseDeferred = false;
-  constructor(readonly opts: ExchangeOptions) {
-    this.headPromise = new Promise<HTTPResponse>((resolve, reject) => {
-      this.headResolve = resolve;
-      this.headReject = reject;
-    });
-    // A failure before anyone awaits the head must not become an unhandled rejection.
-    this.headPromise.catch(() => {});
-  }
+  constructor(readonly opts: ExchangeOptions) {}
 }
+
+/** What send() returns when the request went out in one synchronous write. */
+const SENT: Promise<void> = Promise.resolve();
 
 export class H1Session implements ResponseFeeder {
   readonly socket: Socket;
@@ -150,8 +153,19 @@ export class H1Session implements ResponseFeeder {
   /**
    * Start an exchange: write the head and the body. Resolves when the request
    * is fully written (or when the server answered before the upload finished).
+   * Not an async function: a request without a streamed body is written
+   * synchronously and gets an already-settled promise, without the cost of
+   * an async frame per request.
    */
-  async send(opts: ExchangeOptions): Promise<void> {
+  send(opts: ExchangeOptions): Promise<void> {
+    try {
+      return this.startExchange(opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private startExchange(opts: ExchangeOptions): Promise<void> {
     if (this.closed) {
       const e = new ProtocolError(`${this.owner.label}: connection closed before the request could be sent`);
       (e as ProtocolError & { requestNotSent?: boolean }).requestNotSent = true;
@@ -177,7 +191,8 @@ export class H1Session implements ResponseFeeder {
       ex.abortListener = () => this.abort(ex, signal);
       signal.addEventListener('abort', ex.abortListener, { once: true });
     }
-    const started = performance.now();
+    const info = opts.connectionInfo;
+    const started = info !== null ? performance.now() : 0;
     const body = opts.body;
     const sock = this.socket;
     ex.writeStarted = true;
@@ -195,14 +210,20 @@ export class H1Session implements ResponseFeeder {
       opts.onUploadBody?.(body.buffer.length, body.length, true, false);
     } else {
       sock.write(head, 'latin1');
-      ex.uploading = true;
-      try {
-        await this.writeBody(ex, body, opts);
-      } finally {
-        ex.uploading = false;
-      }
-      this.armTimer();
+      return this.upload(ex, body, opts, started);
     }
+    if (info !== null) info.requestSentLatency = performance.now() - started;
+    return SENT;
+  }
+
+  private async upload(ex: Exchange, body: PreparedBody, opts: ExchangeOptions, started: number): Promise<void> {
+    ex.uploading = true;
+    try {
+      await this.writeBody(ex, body, opts);
+    } finally {
+      ex.uploading = false;
+    }
+    this.armTimer();
     if (opts.connectionInfo !== null) opts.connectionInfo.requestSentLatency = performance.now() - started;
   }
 
@@ -292,22 +313,47 @@ export class H1Session implements ResponseFeeder {
     });
   }
 
-  /** Wait for the final response head (and the whole body when preloading). */
-  async getResponse(): Promise<HTTPResponse> {
+  /**
+   * Wait for the final response head (and the whole body when preloading).
+   * When the answer is already here - the usual case for a small preloaded
+   * response read in the same socket read as its head - no promise is waited
+   * on at all.
+   */
+  getResponse(): Promise<HTTPResponse> {
     const ex = this.uncollected;
-    if (ex === null) throw new ProtocolError(`${this.owner.label}: no request was sent on this connection`);
-    this.uncollected = null;
-    let resp: HTTPResponse;
-    try {
-      resp = await ex.headPromise;
-    } finally {
-      if (ex.releaseDeferred) {
-        ex.releaseDeferred = false;
-        this.handBack();
-      }
+    if (ex === null) {
+      return Promise.reject(new ProtocolError(`${this.owner.label}: no request was sent on this connection`));
     }
-    if (ex.opts.preloadContent) await resp._preload();
-    return resp;
+    this.uncollected = null;
+    const resp = ex.response;
+    if (ex.releaseDeferred) {
+      // The exchange finished before it was collected; the connection can go back to the pool now.
+      ex.releaseDeferred = false;
+      this.handBack();
+    }
+    if (resp === null && ex.error !== null) return Promise.reject(ex.error);
+    const preload = ex.opts.preloadContent;
+    if (resp !== null) {
+      if (!preload || resp._tryPreload()) return Promise.resolve(resp);
+      // The body is still coming (or being decoded, or failed): _preload() waits for it or throws.
+      if (ex.completed || ex.error !== null) return resp._preload().then(() => resp);
+    }
+    return new Promise<HTTPResponse>((resolve, reject) => {
+      ex.waitResolve = resolve;
+      ex.waitReject = reject;
+      ex.waitBody = preload;
+    });
+  }
+
+  /** Settles getResponse()'s promise with the response (filling `data` first when preloading). */
+  private deliver(ex: Exchange, resp: HTTPResponse): void {
+    const resolve = ex.waitResolve!;
+    const reject = ex.waitReject!;
+    ex.waitResolve = null;
+    ex.waitReject = null;
+    if (!ex.waitBody || resp._tryPreload()) resolve(resp);
+    // A compressed preloaded body is decoded asynchronously after the last byte.
+    else resp._preload().then(() => resolve(resp), reject);
   }
 
   /** Bytes of response seen for the current exchange (the stale-connection rule needs it). */
@@ -360,10 +406,7 @@ export class H1Session implements ResponseFeeder {
     });
     resp._setupDecoding();
     ex.response = resp;
-    const resolve = ex.headResolve!;
-    ex.headResolve = null;
-    ex.headReject = null;
-    resolve(resp);
+    if (ex.waitResolve !== null && !ex.waitBody) this.deliver(ex, resp);
   }
 
   private onData(chunk: Buffer): void {
@@ -494,7 +537,10 @@ export class H1Session implements ResponseFeeder {
     this.detachAbort(ex);
     this.requestsServed++;
     const resp = ex.response;
-    if (resp !== null) resp._finishRaw(ex.trailers);
+    if (resp !== null) {
+      resp._finishRaw(ex.trailers);
+      if (ex.waitResolve !== null) this.deliver(ex, resp);
+    }
   }
 
   private failExchange(ex: Exchange, err: Error): void {
@@ -503,10 +549,10 @@ export class H1Session implements ResponseFeeder {
     this.reusable = false;
     this.disarmTimer();
     this.detachAbort(ex);
-    if (ex.headReject !== null) {
-      const reject = ex.headReject;
-      ex.headResolve = null;
-      ex.headReject = null;
+    if (ex.waitReject !== null) {
+      const reject = ex.waitReject;
+      ex.waitResolve = null;
+      ex.waitReject = null;
       reject(err);
     }
     if (ex.response !== null) ex.response._fail(err);

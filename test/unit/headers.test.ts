@@ -370,3 +370,89 @@ describe('HTTPHeaderDict.fromRawPairs', () => {
     assert.deepEqual(HTTPHeaderDict.fromRawPairs(flat).toFlatPairs(), ['A', '1', 'A', '3', 'b', '2']);
   });
 });
+
+describe('HTTPHeaderDict.fromRawPairs before and after indexing', () => {
+  // fromRawPairs answers get/has from the flat pairs until something needs the
+  // index; both paths must give the same answers.
+  const flat = (): string[] => [
+    'Content-Type',
+    'text/plain',
+    'X-Twice',
+    'one',
+    'content-TYPE',
+    'extra',
+    'Vary',
+    'Accept',
+    'x-twice',
+    'two',
+    'Empty',
+    '',
+  ];
+
+  test('get and has match case-insensitively and join repeats in order, as the index does', () => {
+    const raw = HTTPHeaderDict.fromRawPairs(flat());
+    const indexed = HTTPHeaderDict.fromRawPairs(flat());
+    assert.equal(indexed.size, 4); // forces the index
+    for (const name of ['content-type', 'CONTENT-TYPE', 'x-twice', 'X-TWICE', 'vary', 'empty', 'missing', 'Vary2', '']) {
+      assert.equal(raw.get(name), indexed.get(name), `get(${name})`);
+      assert.equal(raw.has(name), indexed.has(name), `has(${name})`);
+    }
+    assert.equal(raw.get('content-type'), 'text/plain, extra');
+    assert.equal(raw.get('x-twice'), 'one, two');
+    assert.equal(raw.get('empty'), '');
+    assert.equal(raw.has('empty'), true);
+    assert.equal(raw.get('missing'), undefined);
+  });
+
+  test('a name of the same length but other letters does not match', () => {
+    const d = HTTPHeaderDict.fromRawPairs(['Retry-After', '5', 'Server', 'x']);
+    assert.equal(d.has('retry-afteR'), true);
+    assert.equal(d.has('retry-aftex'), false);
+    assert.equal(d.get('server'), 'x');
+    assert.equal(d.get('serve'), undefined);
+  });
+
+  test('lookups leave the dict usable: mutations, iteration and equality see every pair', () => {
+    const d = HTTPHeaderDict.fromRawPairs(flat());
+    assert.equal(d.get('vary'), 'Accept');
+    d.add('vary', 'Origin');
+    assert.equal(d.get('Vary'), 'Accept, Origin');
+    d.set('X-Twice', 'three');
+    assert.deepEqual(d.getList('x-twice'), ['three']);
+    assert.deepEqual(d.toFlatPairs(), [
+      'Content-Type',
+      'text/plain',
+      'Content-Type',
+      'extra',
+      'X-Twice',
+      'three',
+      'Vary',
+      'Accept',
+      'Vary',
+      'Origin',
+      'Empty',
+      '',
+    ]);
+    assert.equal(d.delete('content-type'), true);
+    assert.equal(d.has('Content-Type'), false);
+  });
+
+  test('equality, copies and extension work on a dict that was never indexed', () => {
+    const a = HTTPHeaderDict.fromRawPairs(['A', '1', 'b', '2']);
+    const b = HTTPHeaderDict.fromRawPairs(['B', '2', 'a', '1']);
+    assert.equal(a.equals(b), true);
+    const c = HTTPHeaderDict.fromRawPairs(['A', '1']).copy();
+    c.add('a', '2');
+    assert.equal(c.get('a'), '1, 2');
+    const e = new HTTPHeaderDict(HTTPHeaderDict.fromRawPairs(['X', 'y', 'x', 'z']));
+    assert.deepEqual(e.getList('x'), ['y', 'z']);
+    assert.deepEqual(HTTPHeaderDict.fromRawPairs(['K', 'v']).toJSON(), { K: 'v' });
+  });
+
+  test('an odd trailing name without a value is ignored, as by the index', () => {
+    const d = HTTPHeaderDict.fromRawPairs(['A', '1', 'B']);
+    assert.equal(d.has('b'), false);
+    assert.equal(d.get('a'), '1');
+    assert.equal(d.size, 1);
+  });
+});

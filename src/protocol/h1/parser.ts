@@ -526,17 +526,22 @@ export class H1ResponseParser {
     const headers = this.headers;
     const name = this.fieldLine(buf, start, end, str, off, headers);
     // Only framing and reuse fields matter here; check the length first so
-    // most names cost no lower-casing.
+    // most names cost nothing, and the usual spelling before lower-casing.
     switch (name.length) {
       case 10:
-        if (name.toLowerCase() === 'connection') this.connectionField(headers[headers.length - 1]!);
+        if (name === 'Connection' || name.toLowerCase() === 'connection') {
+          this.connectionField(headers[headers.length - 1]!);
+        }
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') this.contentLengthField(headers[headers.length - 1]!);
+        if (name === 'Content-Length' || name.toLowerCase() === 'content-length') {
+          this.contentLengthField(headers[headers.length - 1]!);
+        }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding')
+        if (name === 'Transfer-Encoding' || name.toLowerCase() === 'transfer-encoding') {
           this.transferEncodingField(headers[headers.length - 1]!);
+        }
         break;
     }
     return false;
@@ -682,6 +687,10 @@ export class H1ResponseParser {
   }
 
   private connectionField(value: string): void {
+    if (value === 'keep-alive') {
+      this.connectionKeepAlive = true;
+      return;
+    }
     const lower = value.toLowerCase();
     if (lower === 'keep-alive') this.connectionKeepAlive = true;
     else if (lower === 'close') this.connectionClose = true;

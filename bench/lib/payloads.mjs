@@ -1,0 +1,51 @@
+// The bytes every benchmark server serves and every client sends, in one
+// place so the servers (nginx config, node fallback) and the client workers
+// agree on sizes without talking to each other.
+
+/** The small static file: exactly 100 bytes. */
+export const SMALL_BODY = Buffer.from(
+  `${'urllib3-ts benchmark small response body '.repeat(3).slice(0, 99)}\n`,
+  'latin1',
+);
+
+/** The JSON answer to the POST workload (about 100 bytes). */
+export const JSON_RESPONSE = Buffer.from(
+  JSON.stringify({
+    ok: true,
+    id: 123456,
+    status: 'accepted',
+    items: [1, 2, 3],
+    note: 'urllib3-ts benchmark reply',
+  }),
+  'latin1',
+);
+
+/** The request body of the POST workload: an object whose JSON is 1024 bytes. */
+export const POST_OBJECT = (() => {
+  const obj = {
+    user: { id: 42, name: 'Ada Lovelace', email: 'ada@example.org', roles: ['admin', 'dev'] },
+    items: Array.from({ length: 12 }, (_, i) => ({ sku: `SKU-${1000 + i}`, qty: i + 1, price: 9.99 })),
+    note: '',
+  };
+  const base = Buffer.byteLength(JSON.stringify(obj));
+  if (base > 1024) throw new Error(`POST_OBJECT base is ${base} bytes, over 1 KiB`);
+  obj.note = 'x'.repeat(1024 - base);
+  return obj;
+})();
+
+export const POST_BODY_LENGTH = Buffer.byteLength(JSON.stringify(POST_OBJECT));
+
+export const MiB = 1024 * 1024;
+
+/** Paths the servers answer. */
+export const PATHS = {
+  small: '/small.txt',
+  json: '/json',
+  big: '/big.bin',
+  warm: '/warm.bin',
+  /** prefix of the distinct-path workload: /p/0 ... /p/999 all serve the small file */
+  distinct: '/p/',
+};
+
+/** Size of the warm-up download that precedes each measured download. */
+export const WARM_DOWNLOAD_MIB = 16;
