@@ -40,6 +40,7 @@ export interface PoolManagerOptions extends Omit<HTTPSConnectionPoolOptions, 'po
   numPools?: number;
 }
 
+const FROM_HOST_OPTIONS = optionSet('port', 'scheme', 'poolKwargs');
 const MANAGER_OPTIONS = optionSet('numPools', ...HTTPS_POOL_OPTION_NAMES.filter((k) => k !== 'port'));
 const POOL_KW_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
 const TLS_ONLY = new Set<string>(TLS_OPTION_NAMES);
@@ -53,6 +54,8 @@ export class PoolManager extends RequestMethods {
   readonly numPools: number;
   /** The pools, keyed by pool key, in least-recently-used order. */
   readonly pools = new Map<PoolKey, HTTPConnectionPool>();
+  /** scheme/host/port -> pool key, for requests without per-call pool options. */
+  private readonly originKeys = new Map<string, PoolKey>();
   protected readonly connectionPoolKw: Record<string, unknown>;
   private closed = false;
   private readonly pendingResponses = new PendingResponses();
@@ -77,14 +80,40 @@ export class PoolManager extends RequestMethods {
     host: string | null,
     options?: { port?: number | null; scheme?: string | null; poolKwargs?: PoolOptionOverrides | null },
   ): HTTPConnectionPool {
-    checkOptions('connectionFromHost', options, optionSet('port', 'scheme', 'poolKwargs'));
+    checkOptions('connectionFromHost', options, FROM_HOST_OPTIONS);
     if (!host) throw new LocationValueError('No host specified.');
-    const context = this.mergePoolKwargs(options?.poolKwargs ?? null);
     const scheme = (options?.scheme ?? 'http').toLowerCase();
+    const port = options?.port ?? DEFAULT_PORTS[scheme] ?? 80;
+    const poolKwargs = options?.poolKwargs ?? null;
+    // Hot path: a request without per-call pool options reuses the key computed
+    // the first time for this origin, instead of building it again.
+    const fastKey = poolKwargs === null ? `${scheme}\u0000${host}\u0000${port}` : null;
+    if (fastKey !== null) {
+      const hit = this.originKeys.get(fastKey);
+      if (hit !== undefined) {
+        const pool = this.pools.get(hit);
+        if (pool !== undefined && !pool.isClosed && !this.closed) {
+          this.pools.delete(hit);
+          this.pools.set(hit, pool);
+          return pool;
+        }
+      }
+    }
+    const context = this.mergePoolKwargs(poolKwargs);
     context['scheme'] = scheme;
-    context['port'] = options?.port ?? DEFAULT_PORTS[scheme] ?? 80;
+    context['port'] = port;
     context['host'] = host;
-    return this.connectionFromContext(context);
+    const pool = this.connectionFromContext(context);
+    if (fastKey !== null) {
+      for (const [k, p] of this.pools) {
+        if (p === pool) {
+          if (this.originKeys.size > 4 * this.numPools) this.originKeys.clear();
+          this.originKeys.set(fastKey, k);
+          break;
+        }
+      }
+    }
+    return pool;
   }
 
   /** The pool for a URL's origin. */
