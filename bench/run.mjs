@@ -399,6 +399,7 @@ async function runDownload(id, spec, server, pin) {
             await w?.stop();
             w = await startWorker(pin);
           },
+          true,
         );
         r.rssGrowthMiB = r.rssGrowth / MiB;
         row.rounds.push(r);

@@ -45,7 +45,7 @@ function machineTicks() {
   const f = readFileSync('/proc/stat', 'utf8').slice(0, 300).split('\n')[0].trim().split(/\s+/);
   let busy = 0;
   for (let i = 1; i <= 8; i++) if (i !== 4 && i !== 5) busy += Number(f[i] ?? 0);
-  return busy;
+  return { busy, irq: Number(f[6] ?? 0) + Number(f[7] ?? 0) };
 }
 
 function processTicks(pid) {
@@ -86,14 +86,22 @@ function snapshot(pids) {
   let ours = 0;
   for (const pid of pids) ours += processTicks(pid);
   for (const pid of SOFTIRQ_THREADS) ours += processTicks(pid);
-  return { t: performance.now(), machine: machineTicks(), ours };
+  const m = machineTicks();
+  return { t: performance.now(), machine: m.busy, irq: m.irq, ours };
 }
 
-/** Foreign CPU in cores (1.0 = one core busy) between two snapshots. */
-function foreignCores(a, b) {
+/**
+ * Foreign CPU in cores (1.0 = one core busy) between two snapshots. With
+ * `irqIsOurs`, interrupt time counts as ours: a fast download keeps the
+ * kernel busy receiving for us in interrupt context, which is charged to
+ * nobody's process (small requests, by contrast, are mostly processed in the
+ * context of the process that sends them, and charged to it).
+ */
+function foreignCores(a, b, irqIsOurs = false) {
   const seconds = (b.t - a.t) / 1000;
   if (seconds <= 0) return 0;
-  const foreign = b.machine - a.machine - (b.ours - a.ours);
+  let foreign = b.machine - a.machine - (b.ours - a.ours);
+  if (irqIsOurs) foreign -= b.irq - a.irq;
   return Math.max(0, foreign / HZ / seconds);
 }
 
@@ -118,10 +126,11 @@ async function waitQuiet(pids) {
  * Runs `fn` (a measurement) while the processes `getPids()` lists are the
  * only ones allowed to use the CPU; repeats it when something else used more
  * than THRESHOLD cores on average meanwhile. `prepare`, when given, runs
- * before each attempt (outside the measured window). Resolves with fn's
- * result plus `foreignCpu`, `attempts` and `disturbed`.
+ * before each attempt (outside the measured window); `irqIsOurs` is for
+ * bulk transfers (see foreignCores). Resolves with fn's result plus
+ * `foreignCpu`, `attempts` and `disturbed`.
  */
-export async function quietRun(getPids, fn, prepare = null) {
+export async function quietRun(getPids, fn, prepare = null, irqIsOurs = false) {
   if (!enabled) {
     if (prepare) await prepare();
     return { ...(await fn()), foreignCpu: null, attempts: 1, disturbed: false };
@@ -132,7 +141,7 @@ export async function quietRun(getPids, fn, prepare = null) {
     const a = snapshot(getPids());
     const result = await fn();
     const b = snapshot(getPids());
-    const f = foreignCores(a, b);
+    const f = foreignCores(a, b, irqIsOurs);
     if (process.env.BENCH_QUIET_DEBUG) {
       process.stderr.write(
         `quiet: ${((b.t - a.t) / 1000).toFixed(2)} s machine ${b.machine - a.machine} ours ${b.ours - a.ours} foreign ${f.toFixed(2)} cores\n`,
