@@ -17,6 +17,7 @@ import { H1ResponseParser, type ResponseHead } from '../protocol/h1/parser.js';
 import { chunkHeader, CRLF, LAST_CHUNK, serializeRequestHead } from '../protocol/h1/serializer.js';
 import { HTTPResponse, type ResponseFeeder } from '../response.js';
 import type { ConnectionInfo } from './connection-info.js';
+import { CONTINUE_TIMEOUT, expectsContinue, waitUntil } from './expect-continue.js';
 
 export type UploadProgress = (
   totalSent: number,
@@ -78,6 +79,12 @@ class Exchange {
   bodyPaused = false;
   /** The request body is still being written. */
   uploading = false;
+  /** The request carries `Expect: 100-continue`; its body waits for the go-ahead. */
+  expectContinue = false;
+  /** A 100 Continue arrived. */
+  continued = false;
+  /** Re-checks a waiting upload's condition (100 Continue, final answer, failure). */
+  wake: (() => void) | null = null;
   /** The response finished before getResponse() collected it; hand-back waits for collection. */
   releaseDeferred = false;
   constructor(readonly opts: ExchangeOptions) {}
@@ -199,7 +206,12 @@ export class H1Session implements ResponseFeeder {
     if (body === null || (body.buffer !== null && body.buffer.length === 0 && !opts.chunked)) {
       sock.write(head, 'latin1');
       this.armTimer();
-    } else if (body.buffer !== null && !opts.chunked && body.buffer.length <= SMALL_BODY) {
+    } else if (
+      body.buffer !== null &&
+      !opts.chunked &&
+      body.buffer.length <= SMALL_BODY &&
+      !expectsContinue(opts.headers)
+    ) {
       // Head and a small body in one write: one syscall, one TCP segment.
       const hlen = head.length;
       const buf = Buffer.allocUnsafe(hlen + body.buffer.length);
@@ -210,15 +222,34 @@ export class H1Session implements ResponseFeeder {
       opts.onUploadBody?.(body.buffer.length, body.length, true, false);
     } else {
       sock.write(head, 'latin1');
+      if (expectsContinue(opts.headers)) {
+        ex.expectContinue = true;
+        // The server's answer (100 or final) is what we wait for: it is under the read timeout.
+        this.armTimer();
+      }
       return this.upload(ex, body, opts, started);
     }
     if (info !== null) info.requestSentLatency = performance.now() - started;
     return SENT;
   }
 
-  private async upload(ex: Exchange, body: PreparedBody, opts: ExchangeOptions, started: number): Promise<void> {
+  private async upload(
+    ex: Exchange,
+    body: PreparedBody,
+    opts: ExchangeOptions,
+    started: number,
+  ): Promise<void> {
     ex.uploading = true;
     try {
+      if (ex.expectContinue && !(await this.waitForContinue(ex))) {
+        // Answered before the body went out (417, 401, a redirect...): that answer is
+        // the response and the body is never sent; the server may still expect it,
+        // so the connection cannot carry another request.
+        this.reusable = false;
+        opts.onUploadBody?.(0, body.length, true, false);
+        if (ex.error !== null && ex.response === null) throw ex.error;
+        return;
+      }
       await this.writeBody(ex, body, opts);
     } finally {
       ex.uploading = false;
@@ -290,12 +321,30 @@ export class H1Session implements ResponseFeeder {
       const e =
         err instanceof HTTPError
           ? err
-          : new ProtocolError(`${this.owner.label}: sending the request body failed: ${(err as Error).message}`, {
-              cause: err,
-            });
+          : new ProtocolError(
+              `${this.owner.label}: sending the request body failed: ${(err as Error).message}`,
+              {
+                cause: err,
+              },
+            );
       this.failExchange(ex, e);
       throw e;
     }
+  }
+
+  /**
+   * Hold the body back until 100 Continue (true: send it), a final response or
+   * a failure (false: do not), or CONTINUE_TIMEOUT of silence (true).
+   */
+  private async waitForContinue(ex: Exchange): Promise<boolean> {
+    const w = waitUntil(
+      () => ex.continued || ex.response !== null || ex.error !== null || this.closed,
+      CONTINUE_TIMEOUT,
+    );
+    ex.wake = w.wake;
+    await w.promise;
+    ex.wake = null;
+    return ex.response === null && ex.error === null && !this.closed;
   }
 
   private drain(ex: Exchange): Promise<void> {
@@ -305,7 +354,8 @@ export class H1Session implements ResponseFeeder {
         sock.removeListener('drain', done);
         sock.removeListener('close', done);
         if (ex.error !== null && ex.response === null) reject(ex.error);
-        else if (this.closed && ex.response === null) reject(new ProtocolError(`${this.owner.label}: connection closed while sending the request body`));
+        else if (this.closed && ex.response === null)
+          reject(new ProtocolError(`${this.owner.label}: connection closed while sending the request body`));
         else resolve();
       };
       sock.once('drain', done);
@@ -367,6 +417,7 @@ export class H1Session implements ResponseFeeder {
     const ex = this.ex;
     if (ex === null) return;
     if (head.status < 200 && head.status !== 101) {
+      if (head.status === 100) ex.continued = true;
       const cb = ex.opts.onEarlyResponse;
       if (cb !== null) {
         const early = new HTTPResponse({
@@ -425,6 +476,7 @@ export class H1Session implements ResponseFeeder {
       this.failExchange(ex, this.wrapParseError(err as Error, ex));
       return;
     }
+    if (ex.wake !== null) ex.wake();
     if (this.parser.state === 'upgraded') {
       // Protocol switch: the socket now belongs to whoever handles the upgrade.
       this.reusable = false;
@@ -509,7 +561,8 @@ export class H1Session implements ResponseFeeder {
   private wrapParseError(err: Error, ex: Exchange): Error {
     if (err instanceof HTTPError) {
       // Name where it happened without losing the type.
-      if (!err.message.includes(this.owner.label)) err.message = `${this.owner.label}: ${err.message} (${ex.opts.url})`;
+      if (!err.message.includes(this.owner.label))
+        err.message = `${this.owner.label}: ${err.message} (${ex.opts.url})`;
       return err;
     }
     return new ProtocolError(`${this.owner.label}: ${err.message}`, { cause: err });
@@ -556,13 +609,16 @@ export class H1Session implements ResponseFeeder {
       reject(err);
     }
     if (ex.response !== null) ex.response._fail(err);
+    if (ex.wake !== null) ex.wake();
     this.destroy();
   }
 
   private abort(ex: Exchange, signal: AbortSignal): void {
     this.failExchange(
       ex,
-      new RequestAbortedError(`${this.owner.label}: request to ${ex.opts.url} aborted`, { cause: signal.reason }),
+      new RequestAbortedError(`${this.owner.label}: request to ${ex.opts.url} aborted`, {
+        cause: signal.reason,
+      }),
     );
   }
 
