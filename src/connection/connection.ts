@@ -314,9 +314,15 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
    */
   _checkAlive(): Promise<boolean> | true {
     const s = this.session;
-    if (!(s instanceof H2Session) || s.activeStreams > 0) return true;
+    if (!(s instanceof H2Session)) return true;
+    // A burst of requests arriving together after an idle spell shares one PING:
+    // none of them has opened its stream yet, and the peer (and node:http2,
+    // which allows only a few outstanding PINGs) should see one, not one each.
+    if (this._aliveCheck !== null) return this._aliveCheck;
+    if (s.activeStreams > 0) return true;
     if (performance.now() - s.idleSince < this._pingAfterIdle) return true;
-    return s.ping(H2_PING_TIMEOUT).then((ok) => {
+    const check = s.ping(H2_PING_TIMEOUT).then((ok) => {
+      this._aliveCheck = null;
       if (ok) {
         s.idleSince = performance.now();
       } else {
@@ -325,7 +331,12 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
       }
       return ok;
     });
+    this._aliveCheck = check;
+    return check;
   }
+
+  /** The PING in flight for `_checkAlive()`, shared by every request waiting on it. */
+  private _aliveCheck: Promise<boolean> | null = null;
 
   /** Tunnel through the proxy this connection points at (used by proxies, a later issue). */
   setTunnel(host: string, options?: { port?: number; scheme?: string; headers?: HeadersInit | null }): void {

@@ -215,6 +215,21 @@ describe('connection lifetime', () => {
     assert.equal(s.pings, 1);
   });
 
+  test('a burst of requests after an idle spell shares one PING and one connection', async () => {
+    const s = await server();
+    await using pool = new HTTPSConnectionPool('localhost', { port: s.port, ...tlsOptions(s) });
+    const r = await pool.request('GET', '/hello', { preloadContent: false });
+    (r.connection as HTTPConnection)._pingAfterIdle = 30;
+    await r.read();
+    await sleep(60);
+    // More than node:http2's limit of outstanding PINGs (10) if each request sent its own.
+    const burst = await Promise.all(Array.from({ length: 50 }, () => pool.request('GET', '/hello')));
+    assert.ok(burst.every((b) => b.status === 200));
+    assert.equal(s.pings, 1);
+    assert.equal(s.connections, 1);
+    assert.equal(pool.numConnections, 1);
+  });
+
   test('a long-idle connection that does not answer the PING is replaced', async () => {
     const s = await server({ tls: false });
     // A TCP relay that can freeze its existing links (a peer that went silent without closing).
