@@ -2,7 +2,8 @@
 // CPU profile of one client on one workload, against the same server the
 // bench uses: `node bench/profile.mjs [workload] [client] [seconds]`, e.g.
 //   node bench/profile.mjs get-c10 urllib3-ts 5
-// workload: get-c1 | get-c10 | get-c50 | post-c10 | download.
+// workload: get-c1 | get-c10 | get-c50 | post-c10 | download | h2-get-c100 (HTTP/2 clients:
+// 'raw node:http2', 'urllib3-ts', 'urllib3-ts pool', 'urllib3-ts multiplexed', 'undici.request').
 // The client runs in a child under `node --cpu-prof` (pinned like the bench);
 // the .cpuprofile lands in bench/results/ (open it in Chrome DevTools) and the
 // heaviest functions by self time are printed, then the time per source file.
@@ -11,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeBenchCerts } from './lib/certs.mjs';
 import { MiB, PATHS } from './lib/payloads.mjs';
 import { pinnedCommand, pinning, pinPid, startServer } from './lib/servers.mjs';
 
@@ -56,13 +58,26 @@ export function summarise(file, top = 30) {
 async function main() {
   const pin = pinning();
   if (pin.enabled) pinPid(pin, process.pid, pin.clientCore);
-  const server = await startServer(pin, 256);
+  const h2 = workloadArg.startsWith('h2-');
+  const certs = h2 ? await makeBenchCerts() : null;
+  const server = await startServer(
+    pin,
+    256,
+    certs && { certFile: certs.certFile, keyFile: certs.keyFile, caPem: certs.caPem, maxStreams: 128 },
+  );
   try {
+    if (h2 && server.h2 === null) throw new Error(server.h2Error);
     const script = `
-      import { CLIENTS, DOWNLOADS } from ${JSON.stringify(path.join(HERE, 'lib', 'clients.mjs'))};
+      import { CLIENTS, DOWNLOADS, H2_CLIENTS } from ${JSON.stringify(path.join(HERE, 'lib', 'clients.mjs'))};
       const [workload, c] = ${JSON.stringify(workloadArg)}.split('-c');
-      const origin = ${JSON.stringify(server.origin)};
-      if (workload === 'download') {
+      const origin = ${JSON.stringify(h2 ? server.h2.origin : server.origin)};
+      if (workload.startsWith('h2-')) {
+        const cl = await H2_CLIENTS[${JSON.stringify(client)}]({ origin, concurrency: Number(c), ca: ${JSON.stringify(certs?.caPem ?? null)} });
+        const t0 = performance.now();
+        const n = await cl.run(t0 + ${seconds * 1000}, 1e9);
+        console.log(Math.round(n * 1000 / (performance.now() - t0)), 'req/s,', cl.stats().connections, 'connection(s)');
+        await cl.close();
+      } else if (workload === 'download') {
         const fn = DOWNLOADS[${JSON.stringify(client)}];
         const deadline = performance.now() + ${seconds * 1000};
         let n = 0;
@@ -95,6 +110,7 @@ async function main() {
     console.log(summarise(newest));
   } finally {
     await server.stop();
+    certs?.remove();
   }
 }
 

@@ -2,11 +2,13 @@
 // `npm run bench`: urllib3-ts against its peers, side by side in one run.
 //
 // One process tree: this process starts the server (nginx when installed,
-// else bench/lib/node-server.mjs) pinned to core 0, and one worker process per
-// client pinned to core 1. Clients are interleaved (A B C A B C ...): every
-// round runs each client once, after one warm-up run per client and workload;
-// the table shows medians over the rounds with each client's ratio to
-// undici.request and to the raw-socket loop (the best any client could do).
+// else bench/lib/node-server.mjs, plus bench/lib/node-h2-server.mjs for
+// HTTP/2) pinned to core 0, and one worker process per client pinned to
+// core 1. Clients are interleaved (A B C A B C ...): every round runs each
+// client once, after one warm-up run per client and workload; the table
+// shows medians over the rounds with each client's ratio to undici.request
+// and to the raw-socket loop (the best any client could do; for HTTP/2 a
+// bare node:http2 session).
 // Every run is bounded in time and in request count, and the whole bench by
 // a watchdog. Results also go to bench/results/latest.json.
 //
@@ -19,6 +21,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeBenchCerts } from './lib/certs.mjs';
 import { MiB, PATHS, WARM_DOWNLOAD_MIB } from './lib/payloads.mjs';
 import { quietGuard, quietRun } from './lib/quiet.mjs';
 import { pinnedCommand, pinning, pinPid, spawnOwned, startServer } from './lib/servers.mjs';
@@ -68,6 +71,17 @@ const DOWNLOAD_CLIENTS = [
   'got',
   'node-fetch',
 ];
+// HTTP/2 clients (bench/lib/clients.mjs H2_CLIENTS), in table order. 'urllib3-ts
+// multiplexed' (the ResponsePromise + getResponse() API; no faster than plain
+// requests) runs only when BENCH_CLIENTS names it.
+const H2_CLIENT_NAMES = [
+  'raw node:http2',
+  'urllib3-ts',
+  'urllib3-ts pool',
+  'urllib3-ts multiplexed',
+  'undici.request',
+];
+const H2_OPTIONAL_CLIENTS = ['urllib3-ts multiplexed'];
 const WORKLOADS = {
   'get-c1': {
     kind: 'keepalive',
@@ -98,11 +112,16 @@ const WORKLOADS = {
     kind: 'distinct',
     title: '1000 distinct-path GETs through PoolManager({ maxSize: 10 }), concurrency 10',
   },
+  'h2-get-c100': {
+    kind: 'h2',
+    title: 'HTTP/2: small GETs (100 B) over one TLS connection, 100 streams in flight',
+  },
 };
 
 if (process.env.BENCH_COMPARE_DIST) {
   KEEPALIVE_CLIENTS.splice(3, 0, 'urllib3-ts B', 'urllib3-ts pool B');
   DOWNLOAD_CLIENTS.splice(3, 0, 'urllib3-ts B');
+  H2_CLIENT_NAMES.splice(4, 0, 'urllib3-ts B', 'urllib3-ts pool B');
 }
 const clientFilter = envList('BENCH_CLIENTS', null);
 const config = {
@@ -120,6 +139,14 @@ const config = {
   downloadTimeoutMs: envInt('BENCH_DOWNLOAD_TIMEOUT_MS', 60_000),
   distinctTotal: envInt('BENCH_DISTINCT_REQUESTS', 1000),
   distinctRounds: envInt('BENCH_DISTINCT_ROUNDS', 3),
+  h2Clients: H2_CLIENT_NAMES.filter((c) =>
+    clientFilter === null ? !H2_OPTIONAL_CLIENTS.includes(c) : clientFilter.includes(c),
+  ),
+  h2Requests: envInt('BENCH_H2_REQUESTS', 10_000),
+  h2Concurrency: envInt('BENCH_H2_CONCURRENCY', 100),
+  h2Rounds: envInt('BENCH_H2_ROUNDS', envInt('BENCH_ROUNDS', 3)),
+  h2WarmupRuns: envInt('BENCH_H2_WARMUP_RUNS', 1),
+  h2RunTimeoutMs: envInt('BENCH_H2_RUN_TIMEOUT_MS', 30_000),
   timeoutS: envInt('BENCH_TIMEOUT_S', 900),
   out: process.env.BENCH_OUT ?? path.join(HERE, 'results', 'latest.json'),
 };
@@ -187,6 +214,7 @@ function machine(server, pin) {
     os: distro,
     node: process.version,
     server: `${server.kind} ${server.version}`,
+    h2Server: server.h2?.kind ?? null,
     pinning: pin.enabled
       ? `server on core ${pin.serverCore}, clients on core ${pin.clientCore} (taskset)`
       : 'none',
@@ -310,7 +338,7 @@ function summarise(rows, key, baselineNames) {
 
 // ---- workloads --------------------------------------------------------------------
 
-const RUN_ORDER = ['get-c10', 'get-c50', 'get-c1', 'post-c10', 'download', 'poolmanager'];
+const RUN_ORDER = ['get-c10', 'get-c50', 'get-c1', 'post-c10', 'h2-get-c100', 'download', 'poolmanager'];
 const runOrder = (id) => RUN_ORDER.indexOf(id);
 
 const warmedUp = new Set();
@@ -367,6 +395,125 @@ async function runKeepAlive(id, spec, server, workers) {
   }
   summarise(rows, 'reqPerSec', { vsUndici: 'undici.request', vsRaw: 'raw socket' });
   return { id, title: spec.title, unit: 'req/s', concurrency: spec.concurrency, rows };
+}
+
+/**
+ * HTTP/2: each client in its own fresh worker opens ONE connection to the
+ * TLS + h2 origin at setup (and checks that h2 was negotiated), then every
+ * run sends `h2Requests` GETs with `h2Concurrency` streams in flight on it.
+ * After the warm-up runs, clients are interleaved as in runKeepAlive. The
+ * server's accepted-connection counter is read around the setup and around
+ * every run (outside the timed window): a client must have opened exactly one
+ * connection in all, and none during a run.
+ */
+async function runH2(id, spec, server, pin) {
+  const title = `HTTP/2: ${config.h2Requests.toLocaleString('en-US')} small GETs (100 B) per run over one TLS connection, ${config.h2Concurrency} streams in flight`;
+  log(`\n${title}`);
+  const result = {
+    id,
+    title,
+    unit: 'req/s',
+    protocol: 'h2',
+    concurrency: config.h2Concurrency,
+    requestsPerRun: config.h2Requests,
+    roundCount: config.h2Rounds,
+    server: server.h2?.kind ?? null,
+    baselines: { vsUndici: 'undici.request', vsRaw: 'raw node:http2' },
+    rows: [],
+  };
+  if (server.h2 === null) {
+    result.error = server.h2Error ?? 'no HTTP/2 server';
+    log(`  skipped: ${result.error}`);
+    return result;
+  }
+  const h2 = server.h2;
+  const pids = (w) => [...new Set([process.pid, server.pid, ...h2.pids, ...(w ? [w.pid] : [])])];
+  // Each probe of the counter is a connection of its own: the second one counts itself.
+  const opened = async (fn) => {
+    const before = await h2.connectionsAccepted();
+    const value = await fn();
+    return { value, connections: (await h2.connectionsAccepted()) - before - 1 };
+  };
+  const rows = config.h2Clients.map((client) => ({ client, rounds: [], serverConnections: 0 }));
+  result.rows = rows;
+  const workers = new Map();
+  const runParams = { durationMs: config.h2RunTimeoutMs, maxRequests: config.h2Requests };
+  const runTimeout = config.h2RunTimeoutMs + 30_000;
+  try {
+    for (const row of rows) {
+      try {
+        const w = await startWorker(pin);
+        workers.set(row.client, w);
+        const setup = await opened(async () => {
+          await w.call(
+            'setup',
+            {
+              client: row.client,
+              origin: h2.origin,
+              concurrency: config.h2Concurrency,
+              protocol: 'h2',
+              ca: h2.ca,
+            },
+            30_000,
+          );
+          for (let i = 0; i < config.h2WarmupRuns; i++) await w.call('run', runParams, runTimeout);
+        });
+        row.setupConnections = setup.connections;
+        row.serverConnections += setup.connections;
+      } catch (err) {
+        row.setupError = err.message;
+        log(`  ${row.client}: ${err.message}`);
+      }
+    }
+    for (let round = 0; round < config.h2Rounds; round++) {
+      const line = [];
+      for (const row of rows) {
+        if (row.setupError) continue;
+        const w = workers.get(row.client);
+        try {
+          const { value: r, connections } = await opened(() =>
+            quietRun(
+              () => pids(w),
+              () => w.call('run', runParams, runTimeout),
+            ),
+          );
+          r.serverConnections = connections;
+          row.serverConnections += connections;
+          if (r.requests !== config.h2Requests) {
+            r.error = `only ${r.requests} of ${config.h2Requests} requests within ${config.h2RunTimeoutMs} ms`;
+            log(`  ${row.client}: ${r.error}`);
+          }
+          row.rounds.push(r);
+          line.push(
+            `${row.client} ${Math.round(r.reqPerSec)}${connections !== 0 ? ` (+${connections} connections)` : ''}${r.disturbed ? ' (disturbed)' : ''}`,
+          );
+        } catch (err) {
+          row.rounds.push({ error: err.message });
+          line.push(`${row.client} ERROR`);
+          log(`  ${row.client}: ${err.message}`);
+        }
+      }
+      log(`  round ${round + 1}/${config.h2Rounds}: ${line.join(', ')}`);
+    }
+    for (const row of rows) {
+      if (row.setupError) continue;
+      const w = workers.get(row.client);
+      try {
+        const stats = await w.call('stats', {}, 10_000);
+        row.clientConnections = stats?.connections ?? null;
+        if (stats?.tls) row.tls = stats.tls;
+        await w.call('teardown', {}, 10_000);
+      } catch (err) {
+        log(`  ${row.client}: ${err.message}`);
+      }
+    }
+  } finally {
+    for (const w of workers.values()) await w.stop();
+  }
+  summarise(rows, 'reqPerSec', result.baselines);
+  const tls = rows.find((r) => r.tls)?.tls;
+  if (tls) result.tls = tls;
+  return result;
 }
 
 async function runDownload(id, spec, server, pin) {
@@ -490,7 +637,35 @@ function table(headers, rows) {
 export function renderMarkdown(results) {
   const out = [];
   for (const w of results.workloads) {
-    if (w.unit === 'req/s') {
+    if (w.protocol === 'h2') {
+      out.push(
+        `**${w.title}** (req/s, median of ${w.roundCount} rounds; server ${w.server ?? '-'}${w.tls ? `, ${w.tls.protocol} ${w.tls.cipher}` : ''})\n`,
+      );
+      if (w.error) out.push(`not run: ${w.error.split('\n')[0]}`);
+      else
+        out.push(
+          table(
+            [
+              'client',
+              'req/s',
+              'spread',
+              `x ${w.baselines.vsUndici}`,
+              `x ${w.baselines.vsRaw}`,
+              'client CPU µs/req',
+              'TCP connections (server)',
+            ],
+            w.rows.map((r) => [
+              r.client,
+              r.setupError ? 'error' : fmtInt(r.median),
+              fmtSpread(r),
+              fmtRatio(r.vsUndici),
+              fmtRatio(r.vsRaw),
+              r.cpuUsPerReq === null || r.cpuUsPerReq === undefined ? '-' : r.cpuUsPerReq.toFixed(1),
+              r.setupError ? '-' : String(r.serverConnections),
+            ]),
+          ),
+        );
+    } else if (w.unit === 'req/s') {
       out.push(`**${w.title}** (req/s, median of ${results.config.rounds} rounds)\n`);
       out.push(
         table(
@@ -586,6 +761,35 @@ function targets(results) {
   return checks;
 }
 
+/** Correctness checks (not speed): the HTTP/2 workload must multiplex on one connection. */
+function checks(results) {
+  const out = [];
+  for (const w of results.workloads) {
+    if (w.protocol !== 'h2') continue;
+    if (w.error) {
+      out.push({ check: `${w.id}: ran`, value: w.error.split('\n')[0], ok: false });
+      continue;
+    }
+    for (const r of w.rows) {
+      if (r.setupError) {
+        out.push({ check: `${w.id}: ${r.client} set up`, value: r.setupError, ok: false });
+        continue;
+      }
+      const seen =
+        r.clientConnections === null || r.clientConnections === undefined
+          ? ''
+          : `, ${r.clientConnections} by the client's own count`;
+      const ok = r.serverConnections === 1 && (r.clientConnections ?? 1) === 1;
+      out.push({
+        check: `${w.id}: ${r.client} used exactly one connection (set-up, warm-up and every round)`,
+        value: `${r.serverConnections} accepted by the server${seen}`,
+        ok,
+      });
+    }
+  }
+  return out;
+}
+
 // ---- main -------------------------------------------------------------------------
 
 async function main() {
@@ -598,9 +802,38 @@ async function main() {
   const rebuilt = ensureBuilt();
   const pin = pinning();
   if (pin.enabled) pinPid(pin, process.pid, pin.clientCore);
-  const server = await startServer(pin, config.downloadMiB);
+  // The HTTP/2 workload needs a TLS origin: certificates made now, removed at the end.
+  let certs = null;
+  let certError = null;
+  if (config.workloads.some((w) => WORKLOADS[w].kind === 'h2')) {
+    try {
+      certs = await makeBenchCerts();
+    } catch (err) {
+      certError = err.message;
+      log(`HTTP/2 workload: ${certError}`);
+    }
+  }
+  let server;
+  try {
+    server = await startServer(
+      pin,
+      config.downloadMiB,
+      certs === null
+        ? null
+        : {
+            certFile: certs.certFile,
+            keyFile: certs.keyFile,
+            caPem: certs.caPem,
+            maxStreams: Math.max(128, config.h2Concurrency),
+          },
+    );
+  } catch (err) {
+    certs?.remove();
+    throw err;
+  }
+  if (certError !== null) server.h2Error = certError;
   log(
-    `server: ${server.kind} ${server.version} on ${server.origin}; pinning: ${pin.enabled ? 'server core 0, clients core 1' : 'off'}`,
+    `server: ${server.kind} ${server.version} on ${server.origin}${server.h2 ? ` and ${server.h2.origin} (HTTP/2)` : ''}; pinning: ${pin.enabled ? 'server core 0, clients core 1' : 'off'}`,
   );
   const results = {
     date: new Date().toISOString(),
@@ -625,14 +858,17 @@ async function main() {
       const spec = WORKLOADS[id];
       if (spec.kind === 'keepalive') byId.set(id, await runKeepAlive(id, spec, server, workers));
       else if (spec.kind === 'download') byId.set(id, await runDownload(id, spec, server, pin));
+      else if (spec.kind === 'h2') byId.set(id, await runH2(id, spec, server, pin));
       else byId.set(id, await runDistinct(id, spec, server, pin));
     }
     for (const id of config.workloads) results.workloads.push(byId.get(id));
   } finally {
     for (const w of workers.values()) await w.stop();
     await server.stop();
+    certs?.remove();
   }
   results.targets = targets(results);
+  results.checks = checks(results);
   let runs = 0;
   let disturbed = 0;
   for (const w of results.workloads) {
@@ -654,7 +890,11 @@ async function main() {
     `${m.cpu}, ${m.cores} cores, ${m.os}; Node ${m.node}; server ${m.server}; pinning: ${m.pinning}`,
   );
   console.log(
-    `rounds ${config.rounds} x ${config.durationMs} ms after ${config.warmupMs} ms warm-up; download ${config.downloadRounds} rounds\n`,
+    `rounds ${config.rounds} x ${config.durationMs} ms after ${config.warmupMs} ms warm-up; download ${config.downloadRounds} rounds` +
+      (config.workloads.includes('h2-get-c100')
+        ? `; HTTP/2 ${config.h2Rounds} rounds x ${config.h2Requests} requests after ${config.h2WarmupRuns} warm-up runs`
+        : '') +
+      '\n',
   );
   console.log(renderMarkdown(results));
   if (results.targets.length > 0) {
@@ -664,6 +904,10 @@ async function main() {
         `  ${t.ok ? 'met    ' : 'NOT MET'}  ${t.target}: ${Number.isInteger(t.value) ? t.value : t.value.toFixed(2)}`,
       );
     }
+  }
+  if (results.checks.length > 0) {
+    console.log('Checks:');
+    for (const c of results.checks) console.log(`  ${c.ok ? 'ok     ' : 'FAILED '}  ${c.check}: ${c.value}`);
   }
   if (disturbed > 0) {
     console.log(

@@ -1,6 +1,9 @@
 // The benchmark server, started by the bench on a free loopback port and
 // stopped afterwards: nginx when installed (one worker, static files,
 // keep-alive requests unlimited), else bench/lib/node-server.mjs in its own
+// process. With certificates (the HTTP/2 workload), nginx also listens with
+// TLS and HTTP/2 on a second port; the node fallback adds
+// bench/lib/node-h2-server.mjs, a node:http2 secure server, as a second
 // process. Either way the server runs in the foreground as our child (the PID
 // we hold is the server), pinned to its own core when taskset is available,
 // and dies with us (setpriv's parent-death signal plus exit hooks).
@@ -23,6 +26,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -166,14 +170,50 @@ export function rawFetch(host, port, target, timeoutMs = 2000) {
   });
 }
 
-async function waitUntilAnswering(child, what, port, logFile, deadlineMs = 10_000) {
+/**
+ * One GET over a fresh HTTP/2 (TLS, ALPN h2) connection, closed afterwards;
+ * resolves with { status, body } or null.
+ */
+export function h2Fetch(origin, target, ca, timeoutMs = 2000) {
+  return new Promise((resolve) => {
+    let session = null;
+    const finish = (v) => {
+      clearTimeout(timer);
+      session?.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    try {
+      session = http2.connect(origin, { ca });
+    } catch {
+      finish(null);
+      return;
+    }
+    session.on('error', () => finish(null));
+    const req = session.request({ ':path': target }, { endStream: true });
+    const parts = [];
+    let status = 0;
+    req.on('response', (h) => {
+      status = h[':status'];
+    });
+    req.on('data', (c) => parts.push(c));
+    req.on('error', () => finish(null));
+    req.on('end', () => finish({ status, body: Buffer.concat(parts) }));
+  });
+}
+
+async function waitUntilAnswering(child, what, port, logFile, deadlineMs = 10_000, probe = null) {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${what} exited before answering:\n${readLog(logFile)}`);
     }
-    const text = await rawFetch(LOOPBACK, port, PATHS.small, 1000);
-    if (text?.startsWith('HTTP/1.1 200')) return;
+    if (probe !== null) {
+      if (await probe()) return;
+    } else {
+      const text = await rawFetch(LOOPBACK, port, PATHS.small, 1000);
+      if (text?.startsWith('HTTP/1.1 200')) return;
+    }
     if (Date.now() >= deadline) {
       await child.stopOwned();
       throw new Error(
@@ -212,7 +252,27 @@ function writeBigFile(file, mib) {
 
 // ---- nginx ---------------------------------------------------------------------
 
-function nginxConfig(dir, root, port) {
+/** nginx 1.25.1 and later turn HTTP/2 on with `http2 on;`, older ones with a `listen` parameter. */
+function http2Directive(version) {
+  const [a, b, c] = version.split('.').map(Number);
+  return a > 1 || (a === 1 && (b > 25 || (b === 25 && c >= 1)));
+}
+
+function nginxTlsListen(tls, version) {
+  if (tls === null) return '';
+  const modern = http2Directive(version);
+  // keepalive_requests (http block) also bounds the requests on one HTTP/2 connection
+  // (nginx 1.19.7+), so it must stay far above the bench's request counts.
+  return `
+    listen ${LOOPBACK}:${tls.port} ssl${modern ? '' : ' http2'} backlog=4096;
+    ${modern ? 'http2 on;' : ''}
+    ssl_certificate ${tls.certFile};
+    ssl_certificate_key ${tls.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    http2_max_concurrent_streams ${tls.maxStreams};`;
+}
+
+function nginxConfig(dir, root, port, tls = null, version = '0') {
   const tmp = path.join(dir, 'tmp');
   // JSON_RESPONSE holds no quote or '$', so it is safe inside nginx's single quotes.
   return `daemon off;
@@ -237,7 +297,7 @@ http {
   keepalive_requests 1000000000;
   client_body_buffer_size 64k;
   server {
-    listen ${LOOPBACK}:${port} backlog=4096;
+    listen ${LOOPBACK}:${port} backlog=4096;${nginxTlsListen(tls, version)}
     server_name localhost;
     root ${root};
     location = ${PATHS.json} {
@@ -257,8 +317,34 @@ function nginxVersion(exe) {
   return m ? m[1] : 'unknown';
 }
 
-async function startNginx(pin, downloadMiB) {
+/** Whether the HTTP/2 origin answers the small file. */
+function h2Probe(origin, caPem, timeoutMs = 1000) {
+  return async () => {
+    const r = await h2Fetch(origin, PATHS.small, caPem, timeoutMs);
+    return r !== null && r.status === 200 && r.body.length === SMALL_BODY.length;
+  };
+}
+
+/** Waits (bounded) for the HTTP/2 origin; null when it answered, else why not. */
+async function waitH2(origin, caPem, deadlineMs = 10_000) {
+  const probe = h2Probe(origin, caPem);
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    if (await probe()) return null;
+    if (Date.now() >= deadline) return `${origin} did not answer over HTTP/2 within ${deadlineMs} ms`;
+    await sleep(20);
+  }
+}
+
+/**
+ * `tls`, when given ({ certFile, keyFile, caPem, maxStreams }), adds a TLS +
+ * HTTP/2 listener on a second port: server.h2 = { origin, pids,
+ * connectionsAccepted() } (stub_status counts the connections of both ports),
+ * or server.h2Error when nginx did not answer over HTTP/2.
+ */
+async function startNginx(pin, downloadMiB, tls = null) {
   const exe = findBinary('nginx');
+  const version = nginxVersion(exe);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-bench-nginx-'));
   const root = path.join(dir, 'www');
   mkdirSync(root);
@@ -270,7 +356,11 @@ async function startNginx(pin, downloadMiB) {
   const logFile = path.join(dir, 'nginx.log');
   for (let attempt = 1; ; attempt++) {
     const port = await getFreePort();
-    writeFileSync(conf, nginxConfig(dir, root, port));
+    const tlsPort = tls === null ? null : await getFreePort();
+    writeFileSync(
+      conf,
+      nginxConfig(dir, root, port, tls === null ? null : { ...tls, port: tlsPort }, version),
+    );
     const [cmd, args] = pinnedCommand(pin, pin.serverCore, exe, [
       '-p',
       `${dir}/`,
@@ -289,31 +379,98 @@ async function startNginx(pin, downloadMiB) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    return {
+    /** Connections accepted so far (stub_status), counting the one asking. */
+    const connectionsAccepted = async () => {
+      const text = await rawFetch(LOOPBACK, port, '/nginx_status');
+      const m = text && /\n\s*(\d+)\s+(\d+)\s+(\d+)\s*\n/.exec(text);
+      if (!m) throw new Error(`unexpected stub_status answer: ${text}`);
+      return Number(m[1]);
+    };
+    const server = {
       kind: 'nginx',
-      version: nginxVersion(exe),
+      version,
       host: LOOPBACK,
       port,
       origin: `http://${LOOPBACK}:${port}`,
       pid: child.pid,
-      /** Connections accepted so far (stub_status), counting the one asking. */
-      async connectionsAccepted() {
-        const text = await rawFetch(LOOPBACK, port, '/nginx_status');
-        const m = text && /\n\s*(\d+)\s+(\d+)\s+(\d+)\s*\n/.exec(text);
-        if (!m) throw new Error(`unexpected stub_status answer: ${text}`);
-        return Number(m[1]);
-      },
+      connectionsAccepted,
+      h2: null,
+      h2Error: null,
       async stop() {
         await child.stopOwned();
         rmSync(dir, { recursive: true, force: true });
       },
     };
+    if (tls !== null) {
+      const origin = `https://${LOOPBACK}:${tlsPort}`;
+      const why = await waitH2(origin, tls.caPem);
+      if (why === null) {
+        server.h2 = {
+          kind: `nginx ${version}`,
+          origin,
+          ca: tls.caPem,
+          pids: [child.pid],
+          connectionsAccepted,
+        };
+      } else {
+        server.h2Error = `${why}:\n${readLog(path.join(dir, 'error.log'))}`;
+      }
+    }
+    return server;
   }
 }
 
 // ---- node fallback -------------------------------------------------------------
 
-async function startNodeServer(pin, downloadMiB) {
+/** bench/lib/node-h2-server.mjs in a process of its own; server.h2 as for nginx. */
+async function startNodeH2Server(pin, tls, dir) {
+  const logFile = path.join(dir, 'h2-server.log');
+  for (let attempt = 1; ; attempt++) {
+    const port = await getFreePort();
+    const origin = `https://${LOOPBACK}:${port}`;
+    const [cmd, args] = pinnedCommand(pin, pin.serverCore, process.execPath, [
+      path.join(HERE, 'node-h2-server.mjs'),
+      String(port),
+      tls.certFile,
+      tls.keyFile,
+      String(tls.maxStreams),
+    ]);
+    const fd = openSync(logFile, 'a');
+    const child = spawnOwned(cmd, args, { stdio: ['ignore', fd, fd] }, 'SIGTERM');
+    closeSync(fd);
+    try {
+      await waitUntilAnswering(
+        child,
+        'node HTTP/2 server',
+        port,
+        logFile,
+        10_000,
+        h2Probe(origin, tls.caPem),
+      );
+    } catch (err) {
+      if (attempt < 3 && /EADDRINUSE/.test(String(err.message))) continue;
+      throw err;
+    }
+    return {
+      child,
+      h2: {
+        kind: `node:http2 ${process.version}`,
+        origin,
+        ca: tls.caPem,
+        pids: [child.pid],
+        /** Sessions accepted so far, counting the one asking (as stub_status does). */
+        async connectionsAccepted() {
+          const r = await h2Fetch(origin, '/__stats', tls.caPem);
+          const m = r && /"accepted":(\d+)/.exec(r.body.toString());
+          if (!m) throw new Error(`unexpected /__stats answer: ${r?.body}`);
+          return Number(m[1]);
+        },
+      },
+    };
+  }
+}
+
+async function startNodeServer(pin, downloadMiB, tls = null) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-bench-node-'));
   const logFile = path.join(dir, 'server.log');
   for (let attempt = 1; ; attempt++) {
@@ -333,7 +490,7 @@ async function startNodeServer(pin, downloadMiB) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    return {
+    const server = {
       kind: 'node',
       version: process.version,
       host: LOOPBACK,
@@ -346,18 +503,35 @@ async function startNodeServer(pin, downloadMiB) {
         if (!m) throw new Error(`unexpected /__stats answer: ${text}`);
         return Number(m[1]);
       },
+      h2: null,
+      h2Error: null,
       async stop() {
-        await child.stopOwned();
+        await Promise.all([child.stopOwned(), h2child?.stopOwned()]);
         rmSync(dir, { recursive: true, force: true });
       },
     };
+    let h2child = null;
+    if (tls !== null) {
+      try {
+        const h2 = await startNodeH2Server(pin, tls, dir);
+        h2child = h2.child;
+        server.h2 = h2.h2;
+      } catch (err) {
+        server.h2Error = err.message;
+      }
+    }
+    return server;
   }
 }
 
-/** BENCH_SERVER=nginx|node forces one; the default is nginx when installed. */
-export async function startServer(pin, downloadMiB) {
+/**
+ * BENCH_SERVER=nginx|node forces one; the default is nginx when installed.
+ * `tls` ({ certFile, keyFile, caPem, maxStreams }) adds the HTTP/2 origin
+ * (server.h2), see startNginx.
+ */
+export async function startServer(pin, downloadMiB, tls = null) {
   const want = process.env.BENCH_SERVER ?? 'auto';
   if (want === 'nginx' || (want === 'auto' && findBinary('nginx') !== null))
-    return startNginx(pin, downloadMiB);
-  return startNodeServer(pin, downloadMiB);
+    return startNginx(pin, downloadMiB, tls);
+  return startNodeServer(pin, downloadMiB, tls);
 }

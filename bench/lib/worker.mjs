@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLIENTS, DOWNLOADS, distinctPaths } from './clients.mjs';
+import { CLIENTS, DOWNLOADS, distinctPaths, H2_CLIENTS } from './clients.mjs';
 
 if (typeof process.send !== 'function') {
   console.error('bench/lib/worker.mjs is started by bench/run.mjs (it needs an IPC channel)');
@@ -59,13 +59,18 @@ function withTimeout(promise, ms, what) {
 }
 
 const handlers = {
-  async setup({ client, origin, concurrency, workload }) {
+  async setup({ client, origin, concurrency, workload, protocol, ca }) {
     if (current !== null) await current.close();
     current = null;
-    const factory = CLIENTS[client];
-    if (!factory) throw new Error(`unknown client ${client}`);
-    current = await factory({ origin, concurrency, workload });
+    const factory = protocol === 'h2' ? H2_CLIENTS[client] : CLIENTS[client];
+    if (!factory) throw new Error(`unknown ${protocol === 'h2' ? 'HTTP/2 ' : ''}client ${client}`);
+    current = await factory({ origin, concurrency, workload, ca });
     return null;
+  },
+
+  /** What the client says about itself (HTTP/2 clients: connections opened). */
+  async stats() {
+    return current?.stats?.() ?? null;
   },
 
   async run({ durationMs, maxRequests }) {
