@@ -16,6 +16,7 @@ export { ConnectionInfo, HttpVersion } from './connection/connection-info.js';
 export { BaseResolver, type ResolvedAddress, type ResolveOptions } from './dns/resolver.js';
 export { SystemResolver } from './dns/system.js';
 export * from './errors.js';
+export { RawExtension } from './extension.js';
 export { HTTPHeaderDict, type HeadersInit } from './headers.js';
 export {
   type CertReqs,

@@ -14,6 +14,7 @@ import { createContentDecoder, decodeAll, type ContentDecoder } from './body/dec
 import { HTTPError, ProtocolError } from './errors.js';
 import type { HTTPHeaderDict } from './headers.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
+import type { RawExtension } from './extension.js';
 import type { HTTPConnection } from './connection/connection.js';
 import type { Retry } from './policies/retry.js';
 
@@ -73,8 +74,11 @@ export class HTTPResponse {
   /** Trailer fields, once the body has been fully read. */
   trailers: HTTPHeaderDict | null = null;
   readonly connectionInfo: ConnectionInfo | null;
-  /** After 101 Switching Protocols (a later issue); null otherwise. */
-  extension: unknown = null;
+  /**
+   * The raw stream after `101 Switching Protocols` (HTTP/1.1) or an accepted
+   * extended CONNECT (HTTP/2, RFC 8441); null otherwise.
+   */
+  extension: RawExtension | null = null;
 
   /** @internal */ _feeder: ResponseFeeder | null;
   /** @internal */ readonly _requestMethod: string;

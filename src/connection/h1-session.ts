@@ -2,7 +2,9 @@
 // exchange at a time (an exclusive reservation in pool terms). It writes the
 // request, feeds socket bytes to the parser, turns parser events into an
 // HTTPResponse, applies the read timeout between pieces of the response, and
-// decides whether the connection may be reused afterwards.
+// decides whether the connection may be reused afterwards. After a 101
+// Switching Protocols it lets go of the socket, which becomes the response's
+// RawExtension and never returns to a pool.
 //
 // Parser callbacks only record what happened; anything that can re-enter the
 // session (releasing the connection to a pool, which may start the next
@@ -12,6 +14,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { PreparedBody } from '../body/request-body.js';
 import { HTTPError, ProtocolError, ReadTimeoutError, RequestAbortedError } from '../errors.js';
+import { RawExtension } from '../extension.js';
 import { HTTPHeaderDict } from '../headers.js';
 import { H1ResponseParser, type ResponseHead } from '../protocol/h1/parser.js';
 import { chunkHeader, CRLF, LAST_CHUNK, serializeRequestHead } from '../protocol/h1/serializer.js';
@@ -103,6 +106,10 @@ export class H1Session implements ResponseFeeder {
   /** False once anything says the connection must not carry another request. */
   private reusable = true;
   private closed = false;
+  /** After a 101 the socket belongs to the response's extension: never destroyed from here. */
+  private detached = false;
+  /** The socket listeners, removed when a 101 hands the socket over. */
+  private readonly socketListeners: ReadonlyArray<readonly [string, (...args: unknown[]) => void]>;
   private readTimeout: number | null = null;
   private timerArmed = false;
   /** Requests completed on this session. */
@@ -127,11 +134,15 @@ export class H1Session implements ResponseFeeder {
       },
       { maxHeaderSize },
     );
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (err: Error) => this.onSocketError(err));
-    socket.on('close', () => this.onClose());
-    socket.on('timeout', () => this.onTimeout());
+    const listeners: Array<readonly [string, (...args: unknown[]) => void]> = [
+      ['data', (chunk) => this.onData(chunk as Buffer)],
+      ['end', () => this.onEnd()],
+      ['error', (err) => this.onSocketError(err as Error)],
+      ['close', () => this.onClose()],
+      ['timeout', () => this.onTimeout()],
+    ];
+    for (const [event, fn] of listeners) socket.on(event, fn);
+    this.socketListeners = listeners;
   }
 
   get connectionObject(): unknown {
@@ -457,7 +468,8 @@ export class H1Session implements ResponseFeeder {
     });
     resp._setupDecoding();
     ex.response = resp;
-    if (ex.waitResolve !== null && !ex.waitBody) this.deliver(ex, resp);
+    // A 101's response is delivered once its extension is attached (upgrade()).
+    if (ex.waitResolve !== null && !ex.waitBody && !head.upgrade) this.deliver(ex, resp);
   }
 
   private onData(chunk: Buffer): void {
@@ -478,9 +490,8 @@ export class H1Session implements ResponseFeeder {
     }
     if (ex.wake !== null) ex.wake();
     if (this.parser.state === 'upgraded') {
-      // Protocol switch: the socket now belongs to whoever handles the upgrade.
-      this.reusable = false;
-      this.completeExchange(ex);
+      // Protocol switch: the socket now belongs to the response's extension.
+      this.upgrade(ex, consumed < chunk.length ? chunk.subarray(consumed) : null);
       return;
     }
     if (ex.completed) {
@@ -581,6 +592,48 @@ export class H1Session implements ResponseFeeder {
       );
     }
     return this.wrapParseError(err, ex);
+  }
+
+  /**
+   * 101 Switching Protocols (RFC 9110 section 15.2.2): the socket leaves
+   * HTTP/1.1 for the response's RawExtension, which gets the bytes that came
+   * after the head first. The session lets go of the socket without closing
+   * it and tells its owner it is gone, so the connection leaves its pool for
+   * good (the pool may open another); only the extension closes the socket.
+   * Honoured once the request is fully sent: a body still uploading would
+   * share the socket with the new protocol, so that exchange fails instead.
+   */
+  private upgrade(ex: Exchange, leftover: Buffer | null): void {
+    const resp = ex.response;
+    if (ex.uploading || resp === null) {
+      this.failExchange(
+        ex,
+        new ProtocolError(
+          `${this.owner.label}: the server switched protocols (101) while the request body to ${ex.opts.url} ` +
+            'was still being sent; an upgrade needs the whole request sent first ' +
+            '(send data after the upgrade with extension.sendPayload())',
+        ),
+      );
+      return;
+    }
+    const socket = this.socket;
+    this.disarmTimer();
+    for (const [event, fn] of this.socketListeners) socket.removeListener(event, fn);
+    this.detached = true;
+    this.reusable = false;
+    ex.completed = true;
+    resp.extension = new RawExtension(socket, {
+      label: this.owner.label,
+      url: ex.opts.url,
+      readTimeout: ex.opts.readTimeout,
+      leftover,
+      abort: () => socket.destroy(),
+    });
+    if (!this.closed) {
+      this.closed = true;
+      this.owner.sessionClosed(this);
+    }
+    this.completeExchange(ex);
   }
 
   // ---- exchange end ------------------------------------------------------------
@@ -704,7 +757,7 @@ export class H1Session implements ResponseFeeder {
   /** Close the transport now. */
   destroy(): void {
     this.reusable = false;
-    if (!this.socket.destroyed) this.socket.destroy();
+    if (!this.detached && !this.socket.destroyed) this.socket.destroy();
     if (!this.closed) {
       this.closed = true;
       this.owner.sessionClosed(this);

@@ -7,6 +7,9 @@
 // its HTTPResponse through the ResponseFeeder interface: pausing the response
 // pauses only that stream (Node then stops returning flow-control credit for
 // it, so the server stops sending on that stream while the others go on).
+// An upgrade request (`Connection: upgrade` + `Upgrade: <protocol>`) goes out
+// as an extended CONNECT (RFC 8441); once accepted, its stream becomes the
+// response's RawExtension and keeps its slot until it closes.
 //
 // Not here: which connection a request goes to, and how many streams a
 // connection may carry at once. The pool decides that from `acceptsStreams`
@@ -32,6 +35,7 @@ import {
   RequestAbortedError,
 } from '../errors.js';
 import { HTTPHeaderDict } from '../headers.js';
+import { RawExtension } from '../extension.js';
 import { markConnectError } from '../net/connect.js';
 import { validateHeaderName, validateHeaderValue } from '../protocol/h1/serializer.js';
 import { HTTPResponse, type ResponseFeeder } from '../response.js';
@@ -119,6 +123,43 @@ function notProcessed<E extends Error>(err: E, notSent = false): E {
 /** Whether the server is known not to have processed the request behind `err`. */
 export function isUnprocessedError(err: unknown): boolean {
   return (err as { requestNotProcessed?: boolean } | null)?.requestNotProcessed === true;
+}
+
+/**
+ * Marks an error that re-sending the same request cannot cure (the server's
+ * settings forbid it): the pool neither re-sends it nor spends retries on it.
+ */
+function permanent<E extends Error>(err: E): E {
+  (err as E & { permanent?: boolean }).permanent = true;
+  return err;
+}
+
+/** Whether re-sending the request behind `err` would meet the same error. */
+export function isPermanentError(err: unknown): boolean {
+  return (err as { permanent?: boolean } | null)?.permanent === true;
+}
+
+/**
+ * The protocol an upgrade request asks for: the first token of its `Upgrade`
+ * field, lower-cased, when `Connection` names the `upgrade` option too (RFC
+ * 9110 section 7.8); HTTP/2 sends it as the `:protocol` of an extended
+ * CONNECT (RFC 8441 section 4). null otherwise: a stray Upgrade field is
+ * dropped like any connection-specific field, and `h2c` / `h2` are HTTP/1.1's
+ * ways to reach HTTP/2, meaningless on it.
+ */
+function upgradeProtocol(pairs: readonly string[]): string | null {
+  let protocol: string | null = null;
+  let optioned = false;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i]!;
+    if (name.length === 7 && protocol === null && name.toLowerCase() === 'upgrade') {
+      protocol = pairs[i + 1]!.split(',')[0]!.trim().toLowerCase();
+    } else if (name.length === 10 && name.toLowerCase() === 'connection') {
+      optioned ||= pairs[i + 1]!.split(',').some((o) => o.trim().toLowerCase() === 'upgrade');
+    }
+  }
+  if (!optioned || protocol === '' || protocol === 'h2c' || protocol === 'h2') return null;
+  return protocol;
 }
 
 /** Header fields from Node's raw list, without pseudo-headers. */
@@ -362,14 +403,18 @@ export class H2Session {
         true,
       );
     }
-    const headers = this.requestHeaders(opts);
+    const protocol = upgradeProtocol(opts.headers);
+    const headers = this.requestHeaders(opts, protocol);
     if (opts.signal?.aborted) {
       throw new RequestAbortedError(`${this.owner.label}: request to ${opts.url} aborted`, {
         cause: opts.signal.reason,
       });
     }
     const body = opts.body;
-    const endStream = body === null || (body.buffer !== null && body.buffer.length === 0);
+    const noBody = body === null || (body.buffer !== null && body.buffer.length === 0);
+    if (protocol !== null) this.checkExtendedConnect(protocol, headers, noBody);
+    // An extended CONNECT keeps our side open: after a 2xx it carries the new protocol.
+    const endStream = noBody && protocol === null;
     let stream: ClientHttp2Stream;
     try {
       stream = this.session.request(headers, { endStream });
@@ -384,14 +429,44 @@ export class H2Session {
       );
     }
     this.activeStreams++;
-    return new H2Exchange(this, stream, opts, endStream);
+    return new H2Exchange(this, stream, opts, endStream, protocol !== null);
+  }
+
+  /**
+   * An `Upgrade` request goes out as an extended CONNECT (RFC 8441), which
+   * needs the server's SETTINGS_ENABLE_CONNECT_PROTOCOL and has no request
+   * body of its own: what follows the head is the new protocol's.
+   */
+  private checkExtendedConnect(protocol: string, headers: OutgoingHttpHeaders, noBody: boolean): void {
+    const origin = `${this.scheme}://${String(headers[':authority'] ?? this.owner.label)}`;
+    if (this.session.remoteSettings?.enableConnectProtocol !== true) {
+      throw permanent(
+        new ProtocolError(
+          `${this.owner.label}: the server at ${origin} does not allow extended CONNECT (RFC 8441: ` +
+            `no SETTINGS_ENABLE_CONNECT_PROTOCOL), so the 'Upgrade: ${protocol}' request cannot be sent over ` +
+            'HTTP/2; to upgrade over HTTP/1.1 instead, disable HTTP/2 for it: ' +
+            'disabledSvn: new Set([HttpVersion.h2])',
+        ),
+      );
+    }
+    if (!noBody) {
+      throw permanent(
+        new ProtocolError(
+          `${this.owner.label}: an 'Upgrade: ${protocol}' request to ${origin} cannot carry a body over ` +
+            'HTTP/2 (an extended CONNECT stream carries only the new protocol): ' +
+            'send the data with extension.sendPayload() after the upgrade',
+        ),
+      );
+    }
   }
 
   /** Node's header object for a request: pseudo-headers first, connection-specific fields dropped. */
-  private requestHeaders(opts: H2ExchangeOptions): OutgoingHttpHeaders {
+  private requestHeaders(opts: H2ExchangeOptions, protocol: string | null): OutgoingHttpHeaders {
     const h: OutgoingHttpHeaders = Object.create(null);
-    const connect = opts.method === 'CONNECT';
-    h[':method'] = opts.method;
+    // An extended CONNECT (RFC 8441 section 4) has :scheme and :path like any request.
+    const connect = opts.method === 'CONNECT' && protocol === null;
+    h[':method'] = protocol !== null ? 'CONNECT' : opts.method;
+    if (protocol !== null) h[':protocol'] = protocol;
     let path = opts.target;
     let authority: string | null = null;
     if (path.charCodeAt(0) !== 47 /* / */ && path !== '*' && !connect) {
@@ -495,12 +570,26 @@ export class H2Exchange implements ResponseFeeder {
    * the end was pushed tells them apart.
    */
   private endedByClose = false;
+  /** The request is an extended CONNECT (an `Upgrade` request, RFC 8441). */
+  private readonly tunnel: boolean;
+  /** Its 2xx arrived: the stream belongs to the response's extension now. */
+  private tunnelled = false;
+  private readonly dataListener = (chunk: Buffer) => this.onData(chunk);
+  private readonly endListener = () => this.onEnd();
 
-  constructor(session: H2Session, stream: ClientHttp2Stream, opts: H2ExchangeOptions, endStream: boolean) {
+  constructor(
+    session: H2Session,
+    stream: ClientHttp2Stream,
+    opts: H2ExchangeOptions,
+    endStream: boolean,
+    tunnel = false,
+  ) {
     this.session = session;
     this.stream = stream;
     this.opts = opts;
-    this.uploadDone = endStream;
+    this.tunnel = tunnel;
+    // An extended CONNECT has no body to upload, though its side of the stream stays open.
+    this.uploadDone = endStream || tunnel;
     const ex = this;
     // Node passes the raw header list as a third argument its typings do not declare.
     type HeadersListener = (headers: IncomingHttpHeaders, flags: number, raw?: string[]) => void;
@@ -511,11 +600,11 @@ export class H2Exchange implements ResponseFeeder {
       this.wakeUp();
     });
     on('response', (headers, flags, raw) => this.onResponse(headers, flags, raw));
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('data', this.dataListener);
     on('trailers', (headers, _flags, raw) => {
       this.trailers = headerDict(raw, headers);
     });
-    stream.on('end', () => this.onEnd());
+    stream.on('end', this.endListener);
     const push = stream.push;
     let eofSeen = false;
     stream.push = function (this: ClientHttp2Stream, chunk: unknown, encoding?: BufferEncoding): boolean {
@@ -732,7 +821,9 @@ export class H2Exchange implements ResponseFeeder {
     const status = Number(headers[HTTP2_HEADER_STATUS]);
     const method = this.opts.method;
     const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 || this.stream.endAfterHeaders;
-    const noBody = method === 'HEAD' || status === 204 || status === 304 || endStream;
+    // A 2xx to an extended CONNECT opens the tunnel: what follows is the new protocol, not a body.
+    const tunnel = this.tunnel && status >= 200 && status < 300;
+    const noBody = method === 'HEAD' || status === 204 || status === 304 || endStream || tunnel;
     const dict = headerDict(raw, headers);
     if (!noBody) {
       const cl = dict.get('content-length');
@@ -753,6 +844,7 @@ export class H2Exchange implements ResponseFeeder {
     });
     resp._setupDecoding();
     this.response = resp;
+    if (tunnel) this.handOver(resp);
     this.wakeUp();
     const resolve = this.headResolve;
     if (resolve !== null) {
@@ -760,6 +852,46 @@ export class H2Exchange implements ResponseFeeder {
       this.headReject = null;
       resolve(resp);
     }
+  }
+
+  /**
+   * The extended CONNECT was accepted: the HTTP exchange is over and the
+   * stream goes on as the response's RawExtension. It keeps its slot on the
+   * connection (the pool's lease ends when the stream closes) and is no
+   * longer subject to this exchange's read timeout, abort signal or body
+   * logic; closing or releasing the response leaves it alone.
+   */
+  private handOver(resp: HTTPResponse): void {
+    const stream = this.stream;
+    this.tunnelled = true;
+    this.completed = true;
+    this.disarmTimer();
+    this.detachAbort();
+    stream.removeListener('data', this.dataListener);
+    stream.removeListener('end', this.endListener);
+    resp.extension = new RawExtension(stream, {
+      label: this.session.label,
+      url: this.opts.url,
+      readTimeout: this.opts.readTimeout,
+      abort: () => {
+        if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+      },
+      // A reset (RFC 8441 section 5: the HTTP/2 image of a TCP RST) ends the stream like END_STREAM.
+      endError: () => {
+        const code = stream.rstCode ?? NGHTTP2_NO_ERROR;
+        if (!this.endedByClose || code === NGHTTP2_NO_ERROR) return null;
+        const sessionError = this.session._sessionError;
+        const why =
+          this.session.isClosed || sessionError !== null || stream.session?.destroyed !== false
+            ? `the connection closed${sessionError !== null ? `: ${sessionError.message}` : ''}`
+            : `it was reset with ${codeName(code)}`;
+        return new ProtocolError(
+          `${this.session.label}: the upgraded stream ${stream.id} to ${this.opts.url} broke: ${why}`,
+          { cause: sessionError ?? this.streamError ?? undefined },
+        );
+      },
+    });
+    resp._finishRaw(null);
   }
 
   private onData(chunk: Buffer): void {
@@ -824,6 +956,9 @@ export class H2Exchange implements ResponseFeeder {
     if (!this.uploadDone && !this.streamClosed) {
       // The server answered in full before the upload ended: stop it (RFC 9113 section 8.1).
       this.stream.close(NGHTTP2_NO_ERROR);
+    } else if (this.tunnel && !this.streamClosed) {
+      // A refused extended CONNECT: our side, left open for the tunnel, ends too.
+      this.stream.end();
     }
     this.releaseSlot();
     this.response!._finishRaw(this.trailers);
@@ -996,6 +1131,8 @@ export class H2Exchange implements ResponseFeeder {
   }
 
   discardFromResponse(): void {
+    // The stream is the extension's: only extension.close() ends it.
+    if (this.tunnelled) return;
     if (!this.completed && this.error === null) {
       this.error = new ProtocolError(`${this.session.label}: response released before its body was read`);
       this.disarmTimer();

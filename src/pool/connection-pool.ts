@@ -67,7 +67,7 @@ import { isFollowable, resolveLocation, schemeOf, spendOnResponse, withoutBodyHe
 import { RequestMethods, type RequestOptions } from './request-methods.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
-import { type H2Exchange, isUnprocessedError } from '../connection/h2-session.js';
+import { type H2Exchange, isPermanentError, isUnprocessedError } from '../connection/h2-session.js';
 import { PendingResponses, type ResponsePromise, type SentRequest } from '../response-promise.js';
 
 export interface HTTPConnectionPoolOptions extends Omit<HTTPConnectionOptions, 'timeout'> {
@@ -866,6 +866,7 @@ export class HTTPConnectionPool extends RequestMethods {
           !gotBytes &&
           err instanceof ProtocolError &&
           !(err instanceof RequestAbortedError) &&
+          !isPermanentError(err) &&
           (IDEMPOTENT.has(method) || (err as { requestNotSent?: boolean }).requestNotSent === true) &&
           (body === null || canResend(body))
         ) {
@@ -933,7 +934,8 @@ function needsEncoding(target: string): boolean {
  * header - ends the request at once.
  */
 function isRetriableError(err: unknown): boolean {
-  if (err instanceof RequestAbortedError) return false;
+  // Re-sending cannot help (an HTTP/2 server that does not allow extended CONNECT).
+  if (err instanceof RequestAbortedError || isPermanentError(err)) return false;
   return (
     err instanceof TimeoutError ||
     err instanceof ProtocolError ||

@@ -37,6 +37,8 @@ export interface H2ServerOptions {
   tls?: boolean;
   /** Also accept HTTP/1.1 (ALPN http/1.1) on the TLS port. */
   allowHTTP1?: boolean;
+  /** With allowHTTP1: HTTP/1.1 requests carrying `Upgrade` go here (node:http's 'upgrade'). */
+  upgrade?: (req: import('node:http').IncomingMessage, socket: net.Socket, head: Buffer) => void;
   settings?: http2.Settings;
   /** Tried first; return false to fall through to the shared routes. */
   handler?: (
@@ -324,6 +326,7 @@ export async function startH2Server(options: H2ServerOptions = {}): Promise<H2Te
       }
     })();
   });
+  if (options.upgrade) server.on('upgrade', options.upgrade);
   if (options.allowHTTP1) {
     server.on('request', (req, res) => {
       if (req.httpVersion === '2.0') return;
