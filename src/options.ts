@@ -10,12 +10,23 @@ export function optionSet(...names: string[]): ReadonlySet<string> {
 }
 
 /**
+ * Base class of the options objects the library builds itself, from options
+ * it has already checked, to hand them from one layer to the next (request()
+ * to urlopen(), the PoolManager to its pool): their keys are known by
+ * construction, so checkOptions() passes them without looking at each key
+ * again. It is internal (not exported by the package), so a caller's own
+ * object is never one of them and is always checked.
+ */
+export abstract class CheckedOptions {}
+
+/**
  * Throws `TypeError("<where>: unknown option 'x'")` for the first own
- * enumerable key of `options` not in `allowed`. `undefined` and `null` pass;
+ * enumerable key of `options` not in `allowed`. `undefined` and `null` pass,
+ * and so does a CheckedOptions (built by the library from checked options);
  * a non-object is a TypeError too, since destructuring it would hide the bug.
  */
 export function checkOptions(where: string, options: object | undefined, allowed: ReadonlySet<string>): void {
-  if (options === undefined || options === null) return;
+  if (options === undefined || options === null || options instanceof CheckedOptions) return;
   if (typeof options !== 'object') {
     throw new TypeError(`${where}: options must be an object, got ${typeof options}`);
   }

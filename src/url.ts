@@ -10,7 +10,7 @@
 
 import { domainToASCII } from 'node:url';
 import { LocationParseError } from './errors.js';
-import { checkOptions, optionSet } from './options.js';
+import { CheckedOptions, checkOptions, optionSet } from './options.js';
 
 /** Fields of a `Url`; omitted ones are `null`. */
 export interface UrlFields {
@@ -198,6 +198,9 @@ function encodeInvalidChars(component: string, allowed: Uint8Array): string {
 
 /** RFC 3986 section 5.2.4, applied to an absolute or relative path. */
 function removeDotSegments(path: string): string {
+  // Fast path: without a segment that starts with "." there is no "." or ".."
+  // segment, and the algorithm below would give the path back unchanged.
+  if (path.charCodeAt(0) !== 46 && !path.includes('/.')) return path;
   const output: string[] = [];
   for (const segment of path.split('/')) {
     if (segment === '.') continue;
@@ -288,6 +291,7 @@ function normalizeHost(host: string, scheme: string | null): string {
   if (host === '') return host;
   if (scheme !== null && !NORMALIZABLE.has(scheme)) return host;
   if (host.startsWith('[')) return normalizeIPv6(host);
+  if (isNormalAsciiHost(host)) return host;
   if (IPV4ISH_RE.test(host)) return host;
   if (host.includes('%')) {
     // Escapes of unreserved characters are decoded (RFC 3986 section 6.2.2.2).
@@ -303,6 +307,19 @@ function normalizeHost(host: string, scheme: string | null): string {
 }
 
 /**
+ * Whether normalizeHost() would give `host` (not an IPv6 literal) back as it
+ * is: ASCII without upper-case letters or "%" escapes, which neither IDNA nor
+ * escape normalisation changes (the usual "example.com" or "127.0.0.1").
+ */
+function isNormalAsciiHost(host: string): boolean {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c >= 128 || c === 0x25 || (c >= 0x41 && c <= 0x5a)) return false;
+  }
+  return true;
+}
+
+/**
  * Splits `host[:port]`. The host is a bracketed IPv6 literal (optionally with
  * a zone id) or a reg-name / IPv4 address; the port is ASCII digits, leading
  * zeros allowed, at most 65535, empty meaning none.
@@ -310,6 +327,8 @@ function normalizeHost(host: string, scheme: string | null): string {
 function splitHostPort(hostPort: string, original: string): [string, number | null] {
   let host: string;
   let portText: string | null = null;
+  // Whether the host may hold a byte of HOST_FORBIDDEN_RE (the reg-name scan below rules it out).
+  let suspect = true;
   if (hostPort.startsWith('[')) {
     const close = hostPort.indexOf(']');
     if (close === -1) throw hostError(hostPort, 'unterminated IPv6 literal');
@@ -330,8 +349,10 @@ function splitHostPort(hostPort: string, original: string): [string, number | nu
     const colon = hostPort.indexOf(':');
     host = colon === -1 ? hostPort : hostPort.slice(0, colon);
     if (colon !== -1) portText = hostPort.slice(colon + 1);
+    suspect = false;
     for (let i = 0; i < host.length; i++) {
       const c = host.charCodeAt(i);
+      if (c <= 0x20 || c === 0x7f) suspect = true;
       // reg-name: anything but gen-delims, with "%" only as a valid escape.
       if (c === 0x5b || c === 0x5d) throw hostError(hostPort, 'unexpected bracket');
       if (c === 0x25) {
@@ -341,15 +362,18 @@ function splitHostPort(hostPort: string, original: string): [string, number | nu
       }
     }
   }
-  if (HOST_FORBIDDEN_RE.test(host)) {
+  if (suspect && HOST_FORBIDDEN_RE.test(host)) {
     const bad = HOST_FORBIDDEN_RE.exec(host)![0];
     throw hostError(hostPort, `invalid character ${JSON.stringify(bad)}`);
   }
   if (portText === null || portText === '') return [host, null];
-  if (!/^[0-9]+$/.test(portText))
-    throw new LocationParseError(original, `Failed to parse: ${original}: invalid port`);
-  const digits = portText.replace(/^0+(?=[0-9])/, '');
-  const port = digits.length > 5 ? Number.POSITIVE_INFINITY : Number(digits);
+  // ASCII digits only, leading zeros allowed; past 65535 the value stops growing.
+  let port = 0;
+  for (let i = 0; i < portText.length; i++) {
+    const d = portText.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) throw new LocationParseError(original, `Failed to parse: ${original}: invalid port`);
+    if (port <= 65535) port = port * 10 + d;
+  }
   if (port > 65535) throw new LocationParseError(original, `Failed to parse: ${original}: port out of range`);
   return [host, port];
 }
@@ -360,6 +384,36 @@ const URI_RE = /^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(?:\/\/([^\\/?#]*))?([^?#]*)(?:\
 // Input that already says where it starts: a scheme (without dots, so that
 // "example.com:80" is a host and port) or a path.
 const HAS_SCHEME_OR_PATH_RE = /^(?:[A-Za-z][A-Za-z0-9+-]*:|\/)/;
+
+/** The fields parseUrl() hands the Url constructor: every key known, so they need no check. */
+class ParsedFields extends CheckedOptions implements UrlFields {
+  readonly scheme: string | null;
+  readonly auth: string | null;
+  readonly host: string | null;
+  readonly port: number | null;
+  readonly path: string | null;
+  readonly query: string | null;
+  readonly fragment: string | null;
+
+  constructor(
+    scheme: string | null,
+    auth: string | null,
+    host: string | null,
+    port: number | null,
+    path: string | null,
+    query: string | null,
+    fragment: string | null,
+  ) {
+    super();
+    this.scheme = scheme;
+    this.auth = auth;
+    this.host = host;
+    this.port = port;
+    this.path = path;
+    this.query = query;
+    this.fragment = fragment;
+  }
+}
 
 /**
  * Parses `url` the way urllib3's `parse_url` does. Missing components are
@@ -404,7 +458,7 @@ export function parseUrl(url: string): Url {
   // urllib3 keeps "" rather than null for a path followed by a query or fragment.
   if (!path) path = query !== null || fragment !== null ? '' : null;
 
-  return new Url({ scheme, auth, host, port, path, query, fragment });
+  return new Url(new ParsedFields(scheme, auth, host, port, path, query, fragment));
 }
 
 /** `[scheme, host, port]` of `url`, the scheme defaulting to "http" (urllib3's `get_host`). */

@@ -34,7 +34,7 @@ import {
 } from './redirect.js';
 import { RequestMethods, type RequestOptions } from './request-methods.js';
 import { PendingResponses, type ResponsePromise } from '../response-promise.js';
-import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
+import { copyUrlopenOptions, URLOPEN_OPTIONS, UrlopenArgs, type UrlopenOptions } from './urlopen-options.js';
 
 export interface PoolManagerOptions extends Omit<HTTPSConnectionPoolOptions, 'port'> {
   numPools?: number;
@@ -47,6 +47,27 @@ const TLS_ONLY = new Set<string>(TLS_OPTION_NAMES);
 const POOL_CLASSES = { http: HTTPConnectionPool, https: HTTPSConnectionPool } as const;
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
 const GET_RESPONSE_OPTIONS = optionSet('promise');
+/** What `_urlopen` reads when it is given no options (never written to). */
+const NO_OPTIONS = new UrlopenArgs();
+
+/** Bound of the per-manager cache of parsed request URLs. */
+const TARGET_CACHE_SIZE = 16;
+
+/** A request URL as `_urlopen` uses it (see PoolManager.targetOf). */
+interface Target {
+  readonly url: Url;
+  /** The URL's scheme, http when it has none. */
+  readonly scheme: string;
+  /** The absolute URL (empty when there is no host). */
+  readonly here: string;
+  /** The origin key of connectionFromHost's fast path, null without a host. */
+  readonly originKey: string | null;
+}
+
+/** The key under which connectionFromHost remembers the pool key of an origin. */
+function originKeyOf(scheme: string, host: string, port: number): string {
+  return `${scheme}\u0000${host}\u0000${port}`;
+}
 
 export type PoolOptionOverrides = Partial<Record<keyof HTTPSConnectionPoolOptions, unknown>>;
 
@@ -56,6 +77,10 @@ export class PoolManager extends RequestMethods {
   readonly pools = new Map<PoolKey, HTTPConnectionPool>();
   /** scheme/host/port -> pool key, for requests without per-call pool options. */
   private readonly originKeys = new Map<string, PoolKey>();
+  /** The most recently used key of `pools` (the last in its order), or null. */
+  private newestKey: PoolKey | null = null;
+  /** The last few URLs `_urlopen` was given, parsed (see targetOf). */
+  private readonly targets = new Map<string, Target>();
   protected readonly connectionPoolKw: Record<string, unknown>;
   private closed = false;
   private readonly pendingResponses = new PendingResponses();
@@ -87,17 +112,10 @@ export class PoolManager extends RequestMethods {
     const poolKwargs = options?.poolKwargs ?? null;
     // Hot path: a request without per-call pool options reuses the key computed
     // the first time for this origin, instead of building it again.
-    const fastKey = poolKwargs === null ? `${scheme}\u0000${host}\u0000${port}` : null;
+    const fastKey = poolKwargs === null ? originKeyOf(scheme, host, port) : null;
     if (fastKey !== null) {
-      const hit = this.originKeys.get(fastKey);
-      if (hit !== undefined) {
-        const pool = this.pools.get(hit);
-        if (pool !== undefined && !pool.isClosed && !this.closed) {
-          this.pools.delete(hit);
-          this.pools.set(hit, pool);
-          return pool;
-        }
-      }
+      const pool = this.poolOfOrigin(fastKey);
+      if (pool !== null) return pool;
     }
     const context = this.mergePoolKwargs(poolKwargs);
     context['scheme'] = scheme;
@@ -114,6 +132,61 @@ export class PoolManager extends RequestMethods {
       }
     }
     return pool;
+  }
+
+  /**
+   * The open pool already made for the origin `fastKey` (see originKeyOf)
+   * without per-call pool options, moved to the most recent place in the LRU
+   * order; null when there is none.
+   */
+  private poolOfOrigin(fastKey: string): HTTPConnectionPool | null {
+    const key = this.originKeys.get(fastKey);
+    if (key === undefined) return null;
+    const pool = this.pools.get(key);
+    if (pool === undefined || pool.isClosed || this.closed) return null;
+    this.touch(key, pool);
+    return pool;
+  }
+
+  /** Refreshes `key`'s place in the LRU order (nothing to do when it is the most recent already). */
+  private touch(key: PoolKey, pool: HTTPConnectionPool): void {
+    if (key === this.newestKey) return;
+    this.pools.delete(key);
+    this.pools.set(key, pool);
+    this.newestKey = key;
+  }
+
+  /**
+   * What `_urlopen` needs of a URL: parsed, with its scheme (http when it has
+   * none), its absolute form and its origin key. The last few are cached per
+   * manager (keyed by the whole URL string, so distinct paths are distinct
+   * entries); a Url is immutable, so a cached one is as good as a new one.
+   */
+  private targetOf(url: string): Target {
+    const hit = this.targets.get(url);
+    if (hit !== undefined) return hit;
+    const u = parseUrl(url);
+    const scheme = u.scheme ?? 'http';
+    const host = u.host;
+    if (!host) return { url: u, scheme, here: '', originKey: null };
+    const t: Target = {
+      url: u,
+      scheme,
+      here: absoluteUrl(scheme, host, u.port, u.requestUri),
+      originKey: originKeyOf(scheme, host, u.port ?? DEFAULT_PORTS[scheme] ?? 80),
+    };
+    if (this.targets.size >= TARGET_CACHE_SIZE) this.targets.delete(this.targets.keys().next().value!);
+    this.targets.set(url, t);
+    return t;
+  }
+
+  /** The pool for `t`: connectionFromHost(), with its lookup shortened when a subclass did not override it. */
+  private poolFor(t: Target): HTTPConnectionPool {
+    if (t.originKey !== null && this.connectionFromHost === PoolManager.prototype.connectionFromHost) {
+      const pool = this.poolOfOrigin(t.originKey);
+      if (pool !== null) return pool;
+    }
+    return this.connectionFromHost(t.url.host, { port: t.url.port, scheme: t.scheme });
   }
 
   /** The pool for a URL's origin. */
@@ -141,8 +214,7 @@ export class PoolManager extends RequestMethods {
     const existing = this.pools.get(key);
     if (existing !== undefined && !existing.isClosed) {
       // Refresh its place in the LRU order.
-      this.pools.delete(key);
-      this.pools.set(key, existing);
+      this.touch(key, existing);
       return existing;
     }
     const scheme = String(context['scheme']) as 'http' | 'https';
@@ -152,6 +224,8 @@ export class PoolManager extends RequestMethods {
       if (k !== 'scheme' && k !== 'host' && v !== undefined) options[k] = v;
     }
     const pool = this.newPool(scheme, host, options);
+    // A closed pool left under this key is replaced where it stands in the order.
+    if (existing === undefined) this.newestKey = key;
     this.pools.set(key, pool);
     while (this.pools.size > this.numPools) {
       const [oldKey, oldPool] = this.pools.entries().next().value as [PoolKey, HTTPConnectionPool];
@@ -187,6 +261,8 @@ export class PoolManager extends RequestMethods {
   clear(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
+    this.newestKey = null;
+    this.targets.clear();
     return Promise.all(pools.map((p) => p.close())).then(() => undefined);
   }
 
@@ -279,8 +355,14 @@ export class PoolManager extends RequestMethods {
     onSent: OnSent | null,
   ): Promise<HTTPResponse> {
     checkOptions('urlopen', options, URLOPEN_OPTIONS);
-    const kw: UrlopenOptions = { ...(options ?? {}) };
-    delete kw.multiplexed;
+    // The caller's options are read from one fixed-shape copy taken now (none
+    // when request() built them: they are already one, and nobody else holds it).
+    const kw: UrlopenArgs =
+      options instanceof UrlopenArgs
+        ? options
+        : options === undefined || options === null
+          ? NO_OPTIONS
+          : copyUrlopenOptions(new UrlopenArgs(), options);
     const redirect = kw.redirect ?? true;
     let headers: HeadersInit | null = kw.headers ?? this.headers;
     // One body for the whole chain: a stream read by the first hop cannot go out empty on the next.
@@ -288,26 +370,23 @@ export class PoolManager extends RequestMethods {
     const poolRetries = this.connectionPoolKw['retries'] as Retry | number | boolean | null | undefined;
     let retries = Retry.from(kw.retries ?? undefined, { redirect, default: poolRetries ?? Retry.DEFAULT });
     for (let hop = 0; ; hop++) {
-      const u = parseUrl(url);
+      const t = this.targetOf(url);
+      const u = t.url;
       if (u.scheme === null) debug('URL %s has no scheme; assuming http', url);
-      const scheme = u.scheme ?? 'http';
-      const pool = this.connectionFromHost(u.host, { port: u.port, scheme });
-      const here = absoluteUrl(scheme, u.host!, u.port, u.requestUri);
+      const pool = this.poolFor(t);
+      const here = t.here;
       if (hop > 0 && body !== null) body = rewindFor(body, here);
-      const response = await pool._urlopen(
-        method,
-        this.requestTargetFor(u, url),
-        {
-          ...kw,
-          headers: this.headersFor(u, headers),
-          body,
-          bodyPos: body === null ? undefined : kw.bodyPos,
-          retries,
-          assertSameHost: false,
-          redirect: false,
-        },
-        onSent,
-      );
+      // One object of fixed shape for the pool, whatever keys the caller gave
+      // (`multiplexed` stays here: the pool is driven through _urlopen).
+      const hopOptions = copyUrlopenOptions(new UrlopenArgs(), kw);
+      hopOptions.headers = this.headersFor(u, headers);
+      hopOptions.body = body;
+      hopOptions.bodyPos = body === null ? undefined : kw.bodyPos;
+      hopOptions.retries = retries;
+      hopOptions.assertSameHost = false;
+      hopOptions.redirect = false;
+      hopOptions.multiplexed = undefined;
+      const response = await pool._urlopen(method, this.requestTargetFor(u, url), hopOptions, onSent);
       response.url = here;
       // The pool may have spent retries on errors or statuses within this hop.
       if (response.retries instanceof Retry) retries = response.retries;

@@ -10,7 +10,15 @@ import { encodeMultipartFormdata } from '../body/multipart.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 import type { HTTPResponse } from '../response.js';
 import { checkOptions } from '../options.js';
-import { REQUEST_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
+import {
+  copyUrlopenOptions,
+  ENCODE_BODY_OPTIONS,
+  EncodeBodyArgs,
+  REQUEST_OPTIONS,
+  URLOPEN_OPTIONS,
+  UrlopenArgs,
+  type UrlopenOptions,
+} from './urlopen-options.js';
 
 export interface RequestOptions extends UrlopenOptions {
   fields?: Fields | null;
@@ -48,15 +56,31 @@ export abstract class RequestMethods {
     } catch (err) {
       return Promise.reject(err);
     }
-    const { fields, json, encodeMultipart, multipartBoundary, ...rest } = options;
-    if (json !== undefined && rest.body !== undefined && rest.body !== null) {
-      return Promise.reject(new TypeError("request got values for both 'body' and 'json' parameters which are mutually exclusive"));
+    const json = options.json;
+    const body = options.body;
+    if (json !== undefined && body !== undefined && body !== null) {
+      return Promise.reject(
+        new TypeError(
+          "request got values for both 'body' and 'json' parameters which are mutually exclusive",
+        ),
+      );
     }
-    const kw: UrlopenOptions = rest;
+    // The options are copied by hand into an object of fixed shape (not with
+    // rest destructuring and spreads, whose shapes vary with the caller's keys).
+    const encodeUrl = ENCODE_URL_METHODS.has(method.toUpperCase());
+    let kw: UrlopenArgs;
+    if (encodeUrl) {
+      kw = copyUrlopenOptions(new UrlopenArgs(), options);
+    } else {
+      const b = copyUrlopenOptions(new EncodeBodyArgs(), options);
+      b.encodeMultipart = options.encodeMultipart ?? true;
+      b.multipartBoundary = options.multipartBoundary ?? null;
+      kw = b;
+    }
     if (json !== undefined) {
       let headers: HTTPHeaderDict;
       try {
-        headers = new HTTPHeaderDict(rest.headers ?? this.headers);
+        headers = new HTTPHeaderDict(kw.headers ?? this.headers);
         if (!headers.has('content-type')) headers.set('Content-Type', 'application/json');
         kw.body = encodeJson(json);
       } catch (err) {
@@ -64,14 +88,10 @@ export abstract class RequestMethods {
       }
       kw.headers = headers;
     }
-    const upper = method.toUpperCase();
+    const fields = options.fields ?? null;
     try {
-      if (ENCODE_URL_METHODS.has(upper)) return this.requestEncodeUrl(method, url, fields ?? null, kw);
-      return this.requestEncodeBody(method, url, fields ?? null, {
-        ...kw,
-        encodeMultipart: encodeMultipart ?? true,
-        multipartBoundary: multipartBoundary ?? null,
-      });
+      if (encodeUrl) return this.requestEncodeUrl(method, url, fields, kw);
+      return this.requestEncodeBody(method, url, fields, kw as EncodeBodyArgs);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -84,7 +104,15 @@ export abstract class RequestMethods {
     fields: Fields | null,
     options?: UrlopenOptions,
   ): Promise<HTTPResponse> {
-    const kw: UrlopenOptions = { ...(options ?? {}) };
+    // What request() passes was checked there (checkOptions passes it at once);
+    // a direct caller's options are checked here, as urlopen() would.
+    try {
+      checkOptions('urlopen', options, URLOPEN_OPTIONS);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const kw = new UrlopenArgs();
+    if (options !== undefined && options !== null) copyUrlopenOptions(kw, options);
     if (kw.headers === undefined || kw.headers === null) kw.headers = this.headers;
     const target = fields ? appendQuery(url, fields) : url;
     return this.urlopen(method, target, kw);
@@ -97,11 +125,26 @@ export abstract class RequestMethods {
     fields: Fields | null,
     options?: UrlopenOptions & { encodeMultipart?: boolean; multipartBoundary?: string | null },
   ): Promise<HTTPResponse> {
-    const { encodeMultipart = true, multipartBoundary = null, ...kw } = options ?? {};
+    try {
+      checkOptions('urlopen', options, ENCODE_BODY_OPTIONS);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const kw = new UrlopenArgs();
+    let encodeMultipart: boolean | undefined = true;
+    let multipartBoundary: string | null | undefined = null;
+    if (options !== undefined && options !== null) {
+      copyUrlopenOptions(kw, options);
+      // Defaults for absent (undefined) values only, as destructuring defaults.
+      if (options.encodeMultipart !== undefined) encodeMultipart = options.encodeMultipart;
+      if (options.multipartBoundary !== undefined) multipartBoundary = options.multipartBoundary;
+    }
     const headers = new HTTPHeaderDict(kw.headers ?? this.headers);
     if (fields) {
       if (kw.body !== undefined && kw.body !== null) {
-        return Promise.reject(new TypeError("request got values for both 'fields' and 'body', can only specify one."));
+        return Promise.reject(
+          new TypeError("request got values for both 'fields' and 'body', can only specify one."),
+        );
       }
       let body: Buffer | string;
       let contentType: string;

@@ -394,6 +394,57 @@ describe('redirects', () => {
   });
 });
 
+describe('the per-manager URL cache', () => {
+  test('distinct URLs, more of them than the cache holds, each reach their own host and path', async () => {
+    const local = new PoolManager();
+    try {
+      const urls: Array<[string, string]> = [];
+      for (let i = 0; i < 20; i++) {
+        urls.push([A.url(`/n/a${i}`), `A:a${i}`]);
+        urls.push([`http://localhost:${B.port}/n/b${i}`, `B:b${i}`]);
+      }
+      for (let round = 0; round < 3; round++) {
+        // Each round in another order: a URL comes back after others evicted it, or while it is cached.
+        const order = round === 1 ? [...urls].reverse() : urls;
+        for (const [url, expected] of order) {
+          const r = await local.request('GET', url);
+          assert.equal(r.data.toString(), expected);
+          assert.equal(r.url, url);
+        }
+        // The same URL twice in a row (a cache hit) gives the same answer.
+        const [url, expected] = urls[round]!;
+        assert.equal((await local.request('GET', url)).data.toString(), expected);
+      }
+      assert.equal(local.pools.size, 2);
+    } finally {
+      await local.close();
+    }
+  });
+
+  test('a subclass that overrides connectionFromHost is asked for the pool of every request', async () => {
+    const asked: string[] = [];
+    class Counting extends PoolManager {
+      override connectionFromHost(
+        host: string | null,
+        options?: { port?: number | null; scheme?: string | null },
+      ): HTTPConnectionPool {
+        asked.push(`${options?.scheme}://${host}:${options?.port}`);
+        return super.connectionFromHost(host, options);
+      }
+    }
+    const local = new Counting();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await local.request('GET', A.url('/n/same'));
+        assert.equal(r.data.toString(), 'A:same');
+      }
+      assert.deepEqual(asked, Array(3).fill(`http://127.0.0.1:${A.port}`));
+    } finally {
+      await local.close();
+    }
+  });
+});
+
 describe('options and entry points', () => {
   test('unknown option keys are a TypeError at the call', async () => {
     assert.throws(() => new PoolManager({ bogus: 1 } as never), TypeError);

@@ -218,6 +218,28 @@ describe('parseUrl: normalisation', () => {
     });
   }
 
+  // Dots that are not whole "." or ".." segments are data (the fast path of
+  // removeDotSegments must give these back as they are, and so must the slow one).
+  const notDotSegments = [
+    '/small.txt',
+    '/a.b/c.d/',
+    '/a./b..',
+    '/.well-known/x',
+    '/a/..b/.c',
+    '/...',
+    '/a/...',
+    '/.',
+    '/a//b//',
+    '/',
+  ];
+  for (const input of notDotSegments) {
+    const expected = input === '/.' ? '/' : input;
+    test(`the path ${input} keeps every segment that is not "." or ".."`, () => {
+      assert.equal(parseUrl(`http://e.com${input}`).path, expected);
+      assert.equal(parseUrl(input).path, expected);
+    });
+  }
+
   test('other schemes keep their path, query and fragment untouched', () => {
     expectUrl("javascript:a='@google.com:12345/';alert(0)", {
       scheme: 'javascript',
