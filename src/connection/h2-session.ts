@@ -39,6 +39,7 @@ import { RawExtension } from '../extension.js';
 import { markConnectError } from '../net/connect.js';
 import { validateHeaderName, validateHeaderValue } from '../protocol/h1/serializer.js';
 import { HTTPResponse, type ResponseFeeder } from '../response.js';
+import { CONTINUE_TIMEOUT, expectsContinue, waitUntil } from './expect-continue.js';
 import type { ExchangeOptions } from './h1-session.js';
 
 const {
@@ -55,8 +56,6 @@ const STREAM_WINDOW = 256 * 1024;
 const CONNECTION_WINDOW = 8 * 1024 * 1024;
 /** A peer that announces no limit (or a huge one) still gets at most this many streams from us. */
 const MAX_STREAMS_CAP = 1000;
-/** How long an `Expect: 100-continue` request waits for the 100 before sending its body anyway. */
-const CONTINUE_TIMEOUT = 1000;
 
 /**
  * Connection-specific header fields are forbidden in HTTP/2 (RFC 9113
@@ -663,7 +662,7 @@ export class H2Exchange implements ResponseFeeder {
     const progress = opts.onUploadBody;
     let sent = 0;
     try {
-      if (this.expectsContinue()) await this.waitForContinue();
+      if (expectsContinue(opts.headers)) await this.waitForContinue();
       if (this.response !== null || this.error !== null) {
         // Answered before the body went out (417, 401...): that answer is the response;
         // the stream is reset with NO_ERROR once it is complete (RFC 9113 section 8.1).
@@ -713,30 +712,15 @@ export class H2Exchange implements ResponseFeeder {
     }
   }
 
-  private expectsContinue(): boolean {
-    const h = this.opts.headers;
-    for (let i = 0; i < h.length; i += 2) {
-      if (h[i]!.toLowerCase() === 'expect' && h[i + 1]!.trim().toLowerCase() === '100-continue') return true;
-    }
-    return false;
-  }
-
   /** Until 100 Continue, a final response, a failure, or CONTINUE_TIMEOUT (then send anyway, RFC 9110 10.1.1). */
-  private waitForContinue(): Promise<void> {
-    if (this.continued || this.response !== null || this.error !== null) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, CONTINUE_TIMEOUT);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        if (this.continued || this.response !== null || this.error !== null || this.streamClosed) {
-          this.wake = null;
-          done();
-        }
-      };
-    });
+  private async waitForContinue(): Promise<void> {
+    const w = waitUntil(
+      () => this.continued || this.response !== null || this.error !== null || this.streamClosed,
+      CONTINUE_TIMEOUT,
+    );
+    this.wake = w.wake;
+    await w.promise;
+    if (this.wake === w.wake) this.wake = null;
   }
 
   private drain(): Promise<void> {
