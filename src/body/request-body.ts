@@ -46,8 +46,28 @@ interface Source {
   state: StreamState | null;
 }
 
-// Kept beside the plain PreparedBody objects so they stay simple data for callers.
-const SOURCES = new WeakMap<PreparedBody, Source>();
+/**
+ * The PreparedBody this module makes: plain data for callers, plus where it
+ * came from (for rewinds) in a field of its own. A class rather than a side
+ * table (a WeakMap entry per request was measurable on small POSTs), and one
+ * shape for every body type.
+ */
+class Prepared implements PreparedBody {
+  constructor(
+    public length: number | null,
+    public buffer: Buffer | null,
+    public stream: AsyncIterable<Buffer> | null,
+    public rewindable: boolean,
+    /** @internal */
+    readonly source: Source,
+  ) {}
+}
+
+function sourceOf(prepared: PreparedBody): Source | undefined {
+  return prepared instanceof Prepared ? prepared.source : undefined;
+}
+
+const NO_SOURCE: Source = { replay: null, state: null };
 
 const SUPPORTED =
   'a string, Uint8Array/Buffer, ArrayBuffer, ArrayBufferView, Blob, Readable, ' +
@@ -60,15 +80,8 @@ const SUPPORTED =
  * keeps one body whose state says whether it can still be rewound.
  */
 export function prepareBody(body: unknown): PreparedBody {
-  if (typeof body === 'object' && body !== null && SOURCES.has(body as PreparedBody)) {
-    return body as PreparedBody;
-  }
-  if (body === null || body === undefined) {
-    return register(
-      { length: 0, buffer: null, stream: null, rewindable: true },
-      { replay: null, state: null },
-    );
-  }
+  if (body instanceof Prepared) return body;
+  if (body === null || body === undefined) return new Prepared(0, null, null, true, NO_SOURCE);
   const bytes = asBuffer(body);
   if (bytes !== null) return bufferBody(bytes);
   if (typeof body === 'string' || body instanceof String)
@@ -98,7 +111,7 @@ export function prepareBody(body: unknown): PreparedBody {
  * UnrewindableBodyError, as does a hand-made streaming PreparedBody.
  */
 export function rewindBody(prepared: PreparedBody): PreparedBody {
-  const source = SOURCES.get(prepared);
+  const source = sourceOf(prepared);
   if (source === undefined) {
     if (prepared.stream === null) return prepared;
     throw new UnrewindableBodyError(
@@ -121,20 +134,12 @@ export function rewindBody(prepared: PreparedBody): PreparedBody {
  */
 export function canResend(prepared: PreparedBody): boolean {
   if (prepared.rewindable) return true;
-  const source = SOURCES.get(prepared);
+  const source = sourceOf(prepared);
   return source?.state != null && !source.state.started;
 }
 
-function register(prepared: PreparedBody, source: Source): PreparedBody {
-  SOURCES.set(prepared, source);
-  return prepared;
-}
-
 function bufferBody(buffer: Buffer): PreparedBody {
-  return register(
-    { length: buffer.length, buffer, stream: null, rewindable: true },
-    { replay: null, state: null },
-  );
+  return new Prepared(buffer.length, buffer, null, true, NO_SOURCE);
 }
 
 function arrayBody(chunks: readonly unknown[]): PreparedBody {
@@ -145,9 +150,15 @@ function arrayBody(chunks: readonly unknown[]): PreparedBody {
     }
   }
   const state: StreamState = { started: false };
-  return register(
-    { length: null, buffer: null, stream: oneShot(() => syncChunks(chunks), state), rewindable: true },
-    { replay: () => arrayBody(chunks), state },
+  return new Prepared(
+    null,
+    null,
+    oneShot(() => syncChunks(chunks), state),
+    true,
+    {
+      replay: () => arrayBody(chunks),
+      state,
+    },
   );
 }
 
@@ -155,10 +166,7 @@ function blobBody(blob: Blob): PreparedBody {
   const state: StreamState = { started: false };
   // A Blob is immutable, so its bytes can be streamed again for every send.
   const open = () => asyncChunks(blob.stream() as unknown as AsyncIterable<unknown>);
-  return register(
-    { length: blob.size, buffer: null, stream: oneShot(open, state), rewindable: true },
-    { replay: () => blobBody(blob), state },
-  );
+  return new Prepared(blob.size, null, oneShot(open, state), true, { replay: () => blobBody(blob), state });
 }
 
 function streamBody(
@@ -170,10 +178,7 @@ function streamBody(
   const open = sync
     ? () => syncChunks(source as Iterable<unknown>)
     : () => asyncChunks(source as AsyncIterable<unknown>);
-  return register(
-    { length, buffer: null, stream: oneShot(open, state), rewindable: false },
-    { replay: null, state },
-  );
+  return new Prepared(length, null, oneShot(open, state), false, { replay: null, state });
 }
 
 // Single use, so a retry can never silently send an already drained (empty) stream.

@@ -22,7 +22,11 @@ describe('prepareBody: buffered bodies', () => {
   test('null and undefined mean no body: length 0, neither buffer nor stream', () => {
     for (const body of [null, undefined]) {
       const prepared = prepareBody(body);
-      assert.deepEqual(prepared, { length: 0, buffer: null, stream: null, rewindable: true });
+      const { length, buffer, stream, rewindable } = prepared;
+      assert.deepEqual(
+        { length, buffer, stream, rewindable },
+        { length: 0, buffer: null, stream: null, rewindable: true },
+      );
       assert.equal(rewindBody(prepared), prepared);
     }
   });
@@ -237,7 +241,12 @@ describe('one body across re-sends', () => {
       // consume it
     }
     assert.equal(canResend(stream), false);
-    const handMade: PreparedBody = { length: null, buffer: null, stream: (async function* () {})(), rewindable: false };
+    const handMade: PreparedBody = {
+      length: null,
+      buffer: null,
+      stream: (async function* () {})(),
+      rewindable: false,
+    };
     assert.equal(canResend(handMade), false);
   });
 });
