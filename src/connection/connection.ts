@@ -33,7 +33,7 @@ import { isValidMethod } from '../protocol/h1/serializer.js';
 import { DEFAULT_USER_AGENT, SKIP_HEADER, SKIPPABLE_HEADERS } from '../request-headers.js';
 import type { HTTPResponse } from '../response.js';
 import { ConnectionInfo, HttpVersion } from './connection-info.js';
-import { H1Session, type SessionOwner, type UploadProgress } from './h1-session.js';
+import { H1Session, SENT as SENT_H1, type SessionOwner, type UploadProgress } from './h1-session.js';
 import { type H2Exchange, H2Session, type H2SessionOwner } from './h2-session.js';
 import { Urllib3Context } from '../net/tls-options.js';
 import { debug } from '../debug.js';
@@ -45,6 +45,9 @@ import { markConnectError } from '../net/connect.js';
 import { parseUrl } from '../url.js';
 import { isIP } from 'node:net';
 
+
+/** @internal What _send() returns for an HTTP/1.1 request written in one go (callers may skip the await). */
+export const SENT_NULL: Promise<null> = Promise.resolve(null);
 export type { SocketOptions };
 
 export interface HTTPConnectionOptions {
@@ -589,8 +592,13 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
     });
   }
 
-  /** @internal The pool's entry point: everything already validated and prepared. */
-  async _send(
+  /**
+   * @internal The pool's entry point: everything already validated and
+   * prepared. Not an async function: on a connected HTTP/1.1 connection a
+   * request without a streamed body is written synchronously and this
+   * returns an already-settled promise.
+   */
+  _send(
     method: string,
     target: string,
     headers: HeadersInit | null,
@@ -610,7 +618,27 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
     },
     h2?: H2SendHooks | null,
   ): Promise<H2Exchange | null> {
-    if (!this.isConnected) await this.connect({ signal: x.signal, timeout: x.connectTimeout });
+    if (!this.isConnected) {
+      return this.connect({ signal: x.signal, timeout: x.connectTimeout }).then(() =>
+        this._sendConnected(method, target, headers, body, chunked, x, h2),
+      );
+    }
+    try {
+      return this._sendConnected(method, target, headers, body, chunked, x, h2);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private _sendConnected(
+    method: string,
+    target: string,
+    headers: HeadersInit | null,
+    body: PreparedBody | null,
+    chunked: boolean | undefined,
+    x: Parameters<HTTPConnection['_send']>[5],
+    h2?: H2SendHooks | null,
+  ): Promise<H2Exchange | null> {
     const session = this.session!;
     const hostHeader =
       target.charCodeAt(0) === 47 /* / */ ? this.hostHeader : hostOfAbsolute(target, this.hostHeader);
@@ -641,11 +669,10 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
       const ex = session.openStream({ ...opts, onDone: h2?.onDone ?? null });
       this.h2Last = ex;
       h2?.onStream?.(ex);
-      await ex.start();
-      return ex;
+      return ex.start().then(() => ex);
     }
-    await session.send(opts);
-    return null;
+    const sent = session.send(opts);
+    return sent === SENT_H1 ? SENT_NULL : sent.then(() => null);
   }
 
   /** Wait for the response to the request sent last. */

@@ -94,7 +94,7 @@ class Exchange {
 }
 
 /** What send() returns when the request went out in one synchronous write. */
-const SENT: Promise<void> = Promise.resolve();
+export const SENT: Promise<void> = Promise.resolve();
 
 export class H1Session implements ResponseFeeder {
   readonly socket: Socket;

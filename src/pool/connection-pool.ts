@@ -40,6 +40,7 @@ import {
   HTTPSConnection,
   type HTTPSConnectionOptions,
   isConnectPhaseError,
+  SENT_NULL,
 } from '../connection/connection.js';
 import {
   ClosedPoolError,
@@ -261,14 +262,9 @@ export class HTTPConnectionPool extends RequestMethods {
     avoid: HTTPConnection | null = null,
   ): Promise<HTTPConnection> {
     if (this.closed) return Promise.reject(new ClosedPoolError(this, 'Pool is closed.'));
-    // One reused probe object: most requests get a connection at once and allocate nothing here.
-    const req = this.probe;
-    req.fresh = fresh;
-    req.avoid = avoid;
-    req.reason = 'full';
-    const now = this.acquire(req);
-    req.avoid = null;
+    const now = this.acquireNow(fresh, avoid);
     if (now !== null) return Promise.resolve(now);
+    const req = this.probe;
     if (signal?.aborted) {
       return Promise.reject(
         new RequestAbortedError(`${this}: aborted while waiting for a connection`, { cause: signal.reason }),
@@ -309,6 +305,23 @@ export class HTTPConnectionPool extends RequestMethods {
       }
       this.waiters.push(w);
     });
+  }
+
+  /**
+   * A connection available right now (slot reserved), or null when the
+   * caller must wait through getConn() (`this.probe.reason` says why). One
+   * reused probe object: most requests get a connection at once and
+   * allocate nothing here.
+   */
+  private acquireNow(fresh: boolean, avoid: HTTPConnection | null): HTTPConnection | null {
+    if (this.closed) return null;
+    const req = this.probe;
+    req.fresh = fresh;
+    req.avoid = avoid;
+    req.reason = 'full';
+    const now = this.acquire(req);
+    req.avoid = null;
+    return now;
   }
 
   /**
@@ -773,7 +786,9 @@ export class HTTPConnectionPool extends RequestMethods {
     if (request !== null && createChannel.hasSubscribers) createChannel.publish({ request });
     for (;;) {
       const timeout = timeoutSpec.clone();
-      const conn = await this.getConn(o.poolTimeout ?? null, signal, fresh, avoid);
+      // Most requests find a connection at once: no promise to wait on then.
+      const conn: HTTPConnection =
+        this.acquireNow(fresh, avoid) ?? (await this.getConn(o.poolTimeout ?? null, signal, fresh, avoid));
       const alive = conn._checkAlive();
       if (alive !== true && !(await alive)) {
         // A long-idle HTTP/2 connection that no longer answers PING: it is closed; take another.
@@ -805,7 +820,7 @@ export class HTTPConnectionPool extends RequestMethods {
           };
         }
         this.numRequests++;
-        const ex = await conn._send(
+        const sending = conn._send(
           method,
           target,
           headers,
@@ -825,6 +840,7 @@ export class HTTPConnectionPool extends RequestMethods {
           },
           h2,
         );
+        const ex = sending === SENT_NULL ? null : await sending;
         if (ex !== null && onSent !== null) onSent({ streamId: ex.streamId, connection: conn });
         const response = ex !== null ? await ex.getResponse() : await conn.getResponse();
         response.url = absolute;
