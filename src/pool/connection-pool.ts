@@ -65,11 +65,10 @@ import { parseUrl } from '../url.js';
 import { debug } from '../debug.js';
 import { channel } from 'node:diagnostics_channel';
 import { isFollowable, resolveLocation, schemeOf, spendOnResponse, withoutBodyHeaders } from './redirect.js';
-import { RequestMethods, type RequestOptions } from './request-methods.js';
+import { MultiplexingRequestMethods, type OnSent } from './multiplexing.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
 import { type H2Exchange, isPermanentError, isUnprocessedError } from '../connection/h2-session.js';
-import { PendingResponses, type ResponsePromise, type SentRequest } from '../response-promise.js';
 
 export interface HTTPConnectionPoolOptions extends Omit<HTTPConnectionOptions, 'timeout'> {
   timeout?: number | Timeout | null;
@@ -111,16 +110,14 @@ interface Waiter extends ConnRequest {
 const MAX_UNPROCESSED_RESENDS = 3;
 
 /** Called by urlopen once a request is on an HTTP/2 stream (multiplexing). */
-export type OnSent = (sent: SentRequest) => void;
 
 const createChannel = channel('urllib3:request:create');
 const headersChannel = channel('urllib3:request:headers');
 const errorChannel = channel('urllib3:request:error');
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
-const GET_RESPONSE_OPTIONS = optionSet('promise');
 
-export class HTTPConnectionPool extends RequestMethods {
+export class HTTPConnectionPool extends MultiplexingRequestMethods {
   static readonly scheme: 'http' | 'https' = 'http';
   readonly scheme: 'http' | 'https';
   readonly host: string;
@@ -149,7 +146,6 @@ export class HTTPConnectionPool extends RequestMethods {
   private closed = false;
   private readonly hostHeader: string;
   private readonly origin: string;
-  private readonly pendingResponses = new PendingResponses();
   private readonly hooks = {
     connectionIdle: (conn: HTTPConnection) => this.putConn(conn),
     connectionClosed: (conn: HTTPConnection) => this.forget(conn),
@@ -584,56 +580,10 @@ export class HTTPConnectionPool extends RequestMethods {
    *    413/429/503) spends one, and Retry-After or the backoff is slept.
    * When the budget runs out on a response, raiseOnRedirect / raiseOnStatus
    * choose between MaxRetryError and returning that response.
+   *
+   * @internal urlopen() (this is its implementation), reporting each request
+   * that goes out on an HTTP/2 stream to `onSent`.
    */
-  override urlopen(
-    method: string,
-    url: string,
-    options: UrlopenOptions & { multiplexed: true },
-  ): Promise<HTTPResponse | ResponsePromise>;
-  override urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse>;
-  override urlopen(
-    method: string,
-    url: string,
-    options?: UrlopenOptions,
-  ): Promise<HTTPResponse> | Promise<HTTPResponse | ResponsePromise> {
-    if (options?.multiplexed === true) {
-      try {
-        checkOptions('urlopen', options, URLOPEN_OPTIONS);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      return this.pendingResponses.start(method, url, (onSent) =>
-        this._urlopen(method, url, options, onSent),
-      );
-    }
-    return this._urlopen(method, url, options, null);
-  }
-
-  override request(
-    method: string,
-    url: string,
-    options: RequestOptions & { multiplexed: true },
-  ): Promise<HTTPResponse | ResponsePromise>;
-  override request(method: string, url: string, options?: RequestOptions): Promise<HTTPResponse>;
-  override request(
-    method: string,
-    url: string,
-    options?: RequestOptions,
-  ): Promise<HTTPResponse> | Promise<HTTPResponse | ResponsePromise> {
-    return super.request(method, url, options);
-  }
-
-  /**
-   * Multiplexing (API.md section 9): the response for `promise` (a
-   * ResponsePromise from `urlopen(..., { multiplexed: true })` on this
-   * pool), or whichever pending one arrives first; null when none is pending.
-   */
-  getResponse(options?: { promise?: ResponsePromise | null }): Promise<HTTPResponse | null> {
-    checkOptions('getResponse', options, GET_RESPONSE_OPTIONS);
-    return this.pendingResponses.get(options?.promise ?? null);
-  }
-
-  /** @internal urlopen(), reporting each request that goes out on an HTTP/2 stream to `onSent`. */
   async _urlopen(
     method: string,
     url: string,

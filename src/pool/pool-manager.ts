@@ -18,7 +18,6 @@ import { debug } from '../debug.js';
 import {
   HTTPConnectionPool,
   type HTTPConnectionPoolOptions,
-  type OnSent,
   HTTPS_POOL_OPTION_NAMES,
   HTTPSConnectionPool,
   type HTTPSConnectionPoolOptions,
@@ -32,8 +31,7 @@ import {
   spendOnResponse,
   withoutBodyHeaders,
 } from './redirect.js';
-import { RequestMethods, type RequestOptions } from './request-methods.js';
-import { PendingResponses, type ResponsePromise } from '../response-promise.js';
+import { MultiplexingRequestMethods, type OnSent } from './multiplexing.js';
 import { copyUrlopenOptions, URLOPEN_OPTIONS, UrlopenArgs, type UrlopenOptions } from './urlopen-options.js';
 
 export interface PoolManagerOptions extends Omit<HTTPSConnectionPoolOptions, 'port'> {
@@ -46,7 +44,6 @@ const POOL_KW_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
 const TLS_ONLY = new Set<string>(TLS_OPTION_NAMES);
 const POOL_CLASSES = { http: HTTPConnectionPool, https: HTTPSConnectionPool } as const;
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
-const GET_RESPONSE_OPTIONS = optionSet('promise');
 /** What `_urlopen` reads when it is given no options (never written to). */
 const NO_OPTIONS = new UrlopenArgs();
 
@@ -71,7 +68,7 @@ function originKeyOf(scheme: string, host: string, port: number): string {
 
 export type PoolOptionOverrides = Partial<Record<keyof HTTPSConnectionPoolOptions, unknown>>;
 
-export class PoolManager extends RequestMethods {
+export class PoolManager extends MultiplexingRequestMethods {
   readonly numPools: number;
   /** The pools, keyed by pool key, in least-recently-used order. */
   readonly pools = new Map<PoolKey, HTTPConnectionPool>();
@@ -83,7 +80,6 @@ export class PoolManager extends RequestMethods {
   private readonly targets = new Map<string, Target>();
   protected readonly connectionPoolKw: Record<string, unknown>;
   private closed = false;
-  private readonly pendingResponses = new PendingResponses();
 
   constructor(options?: PoolManagerOptions) {
     checkOptions('PoolManager', options, MANAGER_OPTIONS);
@@ -297,57 +293,10 @@ export class PoolManager extends RequestMethods {
    * A hop to another host (scheme, host or port) drops the headers named in
    * removeHeadersOnRedirect; 303 alone turns the request into a GET without
    * body or Content-* headers; only http and https targets are followed.
+   *
+   * @internal urlopen() (this is its implementation), reporting each request
+   * that goes out on an HTTP/2 stream to `onSent`.
    */
-  override urlopen(
-    method: string,
-    url: string,
-    options: UrlopenOptions & { multiplexed: true },
-  ): Promise<HTTPResponse | ResponsePromise>;
-  override urlopen(method: string, url: string, options?: UrlopenOptions): Promise<HTTPResponse>;
-  override urlopen(
-    method: string,
-    url: string,
-    options?: UrlopenOptions,
-  ): Promise<HTTPResponse> | Promise<HTTPResponse | ResponsePromise> {
-    if (options?.multiplexed === true) {
-      try {
-        checkOptions('urlopen', options, URLOPEN_OPTIONS);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      return this.pendingResponses.start(method, url, (onSent) =>
-        this._urlopen(method, url, options, onSent),
-      );
-    }
-    return this._urlopen(method, url, options, null);
-  }
-
-  override request(
-    method: string,
-    url: string,
-    options: RequestOptions & { multiplexed: true },
-  ): Promise<HTTPResponse | ResponsePromise>;
-  override request(method: string, url: string, options?: RequestOptions): Promise<HTTPResponse>;
-  override request(
-    method: string,
-    url: string,
-    options?: RequestOptions,
-  ): Promise<HTTPResponse> | Promise<HTTPResponse | ResponsePromise> {
-    return super.request(method, url, options);
-  }
-
-  /**
-   * Multiplexing (API.md section 9): the response for `promise` (a
-   * ResponsePromise from `urlopen(..., { multiplexed: true })` on this
-   * manager), or whichever pending one arrives first; null when none is
-   * pending. Redirects and retries have been followed, as urlopen would.
-   */
-  getResponse(options?: { promise?: ResponsePromise | null }): Promise<HTTPResponse | null> {
-    checkOptions('getResponse', options, GET_RESPONSE_OPTIONS);
-    return this.pendingResponses.get(options?.promise ?? null);
-  }
-
-  /** @internal urlopen(), reporting each request that goes out on an HTTP/2 stream to `onSent`. */
   async _urlopen(
     method: string,
     url: string,
