@@ -28,17 +28,14 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
-  accessSync,
   chownSync,
   closeSync,
-  constants,
   existsSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import http from 'node:http';
@@ -49,6 +46,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { getFreePort } from './free-port.js';
+import {
+  findBinary,
+  isCI,
+  keepDirs,
+  killGroup,
+  ServerExitedError,
+  trackServer,
+  untrackServer,
+  withPortRetries,
+} from './server-processes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -86,29 +93,10 @@ export interface DanteProxy extends RunningProxy {
 }
 
 const LOOPBACK = '127.0.0.1';
-const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 const START_DEADLINE_MS = 20_000;
-const keepDirs = process.env.URLLIB3_TS_KEEP_SERVER_DIRS === '1';
 
 // ---------------------------------------------------------------------------
 // Availability
-
-function findBinary(name: string): string | null {
-  const candidates = name.includes('/')
-    ? [name]
-    : [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SBIN_DIRS].map((d) =>
-        path.join(d, name),
-      );
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not there; try the next directory
-    }
-  }
-  return null;
-}
 
 const SQUID_BASIC_AUTH = ['/usr/lib/squid/basic_ncsa_auth', '/usr/lib/squid3/basic_ncsa_auth'];
 
@@ -149,11 +137,6 @@ const NEEDS: Record<ProxyKind, { what: string; pkg: string; ok: () => boolean }[
   ],
 };
 
-function isCI(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
-}
-
 /**
  * null when everything `kind` needs is installed. Otherwise a skip message
  * outside CI, and an exception under CI=true, where .ci/run installs every
@@ -173,39 +156,6 @@ export function requireProxy(...kinds: ProxyKind[]): string | null {
 // helpers private)
 
 /** Running servers: their directory and what else to clean up once they are gone. */
-const live = new Map<ChildProcess, { dir: string; cleanup?: (() => void) | undefined }>();
-let hooksInstalled = false;
-
-/** SIGKILL to the server's whole process group: squid's helpers, dante's children. */
-function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-function killAllNow(): void {
-  for (const [child, { dir, cleanup }] of live) {
-    killGroup(child);
-    cleanup?.();
-    if (!keepDirs) rmSync(dir, { recursive: true, force: true });
-  }
-  live.clear();
-}
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', killAllNow);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAllNow();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
-
 /** The unprivileged identity for squid and dante when we are root, else null (run as ourselves). */
 function unprivilegedUser(): { uid: number; gid: number } | null {
   if (process.getuid?.() !== 0) return null;
@@ -251,7 +201,6 @@ interface SpawnOptions {
 }
 
 function spawnServer(exe: string, args: string[], opts: SpawnOptions): Spawned {
-  installExitHooks();
   const outFile = path.join(opts.dir, `${opts.name}.out`);
   const fd = openSync(outFile, 'a');
   // setpriv execs the server, so the PID we hold is the server's; the
@@ -271,7 +220,7 @@ function spawnServer(exe: string, args: string[], opts: SpawnOptions): Spawned {
   } finally {
     closeSync(fd);
   }
-  live.set(child, { dir: opts.dir, cleanup: opts.cleanup });
+  trackServer(child, opts.dir, opts.cleanup);
   // Kept until stop() even after the server exits: children it forked may
   // outlive it in its process group, and its directory is still ours.
   child.unref();
@@ -293,7 +242,7 @@ function spawnServer(exe: string, args: string[], opts: SpawnOptions): Spawned {
       // own once they notice, but not necessarily before we return.
       killGroup(child);
       if (child.pid !== undefined) await waitForGroupGone(child.pid, 3000);
-      live.delete(child);
+      untrackServer(child);
       opts.cleanup?.();
       if (!keepDirs) rmSync(opts.dir, { recursive: true, force: true });
     })();
@@ -342,8 +291,6 @@ function readTail(file: string): string {
   }
 }
 
-class ServerExitedError extends Error {}
-
 /**
  * Polls `probe` until it resolves true. Fails (stopping the server, with its
  * logs in the message) when the server exits or the deadline passes.
@@ -382,17 +329,6 @@ async function waitUntilReady(
 }
 
 /** Runs `attempt` again when the port was taken between getFreePort() and the server's bind(). */
-async function withPortRetries<T>(attempt: () => Promise<T>): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      const inUse = err instanceof ServerExitedError && /in use/i.test(err.message);
-      if (!inUse || i >= 3) throw err;
-    }
-  }
-}
-
 /** Opens a TCP connection, writes `request`, and resolves with what came back before `until` held, or null. */
 function exchange(
   port: number,

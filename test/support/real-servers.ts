@@ -13,23 +13,22 @@
 // (spawnServer + waitUntilAnswering) when a test needs them.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import {
-  accessSync,
-  closeSync,
-  constants,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getFreePort } from './free-port.js';
+import {
+  findBinary,
+  isCI,
+  keepDirs,
+  killGroup,
+  ServerExitedError,
+  trackServer,
+  untrackServer,
+  withPortRetries,
+} from './server-processes.js';
 
 export interface RunningServer {
   host: string;
@@ -65,33 +64,9 @@ export interface HttpbinOptions {
 }
 
 const LOOPBACK = '127.0.0.1';
-const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
-
-function findBinary(name: string): string | null {
-  const candidates = name.includes('/')
-    ? [name]
-    : [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SBIN_DIRS].map((d) =>
-        path.join(d, name),
-      );
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not there; try the next directory
-    }
-  }
-  return null;
-}
-
 /** Whether `name` is an executable on PATH or in the sbin directories (where nginx lives). */
 export function hasBinary(name: string): boolean {
   return findBinary(name) !== null;
-}
-
-function isCI(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
 }
 
 // httpbin is a Python module, not a binary: it must be importable by the
@@ -145,42 +120,6 @@ export function requireServer(binary: string): string | null {
 // ---------------------------------------------------------------------------
 // Process lifetime
 
-const live = new Map<ChildProcess, string>();
-let hooksInstalled = false;
-const keepDirs = process.env.URLLIB3_TS_KEEP_SERVER_DIRS === '1';
-
-/** SIGKILL to the server's whole process group, so helpers it forked (gunicorn's worker) go too. */
-function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-function killAllNow(): void {
-  for (const [child, dir] of live) {
-    killGroup(child);
-    if (!keepDirs) rmSync(dir, { recursive: true, force: true });
-  }
-  live.clear();
-}
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', killAllNow);
-  // A signal's default action skips 'exit' handlers. Kill our servers, then
-  // let the signal do what it would have done: re-raise it unless someone
-  // else (e.g. the test runner) handles it.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAllNow();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
-
 interface Spawned {
   child: ChildProcess;
   logFile: string;
@@ -204,8 +143,7 @@ interface StopPolicy {
 
 function spawnServer(binary: string, args: string[], dir: string, name: string, policy: StopPolicy): Spawned {
   const exe = findBinary(binary);
-  if (!exe) throw new Error(`${binary} not found on PATH or in ${SBIN_DIRS.join(', ')}`);
-  installExitHooks();
+  if (!exe) throw new Error(`${binary} not found on PATH or in the sbin directories`);
   // A file, not a pipe: a pipe nobody drains would eventually block the server.
   const logFile = path.join(dir, `${name}.log`);
   const logFd = openSync(logFile, 'a');
@@ -220,8 +158,8 @@ function spawnServer(binary: string, args: string[], dir: string, name: string, 
   } finally {
     closeSync(logFd);
   }
-  live.set(child, dir);
-  child.once('exit', () => live.delete(child));
+  trackServer(child, dir);
+  child.once('exit', () => untrackServer(child));
   // The exit hook reaps a forgotten server; it must not keep the test process alive.
   child.unref();
 
@@ -238,7 +176,7 @@ function spawnServer(binary: string, args: string[], dir: string, name: string, 
           clearTimeout(timer);
         }
       }
-      live.delete(child);
+      untrackServer(child);
       if (!keepDirs) rmSync(dir, { recursive: true, force: true });
     })();
     return stopping;
@@ -276,8 +214,6 @@ function probeStatus(host: string, port: number, target: string, timeoutMs: numb
   });
 }
 
-class ServerExitedError extends Error {}
-
 async function waitUntilAnswering(
   spawned: Spawned,
   what: string,
@@ -313,17 +249,6 @@ async function waitUntilAnswering(
  * Runs `attempt` again when the server died because its port was taken in the
  * moment between getFreePort() and its bind(): test files run in parallel.
  */
-async function withPortRetries<T>(attempt: () => Promise<T>): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      const inUse = err instanceof ServerExitedError && /in use/i.test(err.message);
-      if (!inUse || i >= 3) throw err;
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------
 // nginx
 
