@@ -15,7 +15,9 @@
 //   data->write  deliver + issue: the client's share of the critical path.
 // The raw socket answers inside its 'data' listener, so its data->write is
 // the whole of its per-request JavaScript. The wrappers cost about 0.2 µs
-// per request each; all clients pay them.
+// per request each; all clients pay them. (urllib3-ts reads plain-HTTP
+// sockets through net.connect's onread; that callback is timed instead of
+// the 'data' event.)
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -55,6 +57,22 @@ net.Socket.prototype.emit = function (ev, ...a) {
   const r = emit.call(this, ev, ...a);
   handler += performance.now() - now;
   return r;
+};
+// Plain-HTTP sockets of urllib3-ts read through net.connect's onread (no
+// 'data' events): time those callbacks the same way.
+const connect = net.connect;
+net.connect = function (opts, ...rest) {
+  if (opts !== null && typeof opts === 'object' && opts.onread) {
+    const cb = opts.onread.callback;
+    opts = { ...opts, onread: { ...opts.onread, callback(nread, buf) {
+      const now = performance.now();
+      tData = now; rtt += now - tWrite;
+      const r = cb(nread, buf);
+      handler += performance.now() - now;
+      return r;
+    } } };
+  }
+  return connect.call(this, opts, ...rest);
 };
 function raw(count) {
   const req = Buffer.from('GET ' + target + ' HTTP/1.1\\r\\nHost: ' + u.host + '\\r\\n\\r\\n', 'latin1');

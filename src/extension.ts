@@ -86,7 +86,11 @@ export class RawExtension {
     duplex.on('close', () => this.wakeUp());
   }
 
-  /** The underlying Node Duplex (the socket on HTTP/1.1, the stream on HTTP/2). */
+  /**
+   * The underlying Node Duplex: on HTTP/1.1 the socket (over TLS or a proxy)
+   * or, on a plain-TCP connection that reads into a shared buffer, a Duplex
+   * over that socket; on HTTP/2 the stream.
+   */
   get duplex(): Duplex {
     return this.d;
   }

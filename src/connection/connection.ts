@@ -33,7 +33,13 @@ import { isValidMethod } from '../protocol/h1/serializer.js';
 import { DEFAULT_USER_AGENT, SKIP_HEADER, SKIPPABLE_HEADERS } from '../request-headers.js';
 import type { HTTPResponse } from '../response.js';
 import { ConnectionInfo, HttpVersion } from './connection-info.js';
-import { H1Session, SENT as SENT_H1, type SessionOwner, type UploadProgress } from './h1-session.js';
+import {
+  H1Session,
+  ReadSink,
+  SENT as SENT_H1,
+  type SessionOwner,
+  type UploadProgress,
+} from './h1-session.js';
 import { type H2Exchange, H2Session, type H2SessionOwner } from './h2-session.js';
 import { Urllib3Context } from '../net/tls-options.js';
 import { debug } from '../debug.js';
@@ -381,6 +387,8 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
     let socket: net.Socket | null = null;
     const info = new ConnectionInfo();
     info.httpVersion = HttpVersion.h11;
+    // A socket that will carry HTTP/1.1 itself reads into the shared buffer.
+    const sink = this.readsPlainHttp1(proxy !== null) ? new ReadSink() : null;
     try {
       // A SOCKS connection is made to the proxy; an HTTP(S) proxy connection already
       // names the proxy as its host (urllib3's model: host = first hop).
@@ -395,6 +403,7 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
         signal,
         label: this.label,
         conn: this,
+        onread: sink?.onread ?? null,
       });
       socket = r.socket;
       info.resolutionLatency = r.resolutionLatency;
@@ -434,7 +443,7 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
     }
     this.info = info;
     this.infoUsed = false;
-    this.session = new H1Session(socket, this, this.maxHeaderSize);
+    this.session = new H1Session(socket, this, this.maxHeaderSize, sink);
     // A tunnel opener may have paused the socket to hold back early bytes.
     socket.resume();
     this.publishConnected(info);
@@ -444,6 +453,23 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
     if (connectedChannel.hasSubscribers) {
       connectedChannel.publish({ host: this.host, port: this.port, connectionInfo: info });
     }
+  }
+
+  /**
+   * Whether the TCP socket will carry HTTP/1.1 directly, so that it can read
+   * into the shared buffer (`onread`): no TLS, proxy, tunnel or SOCKS in
+   * between and no h2c, all of which need a socket that emits 'data'. A
+   * subclass that overrides secure() or speaksH2() may wrap or hand over the
+   * socket, so it reads the usual way.
+   */
+  protected readsPlainHttp1(viaProxy: boolean): boolean {
+    return (
+      !viaProxy &&
+      this.tunnel === null &&
+      !this.disabledSvn.has(HttpVersion.h11) &&
+      this.secure === HTTPConnection.prototype.secure &&
+      this.speaksH2 === HTTPConnection.prototype.speaksH2
+    );
   }
 
   /**

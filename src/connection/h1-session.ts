@@ -12,6 +12,7 @@
 
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Duplex } from 'node:stream';
 import type { PreparedBody } from '../body/request-body.js';
 import { HTTPError, ProtocolError, ReadTimeoutError, RequestAbortedError } from '../errors.js';
 import { RawExtension } from '../extension.js';
@@ -60,6 +61,53 @@ export interface SessionOwner {
 }
 
 const SMALL_BODY = 64 * 1024;
+
+/**
+ * The one read buffer of every plain-TCP HTTP/1.1 socket (Node's `onread`):
+ * the kernel fills it and the bytes are handled synchronously inside the
+ * read callback, before any other socket's read can overwrite them, so all
+ * sockets can share it. Whatever outlives the callback (body bytes, the
+ * bytes after a 101) is copied out; the parser copies partial lines itself.
+ * 256 KiB: a read of a fast download takes what the kernel has, up to this.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+
+/**
+ * Where an `onread` socket's bytes go. The socket is created before its
+ * session exists; bytes that arrive before a session attaches (a server
+ * talking first) are copied, reading stops, and the session gets them when
+ * it attaches. After a 101 the upgraded stream's adapter takes over.
+ */
+export class ReadSink {
+  /** Handles `n` bytes at the start of `buf`; false stops reading (resume() restarts). */
+  target: ((buf: Buffer, n: number) => boolean) | null = null;
+  /** Copies of bytes that came before a target was attached. */
+  early: Buffer[] | null = null;
+
+  /** The `onread` option for net.connect(). */
+  readonly onread = {
+    buffer: SHARED_READ_BUFFER,
+    callback: (n: number, buf: Buffer): boolean => {
+      const t = this.target;
+      if (t !== null) return t(buf, n);
+      (this.early ??= []).push(copyOf(buf, 0, n));
+      return false;
+    },
+  };
+
+  /** Bytes kept before attachment, once. */
+  takeEarly(): Buffer[] | null {
+    const e = this.early;
+    this.early = null;
+    return e;
+  }
+}
+
+function copyOf(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}
 
 class Exchange {
   response: HTTPResponse | null = null;
@@ -114,16 +162,25 @@ export class H1Session implements ResponseFeeder {
   private timerArmed = false;
   /** Requests completed on this session. */
   requestsServed = 0;
+  /** Set when the socket reads into the shared buffer (`onread`) instead of emitting 'data'. */
+  private readonly sink: ReadSink | null;
+  /** During a read from the shared buffer: that buffer and how many bytes it holds; else null. */
+  private shared: Buffer | null = null;
+  private sharedEnd = 0;
+  /** The copy of this read's bytes from the first body byte on, and where it starts in the read. */
+  private sharedCopy: Buffer | null = null;
+  private sharedCopyStart = 0;
 
-  constructor(socket: Socket, owner: SessionOwner, maxHeaderSize: number) {
+  constructor(socket: Socket, owner: SessionOwner, maxHeaderSize: number, sink: ReadSink | null = null) {
     this.socket = socket;
     this.owner = owner;
+    this.sink = sink;
     this.parser = new H1ResponseParser(
       {
         onHead: (head) => this.onHead(head),
         onBody: (chunk) => {
           const r = this.ex?.response;
-          if (r) r._pushRaw(chunk);
+          if (r) r._pushRaw(this.shared === null ? chunk : this.retain(chunk));
         },
         onTrailers: (pairs) => {
           if (this.ex) this.ex.trailers = HTTPHeaderDict.fromRawPairs(pairs);
@@ -135,14 +192,57 @@ export class H1Session implements ResponseFeeder {
       { maxHeaderSize },
     );
     const listeners: Array<readonly [string, (...args: unknown[]) => void]> = [
-      ['data', (chunk) => this.onData(chunk as Buffer)],
       ['end', () => this.onEnd()],
       ['error', (err) => this.onSocketError(err as Error)],
       ['close', () => this.onClose()],
       ['timeout', () => this.onTimeout()],
     ];
+    if (sink === null) listeners.push(['data', (chunk) => this.onData(chunk as Buffer)]);
     for (const [event, fn] of listeners) socket.on(event, fn);
     this.socketListeners = listeners;
+    if (sink !== null) {
+      sink.target = (buf, n) => this.onRead(buf, n);
+      const early = sink.takeEarly();
+      // Delivered as 'data' events would have been: after the caller resumed the socket.
+      if (early !== null) process.nextTick(() => this.onEarly(early));
+    }
+  }
+
+  /** A read into the shared buffer: parse it in place, copying out only what is kept. */
+  private onRead(buf: Buffer, n: number): boolean {
+    this.shared = buf;
+    this.sharedEnd = n;
+    try {
+      this.onData(n === buf.length ? buf : buf.subarray(0, n));
+    } finally {
+      this.shared = null;
+      this.sharedCopy = null;
+    }
+    return true;
+  }
+
+  private onEarly(early: Buffer[]): void {
+    if (this.detached || this.socket.destroyed) return;
+    // One piece, so that a 101 among them hands all the rest to the extension.
+    this.onData(early.length === 1 ? early[0]! : Buffer.concat(early));
+  }
+
+  /**
+   * A body piece that lies in the shared buffer, as a view of a copy: the
+   * first piece of a read copies everything from it to the end of the read,
+   * so a read costs one copy however many pieces (chunks) it holds.
+   */
+  private retain(chunk: Buffer): Buffer {
+    const shared = this.shared!;
+    const off = chunk.byteOffset - shared.byteOffset;
+    let copy = this.sharedCopy;
+    if (copy === null) {
+      copy = copyOf(shared, off, this.sharedEnd);
+      this.sharedCopy = copy;
+      this.sharedCopyStart = off;
+    }
+    const start = off - this.sharedCopyStart;
+    return start === 0 && chunk.length === copy.length ? copy : copy.subarray(start, start + chunk.length);
   }
 
   get connectionObject(): unknown {
@@ -491,7 +591,9 @@ export class H1Session implements ResponseFeeder {
     if (ex.wake !== null) ex.wake();
     if (this.parser.state === 'upgraded') {
       // Protocol switch: the socket now belongs to the response's extension.
-      this.upgrade(ex, consumed < chunk.length ? chunk.subarray(consumed) : null);
+      let leftover = consumed < chunk.length ? chunk.subarray(consumed) : null;
+      if (leftover !== null && this.shared !== null) leftover = copyOf(leftover, 0, leftover.length);
+      this.upgrade(ex, leftover);
       return;
     }
     if (ex.completed) {
@@ -622,12 +724,14 @@ export class H1Session implements ResponseFeeder {
     this.detached = true;
     this.reusable = false;
     ex.completed = true;
-    resp.extension = new RawExtension(socket, {
+    // An onread socket's readable side stays empty: the extension reads through an adapter.
+    const stream: Duplex = this.sink === null ? socket : new SinkDuplex(socket, this.sink);
+    resp.extension = new RawExtension(stream, {
       label: this.owner.label,
       url: ex.opts.url,
       readTimeout: ex.opts.readTimeout,
       leftover,
-      abort: () => socket.destroy(),
+      abort: () => stream.destroy(),
     });
     if (!this.closed) {
       this.closed = true;
@@ -762,5 +866,73 @@ export class H1Session implements ResponseFeeder {
       this.closed = true;
       this.owner.sessionClosed(this);
     }
+  }
+}
+
+/**
+ * The upgraded stream of an `onread` socket, as a Duplex: what the socket
+ * reads is copied out of the shared buffer and pushed here; when the reader
+ * falls behind (push() says so) the socket stops reading until it asks for
+ * more, so unread bytes wait in the kernel as they would on the socket
+ * itself. Writes, end and destroy go to the socket; the socket's end, error
+ * and close come through.
+ */
+class SinkDuplex extends Duplex {
+  private readonly sock: Socket;
+  private readonly sink: ReadSink;
+  /** Reading stopped because the reader is behind. */
+  private held = false;
+  /** The socket saw the peer's end. */
+  private eof = false;
+
+  constructor(sock: Socket, sink: ReadSink) {
+    // Half-open handling is the socket's (allowHalfOpen false: it ends its side on the peer's end).
+    super({ allowHalfOpen: false });
+    this.sock = sock;
+    this.sink = sink;
+    sink.target = (buf, n) => this.onRead(buf, n);
+    sock.on('end', () => {
+      this.eof = true;
+      this.push(null);
+    });
+    sock.on('error', (err: Error) => this.destroy(err));
+    sock.on('close', () => {
+      // After a clean end the reader may still have bytes to take; the end comes after them.
+      if (!this.eof) this.destroy();
+    });
+  }
+
+  private onRead(buf: Buffer, n: number): boolean {
+    if (this.destroyed) return false;
+    if (this.push(copyOf(buf, 0, n))) return true;
+    this.held = true;
+    return false;
+  }
+
+  override _read(): void {
+    if (this.held) {
+      this.held = false;
+      if (!this.sock.destroyed) this.sock.resume();
+    }
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.sock.destroyed) {
+      cb(new ProtocolError('the upgraded socket is closed'));
+      return;
+    }
+    this.sock.write(chunk, encoding, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    const sock = this.sock;
+    if (sock.destroyed || sock.writableFinished) cb();
+    else sock.end(() => cb());
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.sink.target = null;
+    if (!this.sock.destroyed) this.sock.destroy();
+    cb(err);
   }
 }

@@ -40,6 +40,12 @@ export interface TcpConnectOptions {
   label: string;
   /** The connection object, kept on NewConnectionError.conn. */
   conn: unknown;
+  /**
+   * Read into this buffer (Node's `onread`) instead of a fresh Buffer per
+   * read; the socket then emits no 'data' events. Only for a socket nothing
+   * else (TLS, a proxy handshake, HTTP/2) will read from.
+   */
+  onread?: { buffer: Buffer; callback: (nread: number, buf: Buffer) => boolean } | null;
 }
 
 export interface TcpConnectResult {
@@ -128,6 +134,7 @@ function connectOne(
       family: addr.family,
       noDelay: o.socketOptions.noDelay !== false,
     };
+    if (o.onread != null) opts.onread = o.onread;
     if (o.sourceAddress !== null) {
       if (typeof o.sourceAddress === 'string') opts.localAddress = o.sourceAddress;
       else {
