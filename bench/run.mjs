@@ -135,7 +135,7 @@ const config = {
   clients: KEEPALIVE_CLIENTS.filter((c) => clientFilter === null || clientFilter.includes(c)),
   downloadClients: DOWNLOAD_CLIENTS.filter((c) => clientFilter === null || clientFilter.includes(c)),
   downloadMiB: envInt('BENCH_DOWNLOAD_MIB', 256),
-  downloadRounds: envInt('BENCH_DOWNLOAD_ROUNDS', 3),
+  downloadRounds: envInt('BENCH_DOWNLOAD_ROUNDS', 7),
   downloadTimeoutMs: envInt('BENCH_DOWNLOAD_TIMEOUT_MS', 60_000),
   distinctTotal: envInt('BENCH_DISTINCT_REQUESTS', 1000),
   distinctRounds: envInt('BENCH_DISTINCT_ROUNDS', 3),
