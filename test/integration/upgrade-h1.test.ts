@@ -32,6 +32,7 @@ import {
   type TestHttpServer,
   waitUntil,
 } from '../support/servers.js';
+import { assertEchoRoundTrip, readBytes } from './extension-io.js';
 
 const UPGRADE = { Connection: 'Upgrade', Upgrade: 'echo' };
 const EARLY = 'early bytes after the head';
@@ -98,19 +99,6 @@ after(async () => {
   await srv.close();
 });
 
-/** Reads payloads until `n` bytes arrived (or the stream ended). */
-async function readBytes(ext: RawExtension, n: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let got = 0;
-  while (got < n) {
-    const p = await ext.nextPayload();
-    if (p === null) break;
-    parts.push(p);
-    got += p.length;
-  }
-  return Buffer.concat(parts);
-}
-
 function lastUpgraded(): Upgraded {
   const u = upgraded[upgraded.length - 1];
   assert.ok(u, 'the server saw an upgrade');
@@ -142,16 +130,7 @@ describe('101 Switching Protocols on HTTP/1.1', { timeout: 20_000 }, () => {
     await using pool = new HTTPConnectionPool(srv.host, { port: srv.port });
     const r = await pool.request('GET', '/plain', { headers: UPGRADE });
     const ext = r.extension!;
-    const total = 8 * 1024 * 1024;
-    const data = pattern(total);
-    const sending = (async () => {
-      for (let off = 0; off < total; off += 256 * 1024)
-        await ext.sendPayload(data.subarray(off, off + 256 * 1024));
-    })();
-    const echoed = await readBytes(ext, total);
-    await sending;
-    assert.equal(echoed.length, total);
-    assert.ok(echoed.equals(data), 'every byte came back in order');
+    await assertEchoRoundTrip(ext, 8 * 1024 * 1024);
     await ext.close();
   });
 

@@ -32,6 +32,7 @@ import {
   tlsOptions,
   writeWithBackpressure,
 } from './h2-fixtures.js';
+import { assertEchoRoundTrip, readBytes, readUntilFailure } from './extension-io.js';
 
 const UPGRADE = {
   Connection: 'Upgrade',
@@ -142,32 +143,6 @@ after(async () => {
   await Promise.all([tls.close(), h2c.close(), plain.close(), oneStream.close(), both.close()]);
 });
 
-async function readBytes(ext: RawExtension, n: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let got = 0;
-  while (got < n) {
-    const p = await ext.nextPayload();
-    if (p === null) break;
-    parts.push(p);
-    got += p.length;
-  }
-  return Buffer.concat(parts);
-}
-
-/** Reads until the stream fails: what arrived first, and the failure (null if it ended cleanly). */
-async function readUntilFailure(ext: RawExtension): Promise<{ got: string; err: Error | null }> {
-  const parts: Buffer[] = [];
-  for (;;) {
-    try {
-      const p = await ext.nextPayload();
-      if (p === null) return { got: Buffer.concat(parts).toString(), err: null };
-      parts.push(p);
-    } catch (err) {
-      return { got: Buffer.concat(parts).toString(), err: err as Error };
-    }
-  }
-}
-
 function lastTunnel(): Tunnel {
   const t = tunnels[tunnels.length - 1];
   assert.ok(t, 'the server saw an extended CONNECT');
@@ -225,16 +200,7 @@ describe('extended CONNECT (RFC 8441) on HTTP/2', { timeout: 30_000 }, () => {
     await using pool = tlsPool(tls);
     const r = await pool.request('GET', '/chat', { headers: UPGRADE });
     const ext = r.extension!;
-    const total = 8 * 1024 * 1024;
-    const data = pattern(total);
-    const sending = (async () => {
-      for (let off = 0; off < total; off += 256 * 1024)
-        await ext.sendPayload(data.subarray(off, off + 256 * 1024));
-    })();
-    const echoed = await readBytes(ext, total);
-    await sending;
-    assert.equal(echoed.length, total);
-    assert.ok(echoed.equals(data), 'every byte came back in order');
+    await assertEchoRoundTrip(ext, 8 * 1024 * 1024);
     await ext.close();
   });
 
