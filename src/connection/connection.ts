@@ -33,6 +33,7 @@ import { isValidMethod } from '../protocol/h1/serializer.js';
 import { DEFAULT_USER_AGENT, SKIP_HEADER, SKIPPABLE_HEADERS } from '../request-headers.js';
 import type { HTTPResponse } from '../response.js';
 import { ConnectionInfo, HttpVersion } from './connection-info.js';
+import type { Poolable, PoolOwner, Reservation } from './poolable.js';
 import {
   H1Session,
   ReadSink,
@@ -141,7 +142,7 @@ const connectedChannel = channel('urllib3:connection:connected');
 
 let connectionIds = 0;
 
-export class HTTPConnection implements SessionOwner, H2SessionOwner {
+export class HTTPConnection implements SessionOwner, H2SessionOwner, Poolable {
   static readonly defaultPort: number = 80;
   readonly scheme: 'http' | 'https' = 'http';
   readonly host: string;
@@ -286,6 +287,54 @@ export class HTTPConnection implements SessionOwner, H2SessionOwner {
   /** @internal True once the connection speaks HTTP/2 (a shared reservation in pool terms). */
   get _isMultiplexed(): boolean {
     return this.session instanceof H2Session;
+  }
+
+  // ---- Poolable ----------------------------------------------------------------
+
+  /** @internal How requests share this connection; null until connected. */
+  get reservation(): Reservation | null {
+    const s = this.session;
+    if (s === null || s.isClosed) return null;
+    return s instanceof H2Session ? 'shared' : 'unique';
+  }
+
+  /** The protocol this connection speaks; null until connected. */
+  get httpVersion(): HttpVersion | null {
+    const s = this.session;
+    if (s === null) return null;
+    return s instanceof H2Session ? HttpVersion.h2 : HttpVersion.h11;
+  }
+
+  /** @internal Connecting may end in a shared reservation (see _mayNegotiateH2). */
+  get mayShare(): boolean {
+    return this._mayNegotiateH2;
+  }
+
+  /** @internal unique: free for a request now; shared: open and accepting new streams. */
+  get isAvailable(): boolean {
+    const s = this.session;
+    if (s instanceof H2Session) return s.acceptsStreams;
+    return s?.isIdle === true;
+  }
+
+  /** @internal shared: the peer's MAX_CONCURRENT_STREAMS (capped); unique: 1. */
+  get concurrency(): number {
+    const s = this.session;
+    return s instanceof H2Session ? s.maxConcurrentStreams : 1;
+  }
+
+  /** @internal The pool that owns this connection (Poolable). */
+  get poolOwner(): PoolOwner<this> | null {
+    return this._hooks as PoolOwner<this> | null;
+  }
+
+  set poolOwner(owner: PoolOwner<this> | null) {
+    this._hooks = owner as ConnectionPoolHooks | null;
+  }
+
+  /** @internal Poolable's name for _checkAlive(). */
+  checkAlive(): Promise<boolean> | true {
+    return this._checkAlive();
   }
 
   /** @internal HTTP/2: the connection may open new streams (open, no GOAWAY). */
