@@ -1,5 +1,8 @@
-// HTTPConnectionPool / HTTPSConnectionPool (API.md section 4): connections to
-// one origin, kept LIFO for reuse, and the retry/redirect loop of urlopen().
+// HTTPConnectionPool / HTTPSConnectionPool (docs/api.md section 4): the
+// retry/redirect loop of urlopen() for one origin. Which connection a request
+// goes out on - reuse, limits, waiting, HTTP/2 sharing - is the scheduler's
+// business (scheduler.ts), kept apart so it can be tested without sockets;
+// this file builds connections for it and sends requests on what it hands out.
 //
 // The loop's rule (urllib3's, plus one addition):
 //  * re-send automatically only what Retry allows: connect errors always (the
@@ -12,23 +15,13 @@
 // A body is rewound before every re-send; a body that cannot be replayed
 // raises UnrewindableBodyError instead of going out empty.
 //
-// Accounting: `all` holds every connection this pool opened and not yet
-// closed; `idle` the ones ready for reuse (a stack: the most recently used is
-// the most likely to still be open). With `block` the size of `all` never
-// exceeds maxSize and callers wait for a slot.
-//
-// Reservations: an HTTP/1.1 connection carries one request at a time (it
-// leaves `idle` while busy); an HTTP/2 connection carries up to the peer's
-// MAX_CONCURRENT_STREAMS (`shared` holds those with requests in flight, and
-// each request holds one of its slots until its stream is over). Which one a
-// connection is, is known only after it connected (ALPN), so while the
-// origin may speak HTTP/2 only one connection is set up at a time and other
-// requests wait for it: on HTTP/2 they share it, on HTTP/1.1 they go on to
-// open their own.
-//
 // On HTTP/2 a request the server never processed (REFUSED_STREAM, or above
 // the last stream a GOAWAY acknowledged) is re-sent on another connection
 // without spending a retry, whatever its method.
+//
+// Each attempt travels as one PoolRequest, which is also what the scheduler
+// is asked (a fresh connection, one to avoid): taking a connection that is
+// available right now stays synchronous and allocates nothing.
 
 import { canResend, type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import {
@@ -44,7 +37,6 @@ import {
 } from '../connection/connection.js';
 import {
   ClosedPoolError,
-  EmptyPoolError,
   HostChangedError,
   HTTPError,
   ProtocolError,
@@ -68,6 +60,7 @@ import { isFollowable, resolveLocation, schemeOf, spendOnResponse, withoutBodyHe
 import { MultiplexingRequestMethods, type OnSent } from './multiplexing.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
+import { type ConnRequest, PoolScheduler } from './scheduler.js';
 import { type H2Exchange, isPermanentError, isUnprocessedError } from '../connection/h2-session.js';
 
 export interface HTTPConnectionPoolOptions extends Omit<HTTPConnectionOptions, 'timeout'> {
@@ -88,28 +81,28 @@ export const HTTPS_POOL_OPTION_NAMES = [...HTTP_POOL_OPTION_NAMES, ...TLS_OPTION
 const HTTP_POOL_OPTIONS = optionSet(...HTTP_POOL_OPTION_NAMES);
 const HTTPS_POOL_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
 
-/** What a request asks of getConn(). */
-interface ConnRequest {
-  /** A new connection (the stale keep-alive re-send). */
-  fresh: boolean;
-  /** Any connection but this one (HTTP/2 re-send of an unprocessed request). */
-  avoid: HTTPConnection | null;
-  /** Why acquire() last said "wait": a connection being set up, or no free slot (block). */
-  reason: 'establishing' | 'full';
-}
-
-interface Waiter extends ConnRequest {
-  resolve: (conn: HTTPConnection) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout | null;
-  signal: AbortSignal | null;
-  onAbort: (() => void) | null;
+/**
+ * One attempt of a request as it travels through the pool: what urlopen
+ * resolved, and (ConnRequest) what the scheduler is asked - the re-sends
+ * set `fresh` and `avoid` on it, so asking allocates nothing more.
+ */
+interface PoolRequest extends ConnRequest<HTTPConnection> {
+  method: string;
+  /** What goes on the request line: origin form, or absolute form to a forwarding proxy. */
+  target: string;
+  /** The absolute URL (response.url, errors, tracing). */
+  url: string;
+  headers: HeadersInit | null;
+  body: PreparedBody | null;
+  /** Cloned for each send. */
+  timeout: Timeout;
+  options: UrlopenOptions;
+  preloadContent: boolean;
+  onSent: OnSent | null;
 }
 
 /** Re-sends of requests an HTTP/2 server never processed, before the error goes to Retry. */
 const MAX_UNPROCESSED_RESENDS = 3;
-
-/** Called by urlopen once a request is on an HTTP/2 stream (multiplexing). */
 
 const createChannel = channel('urllib3:request:create');
 const headersChannel = channel('urllib3:request:headers');
@@ -131,26 +124,10 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
   numRequests = 0;
 
   protected readonly connOptions: Record<string, unknown>;
-  private readonly idle: HTTPConnection[] = [];
-  private readonly all = new Set<HTTPConnection>();
-  /** HTTP/2 connections with requests in flight that still open streams. */
-  private readonly shared = new Set<HTTPConnection>();
-  private readonly waiters: Waiter[] = [];
-  /** The connection being set up while the origin may speak HTTP/2; others wait for it. */
-  private establishing: HTTPConnection | null = null;
-  /** What this origin negotiated last: true HTTP/2, false HTTP/1.1, null not known yet. */
-  private originH2: boolean | null = null;
-  private pumping = false;
-  private readonly probe: ConnRequest = { fresh: false, avoid: null, reason: 'full' };
-  private pumpAgain = false;
-  private closed = false;
+  /** Which connection each request goes out on (all the pool's connection state). */
+  private readonly scheduler: PoolScheduler<HTTPConnection>;
   private readonly hostHeader: string;
   private readonly origin: string;
-  private readonly hooks = {
-    connectionIdle: (conn: HTTPConnection) => this.putConn(conn),
-    connectionClosed: (conn: HTTPConnection) => this.forget(conn),
-    connectionCapacityChanged: (conn: HTTPConnection) => this.capacityChanged(conn),
-  };
 
   constructor(host: string, options?: HTTPConnectionPoolOptions) {
     const ctor = new.target as unknown as typeof HTTPConnectionPool;
@@ -182,6 +159,12 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     const bracketed = this.host.includes(':') ? `[${this.host}]` : this.host;
     this.hostHeader = this.port === defaultPort ? bracketed : `${bracketed}:${this.port}`;
     this.origin = `${this.scheme}://${this.hostHeader}`;
+    this.scheduler = new PoolScheduler<HTTPConnection>({
+      pool: this,
+      maxSize: this.maxSize,
+      block: this.block,
+      create: () => this.newConnection(),
+    });
   }
 
   override toString(): string {
@@ -190,18 +173,19 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
 
   /** Idle connections ready for reuse. */
   get numIdle(): number {
-    return this.idle.length;
+    return this.scheduler.numIdle;
   }
 
   /** Connections currently open (idle or busy). */
   get numOpen(): number {
-    return this.all.size;
+    return this.scheduler.numOpen;
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.scheduler.isClosed;
   }
 
+  /** A new, unconnected connection; the scheduler owns it from then on. */
   protected newConnection(): HTTPConnection {
     const opts = { ...this.connOptions, port: this.port, timeout: this.timeout } as HTTPSConnectionOptions;
     const tunnel = this.tunnelProxy();
@@ -215,8 +199,6 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     } else {
       conn = new HTTPConnection(this.host, opts as HTTPConnectionOptions);
     }
-    conn._hooks = this.hooks;
-    this.all.add(conn);
     this.numConnections++;
     debug(
       'Starting new %s connection (%d): %s:%d',
@@ -245,305 +227,9 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     return { host, port, headers: cfg?.proxyHeaders ?? null };
   }
 
-  /**
-   * A connection for one request: a free slot on an HTTP/2 connection, an
-   * idle connection (most recent first), or a new one; or a wait, for the
-   * connection being set up (the origin may speak HTTP/2) or, with `block`,
-   * for a free slot.
-   */
-  getConn(
-    poolTimeout: number | null = null,
-    signal: AbortSignal | null = null,
-    fresh = false,
-    avoid: HTTPConnection | null = null,
-  ): Promise<HTTPConnection> {
-    if (this.closed) return Promise.reject(new ClosedPoolError(this, 'Pool is closed.'));
-    const now = this.acquireNow(fresh, avoid);
-    if (now !== null) return Promise.resolve(now);
-    const req = this.probe;
-    if (signal?.aborted) {
-      return Promise.reject(
-        new RequestAbortedError(`${this}: aborted while waiting for a connection`, { cause: signal.reason }),
-      );
-    }
-    return new Promise<HTTPConnection>((resolve, reject) => {
-      const w: Waiter = {
-        fresh,
-        avoid,
-        reason: req.reason,
-        resolve,
-        reject,
-        timer: null,
-        signal,
-        onAbort: null,
-      };
-      if (poolTimeout !== null && this.block) {
-        w.timer = setTimeout(() => {
-          this.removeWaiter(w);
-          reject(
-            new EmptyPoolError(
-              this,
-              "Pool is empty and a new connection can't be opened due to blocking mode.",
-            ),
-          );
-        }, poolTimeout);
-      }
-      if (signal !== null) {
-        w.onAbort = () => {
-          this.removeWaiter(w);
-          reject(
-            new RequestAbortedError(`${this}: aborted while waiting for a connection`, {
-              cause: signal.reason,
-            }),
-          );
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.waiters.push(w);
-    });
-  }
-
-  /**
-   * A connection available right now (slot reserved), or null when the
-   * caller must wait through getConn() (`this.probe.reason` says why). One
-   * reused probe object: most requests get a connection at once and
-   * allocate nothing here.
-   */
-  private acquireNow(fresh: boolean, avoid: HTTPConnection | null): HTTPConnection | null {
-    if (this.closed) return null;
-    const req = this.probe;
-    req.fresh = fresh;
-    req.avoid = avoid;
-    req.reason = 'full';
-    const now = this.acquire(req);
-    req.avoid = null;
-    return now;
-  }
-
-  /**
-   * The synchronous part of getConn(): a connection (with its slot reserved
-   * when it is HTTP/2), or null to wait (req.reason says why).
-   */
-  private acquire(req: ConnRequest): HTTPConnection | null {
-    if (!req.fresh) {
-      if (this.shared.size > 0) {
-        for (const conn of this.shared) {
-          if (conn !== req.avoid && conn._capacity > 0) {
-            conn._reserved++;
-            return conn;
-          }
-        }
-      }
-      for (let i = this.idle.length - 1; i >= 0; i = Math.min(i - 1, this.idle.length - 1)) {
-        const conn = this.idle[i]!;
-        if (conn === req.avoid) continue;
-        this.idle.splice(i, 1);
-        if (conn._isMultiplexed) {
-          if (conn._capacity > 0) {
-            conn._reserved++;
-            this.shared.add(conn);
-            return conn;
-          }
-        } else if (conn._isIdle) {
-          return conn;
-        }
-        // Dropped while idle (the server closed it): replace it.
-        debug('Resetting dropped connection: %s', this.host);
-        this.discard(conn);
-      }
-      if (this.establishing !== null) {
-        req.reason = 'establishing';
-        return null;
-      }
-    }
-    if (!this.block || this.all.size < this.maxSize) return this.open();
-    if (req.fresh && this.idle.length > 0) {
-      this.discard(this.idle.shift()!);
-      return this.open();
-    }
-    req.reason = 'full';
-    return null;
-  }
-
-  /** A new connection; while the origin may speak HTTP/2 it is the one others wait for. */
-  private open(): HTTPConnection {
-    const conn = this.newConnection();
-    if (this.establishing === null && this.originH2 !== false && conn._mayNegotiateH2) {
-      this.establishing = conn;
-    }
-    return conn;
-  }
-
-  /** Serve the waiters that can be served now (FIFO). Re-entrant calls fold into the running one. */
-  private pump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.pumpAgain = false;
-        for (let i = 0; i < this.waiters.length; ) {
-          const w = this.waiters[i]!;
-          const conn = this.closed ? null : this.acquire(w);
-          if (conn === null) {
-            i++;
-            continue;
-          }
-          this.waiters.splice(i, 1);
-          this.clearWaiter(w);
-          w.resolve(conn);
-        }
-      } while (this.pumpAgain);
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private removeWaiter(w: Waiter): void {
-    const i = this.waiters.indexOf(w);
-    if (i !== -1) this.waiters.splice(i, 1);
-    this.clearWaiter(w);
-  }
-
-  private clearWaiter(w: Waiter): void {
-    if (w.timer !== null) clearTimeout(w.timer);
-    w.timer = null;
-    if (w.onAbort !== null) w.signal?.removeEventListener('abort', w.onAbort);
-    w.onAbort = null;
-  }
-
-  /** A new connection is up: on HTTP/2 it is shared from now on. */
-  private connected(conn: HTTPConnection): void {
-    if (this.establishing === conn) this.establishing = null;
-    if (conn._isMultiplexed) {
-      this.originH2 = true;
-      // The request that opened it holds the first slot.
-      conn._reserved = 1;
-      if (this.all.has(conn)) this.shared.add(conn);
-    } else if (conn._mayNegotiateH2) {
-      this.originH2 = false;
-    }
-    this.pump();
-  }
-
-  /**
-   * Setting up the connection others were waiting for failed: they fail
-   * with the same error (each spends its own retry), as if each had tried
-   * at the same time, rather than each waiting out its own attempt in turn.
-   * An abort is the opener's own business: the waiters go on.
-   */
-  private connectFailed(conn: HTTPConnection, err: unknown): void {
-    if (this.establishing !== conn) return;
-    this.establishing = null;
-    if (!(err instanceof RequestAbortedError) && err instanceof Error) {
-      for (const w of this.waiters.filter((x) => x.reason === 'establishing')) {
-        this.removeWaiter(w);
-        w.reject(err);
-      }
-    }
-    this.pump();
-  }
-
-  /** A slot of the HTTP/2 connection `conn`, freed once (when its stream is over). */
-  private leaseFor(conn: HTTPConnection): () => void {
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      this.streamDone(conn);
-    };
-  }
-
-  private streamDone(conn: HTTPConnection): void {
-    conn._reserved = Math.max(0, conn._reserved - 1);
-    if (!this.all.has(conn)) return;
-    if (this.closed || !conn._acceptsStreams) {
-      // Pool closed or GOAWAY: the connection goes once its last stream is over.
-      this.shared.delete(conn);
-      if (conn._reserved === 0) this.discard(conn);
-      return;
-    }
-    this.pump();
-    if (conn._reserved === 0 && this.shared.has(conn)) {
-      this.shared.delete(conn);
-      if (this.idle.length >= this.maxSize) {
-        debug(
-          'Connection pool is full, discarding connection: %s. Connection pool size: %d',
-          this.host,
-          this.maxSize,
-        );
-        this.discard(conn);
-      } else {
-        this.idle.push(conn);
-      }
-    }
-  }
-
-  /** HTTP/2 SETTINGS or GOAWAY: more (or no more) streams on `conn`. */
-  private capacityChanged(conn: HTTPConnection): void {
-    if (!this.all.has(conn)) return;
-    if (!conn._acceptsStreams) {
-      this.shared.delete(conn);
-      const i = this.idle.indexOf(conn);
-      if (i !== -1) this.idle.splice(i, 1);
-      if (conn._reserved === 0) this.discard(conn);
-    }
-    this.pump();
-  }
-
-  /** A connection finished its request and may be reused (HTTP/1.1). */
-  putConn(conn: HTTPConnection): void {
-    if (!this.all.has(conn)) return;
-    if (this.closed || !conn._isIdle) {
-      this.discard(conn);
-      return;
-    }
-    if (this.waiters.length > 0) {
-      this.idle.push(conn);
-      this.pump();
-      const i = this.idle.indexOf(conn);
-      if (i === -1) return;
-      this.idle.splice(i, 1);
-    }
-    if (this.idle.length >= this.maxSize) {
-      debug(
-        'Connection pool is full, discarding connection: %s. Connection pool size: %d',
-        this.host,
-        this.maxSize,
-      );
-      this.discard(conn);
-      return;
-    }
-    this.idle.push(conn);
-  }
-
-  private discard(conn: HTTPConnection): void {
-    this.forget(conn);
-    void conn.close();
-  }
-
-  /** A connection closed (by either side): free its slot. */
-  private forget(conn: HTTPConnection): void {
-    if (!this.all.delete(conn)) return;
-    const i = this.idle.indexOf(conn);
-    if (i !== -1) this.idle.splice(i, 1);
-    this.shared.delete(conn);
-    if (this.establishing === conn) this.establishing = null;
-    if (!this.closed && this.waiters.length > 0) this.pump();
-  }
-
   /** Close idle connections now and busy ones when their response is released; later requests fail. */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
-    for (const conn of this.idle.splice(0)) this.discard(conn);
-    for (const conn of [...this.shared]) if (conn._reserved === 0) this.discard(conn);
-    for (const w of this.waiters.splice(0)) {
-      this.clearWaiter(w);
-      w.reject(new ClosedPoolError(this, 'Pool is closed.'));
-    }
+    this.scheduler.close();
     return Promise.resolve();
   }
 
@@ -593,7 +279,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     checkOptions('urlopen', options, URLOPEN_OPTIONS);
     const o = options ?? {};
     if (!isValidMethod(method)) throw new TypeError(`invalid HTTP method ${JSON.stringify(method)}`);
-    if (this.closed) throw new ClosedPoolError(this, 'Pool is closed.');
+    if (this.scheduler.isClosed) throw new ClosedPoolError(this, 'Pool is closed.');
     const redirect = o.redirect ?? true;
     let retries = Retry.from(o.retries ?? undefined, { redirect, default: this.retries });
     const preloadContent = o.preloadContent ?? true;
@@ -609,17 +295,21 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
       const { target, absolute } = this.requestTarget(url);
       let response: HTTPResponse;
       try {
-        response = await this.makeRequest(
+        response = await this.makeRequest({
           method,
           target,
-          absolute,
+          url: absolute,
           headers,
           body,
-          timeoutSpec,
-          o,
+          timeout: timeoutSpec,
+          options: o,
           preloadContent,
           onSent,
-        );
+          fresh: false,
+          avoid: null,
+          poolTimeout: o.poolTimeout ?? null,
+          signal,
+        });
       } catch (err) {
         if (!isRetriableError(err)) throw err;
         retries = retries.increment({ method, url: absolute, error: err as Error, pool: this });
@@ -714,35 +404,24 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
    * connection, and (a few times) for HTTP/2 requests the server never
    * processed.
    */
-  private async makeRequest(
-    method: string,
-    target: string,
-    absolute: string,
-    headers: HeadersInit | null,
-    body: PreparedBody | null,
-    timeoutSpec: Timeout,
-    o: UrlopenOptions,
-    preloadContent: boolean,
-    onSent: OnSent | null,
-  ): Promise<HTTPResponse> {
-    let fresh = false;
+  private async makeRequest(req: PoolRequest): Promise<HTTPResponse> {
+    const { method, target, url: absolute, headers, options: o, signal } = req;
+    const scheduler = this.scheduler;
+    let body = req.body;
     let staleResent = false;
-    let avoid: HTTPConnection | null = null;
     let unprocessedResends = 0;
-    const signal = o.signal ?? null;
     const traced =
       createChannel.hasSubscribers || headersChannel.hasSubscribers || errorChannel.hasSubscribers;
     const request = traced ? { method, url: absolute, headers } : null;
     if (request !== null && createChannel.hasSubscribers) createChannel.publish({ request });
     for (;;) {
-      const timeout = timeoutSpec.clone();
+      const timeout = req.timeout.clone();
       // Most requests find a connection at once: no promise to wait on then.
-      const conn: HTTPConnection =
-        this.acquireNow(fresh, avoid) ?? (await this.getConn(o.poolTimeout ?? null, signal, fresh, avoid));
-      const alive = conn._checkAlive();
+      const conn: HTTPConnection = scheduler.acquireNow(req) ?? (await scheduler.getConn(req));
+      const alive = conn.checkAlive();
       if (alive !== true && !(await alive)) {
         // A long-idle HTTP/2 connection that no longer answers PING: it is closed; take another.
-        this.discard(conn);
+        scheduler.discard(conn);
         continue;
       }
       const reused = conn.requestsServed > 0 && conn.isConnected;
@@ -754,14 +433,14 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
           try {
             await conn.connect({ signal, timeout: timeout.connectTimeout });
           } catch (err) {
-            this.connectFailed(conn, err);
+            scheduler.connectFailed(conn, err);
             throw err;
           }
-          this.connected(conn);
+          scheduler.connected(conn);
         }
         let h2: H2SendHooks | null = null;
-        if (conn._isMultiplexed) {
-          lease = this.leaseFor(conn);
+        if (conn.reservation === 'shared') {
+          lease = scheduler.leaseFor(conn);
           h2 = {
             onDone: lease,
             onStream: (ex) => {
@@ -777,7 +456,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
           body,
           o.chunked,
           {
-            preloadContent,
+            preloadContent: req.preloadContent,
             decodeContent: o.decodeContent ?? true,
             enforceContentLength: o.enforceContentLength ?? true,
             connectTimeout: timeout.connectTimeout,
@@ -791,7 +470,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
           h2,
         );
         const ex = sending === SENT_NULL ? null : await sending;
-        if (ex !== null && onSent !== null) onSent({ streamId: ex.streamId, connection: conn });
+        if (ex !== null && req.onSent !== null) req.onSent({ streamId: ex.streamId, connection: conn });
         const response = ex !== null ? await ex.getResponse() : await conn.getResponse();
         response.url = absolute;
         if (request !== null && headersChannel.hasSubscribers) {
@@ -809,7 +488,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
           lease();
         } else {
           gotBytes = conn._gotResponseBytes;
-          this.discard(conn);
+          scheduler.discard(conn);
         }
         if (
           isUnprocessedError(err) &&
@@ -822,7 +501,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
             (err as Error).message,
           );
           unprocessedResends++;
-          avoid = conn;
+          req.avoid = conn;
           if (body !== null) body = rewindBody(body);
           continue;
         }
@@ -841,8 +520,8 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
             this.host,
           );
           staleResent = true;
-          if (lease !== null) avoid = conn;
-          else fresh = true;
+          if (lease !== null) req.avoid = conn;
+          else req.fresh = true;
           if (body !== null) body = rewindBody(body);
           continue;
         }
