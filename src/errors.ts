@@ -5,8 +5,26 @@
 //
 // This module is a leaf: no I/O, no imports from the rest of the library.
 
+/**
+ * Where a request was when an error ended it (docs/api.md section 13):
+ * 'connect' - setting up the transport, nothing of the request sent;
+ * 'send' - writing the request; 'receive' - waiting for or reading the
+ * response. Retry counts 'connect' errors as connect errors.
+ */
+export type RequestPhase = 'connect' | 'send' | 'receive';
+
 export interface ErrorOptions {
   cause?: unknown;
+  /** Where the request was (see RequestPhase); defaults to the class's own phase, if any. */
+  phase?: RequestPhase | null;
+  /**
+   * false when the server is known not to have processed the request (it
+   * was never sent, REFUSED_STREAM, a stream above a GOAWAY's last id): a
+   * re-send is safe whatever the method. null (the default): unknown.
+   */
+  processed?: false | null;
+  /** Re-sending the same request cannot cure it (the peer's settings forbid it). */
+  permanent?: boolean;
 }
 
 /** Anything that identifies a pool in messages: the pool itself or a description. */
@@ -16,13 +34,48 @@ export interface PoolLike {
 }
 
 export class HTTPError extends Error {
+  /** The phase errors of this class are in unless told otherwise. */
+  static readonly defaultPhase: RequestPhase | null = null;
   /** Stable machine-readable code: the class name. */
   readonly code: string;
+  /** Where the request was when this happened; null when unknown or not tied to a request. */
+  readonly phase: RequestPhase | null;
+  /** false: the server is known not to have processed the request; null: unknown. */
+  readonly processed: false | null;
+  /** Re-sending the same request would meet the same error. */
+  readonly permanent: boolean;
   constructor(message = '', options?: ErrorOptions) {
     super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.name = new.target.name;
     this.code = new.target.name;
+    this.phase = options?.phase ?? (new.target as typeof HTTPError).defaultPhase;
+    this.processed = options?.processed ?? null;
+    this.permanent = options?.permanent ?? false;
   }
+}
+
+type Outcome = { -readonly [K in 'phase' | 'processed']: HTTPError[K] };
+
+/**
+ * @internal
+ * Records that `error` happened while setting up the connection (a TLS,
+ * proxy or handshake failure raised below the connection layer), so Retry
+ * counts it as a connect error. Errors that are not HTTPErrors pass through.
+ */
+export function markConnectError<E extends Error>(error: E): E {
+  if (error instanceof HTTPError) (error as unknown as Outcome).phase = 'connect';
+  return error;
+}
+
+/**
+ * @internal
+ * Records that the server is known not to have processed the request
+ * behind `error`: the pool may re-send it on another connection without
+ * spending a retry, whatever its method.
+ */
+export function markUnprocessed<E extends HTTPError>(error: E): E {
+  (error as unknown as Outcome).processed = false;
+  return error;
 }
 
 // ---- pools -------------------------------------------------------------
@@ -75,6 +128,7 @@ export class TimeoutError extends HTTPError {}
 
 /** Raised when a socket read times out. In urllib3 it is also a RequestError: it carries pool and url. */
 export class ReadTimeoutError extends TimeoutError {
+  static override readonly defaultPhase: RequestPhase | null = 'receive';
   readonly pool: PoolLike | null;
   readonly url: string;
   constructor(pool: PoolLike | null, url: string, message: string, options?: ErrorOptions) {
@@ -84,7 +138,19 @@ export class ReadTimeoutError extends TimeoutError {
   }
 }
 
-export class ConnectTimeoutError extends TimeoutError {}
+/**
+ * @internal A ReadTimeoutError raised below the pool names no pool or URL;
+ * the pool that sent the request fills them in.
+ */
+export function fillRequest(err: ReadTimeoutError, pool: PoolLike, url: string): void {
+  const e = err as unknown as { pool: PoolLike | null; url: string };
+  if (e.pool === null) e.pool = pool;
+  if (!e.url) e.url = url;
+}
+
+export class ConnectTimeoutError extends TimeoutError {
+  static override readonly defaultPhase: RequestPhase | null = 'connect';
+}
 
 /** The TCP (or TLS, or proxy) connection could not be established. */
 export class NewConnectionError extends ConnectTimeoutError {
@@ -144,6 +210,17 @@ export class ProxyError extends HTTPError {
   }
 }
 export class DecodeError extends HTTPError {}
+
+/** A SOCKS failure: the proxy answered, but not with success. */
+export class SocksError extends ProxyError {
+  static override readonly defaultPhase: RequestPhase | null = 'connect';
+  /** The proxy's reply code (SOCKS4 CD or SOCKS5 REP), or null for framing errors. */
+  readonly replyCode: number | null;
+  constructor(message: string, replyCode: number | null) {
+    super(message);
+    this.replyCode = replyCode;
+  }
+}
 
 export class LocationValueError extends HTTPError {}
 export class LocationParseError extends LocationValueError {

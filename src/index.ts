@@ -4,14 +4,13 @@
 export { RequestField } from './body/fields.js';
 export type { FieldValue, Fields } from './body/fields.js';
 export { chooseBoundary, encodeMultipartFormdata } from './body/multipart.js';
-export type { UploadProgress } from './connection/h1-session.js';
+export type { UploadProgress } from './connection/session.js';
 export {
   HTTPConnection,
-  HTTPSConnection,
   type ConnectionRequestOptions,
   type HTTPConnectionOptions,
-  type HTTPSConnectionOptions,
 } from './connection/connection.js';
+export { HTTPSConnection, type HTTPSConnectionOptions } from './connection/https-connection.js';
 export { ConnectionInfo, HttpVersion } from './connection/connection-info.js';
 export { BaseResolver, type ResolvedAddress, type ResolveOptions } from './dns/resolver.js';
 export { SystemResolver } from './dns/system.js';
@@ -47,7 +46,7 @@ export {
   SOCKSProxyManager,
   type SOCKSProxyManagerOptions,
 } from './pool/proxy-manager.js';
-export { SocksError } from './connectors/socks-handshake.js';
+
 export type { PoolKey } from './pool/pool-key.js';
 export { RequestMethods, type RequestOptions } from './pool/request-methods.js';
 export type { UrlopenOptions } from './pool/urlopen-options.js';

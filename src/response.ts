@@ -15,10 +15,27 @@ import { HTTPError, ProtocolError } from './errors.js';
 import type { HTTPHeaderDict } from './headers.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
 import type { RawExtension } from './extension.js';
-import type { HTTPConnection } from './connection/connection.js';
 import type { Retry } from './policies/retry.js';
 
 /** What a response needs from the thing feeding it (an HTTP/1.1 or HTTP/2 session). */
+/**
+ * What `response.connection` is: the connection that carried the response
+ * (an HTTPConnection or HTTPSConnection). Declared here, by what the
+ * response promises, so the response does not depend on the connection layer.
+ */
+export interface ResponseConnection {
+  readonly scheme: 'http' | 'https';
+  readonly host: string;
+  readonly port: number;
+  readonly label: string;
+  readonly isConnected: boolean;
+  readonly isVerified: boolean;
+  readonly isProxyVerified: boolean | null;
+  readonly connectionInfo: ConnectionInfo | null;
+  readonly requestsServed: number;
+  close(): Promise<void>;
+}
+
 export interface ResponseFeeder {
   /** Stop delivering body bytes for now (backpressure). */
   pauseBody(): void;
@@ -55,7 +72,12 @@ const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const VERSION_STRINGS: Record<number, string> = { 10: 'HTTP/1.0', 11: 'HTTP/1.1', 20: 'HTTP/2', 30: 'HTTP/3' };
+const VERSION_STRINGS: Record<number, string> = {
+  10: 'HTTP/1.0',
+  11: 'HTTP/1.1',
+  20: 'HTTP/2',
+  30: 'HTTP/3',
+};
 
 export interface ReadOptions {
   decodeContent?: boolean;
@@ -127,9 +149,9 @@ export class HTTPResponse {
   }
 
   /** The low-level connection until the body is released; null after. */
-  get connection(): HTTPConnection | null {
+  get connection(): ResponseConnection | null {
     if (this._feeder === null || (this._released && this._feeder.pooled)) return null;
-    return this._feeder.connectionObject as HTTPConnection;
+    return this._feeder.connectionObject as ResponseConnection;
   }
 
   get closed(): boolean {
@@ -496,7 +518,8 @@ export class HTTPResponse {
 
   private _takeAll(): Buffer {
     const chunks = this._chunks;
-    const out = chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this._queued);
+    const out =
+      chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this._queued);
     this._chunks = [];
     this._queued = 0;
     this._afterTake();

@@ -10,7 +10,7 @@
 // HTTP/1.1 codec, with no socket or timer of its own.
 
 import { isIP } from 'node:net';
-import { ProxyError } from '../errors.js';
+import { SocksError } from '../errors.js';
 
 export type SocksVersion = 'socks4' | 'socks4a' | 'socks5' | 'socks5h';
 
@@ -53,15 +53,6 @@ export const SOCKS5_REPLIES: Record<number, string> = {
   0x08: 'address type not supported',
 };
 
-/** A SOCKS failure: the proxy answered, but not with success. */
-export class SocksError extends ProxyError {
-  /** The proxy's reply code (SOCKS4 CD or SOCKS5 REP), or null for framing errors. */
-  readonly replyCode: number | null;
-  constructor(message: string, replyCode: number | null) {
-    super(message);
-    this.replyCode = replyCode;
-  }
-}
 
 function encodeIPv4(ip: string): Buffer {
   return Buffer.from(ip.split('.').map((p) => Number(p)));

@@ -15,6 +15,7 @@ import {
   NewConnectionError,
   RequestAbortedError,
   SSLError,
+  markConnectError,
 } from '../errors.js';
 import { debug } from '../debug.js';
 import type { BaseResolver, ResolvedAddress } from '../dns/resolver.js';
@@ -55,11 +56,8 @@ export interface TcpConnectResult {
   establishedLatency: number;
 }
 
-/** Marks errors raised while establishing a connection, so Retry counts them as connect errors. */
-export function markConnectError<E extends Error>(error: E): E {
-  (error as E & { isConnectError?: boolean }).isConnectError = true;
-  return error;
-}
+/** @deprecated import from errors.ts; kept while other modules move over. */
+export { markConnectError };
 
 function stripBrackets(host: string): string {
   return host.length > 1 && host.charCodeAt(0) === 91 /* [ */ && host.endsWith(']')
@@ -68,9 +66,10 @@ function stripBrackets(host: string): string {
 }
 
 function abortError(signal: AbortSignal, label: string): HTTPError {
-  return markConnectError(
-    new RequestAbortedError(`${label}: request aborted while connecting`, { cause: signal.reason }),
-  );
+  return new RequestAbortedError(`${label}: request aborted while connecting`, {
+    cause: signal.reason,
+    phase: 'connect',
+  });
 }
 
 /** Resolve and connect, trying each address in turn until one accepts. */

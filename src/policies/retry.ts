@@ -10,7 +10,7 @@
 // loop asks it what to do. Its only side effect is the timer in `sleep()`.
 
 import {
-  ConnectTimeoutError,
+  HTTPError,
   InvalidHeader,
   MaxRetryError,
   type PoolLike,
@@ -102,22 +102,16 @@ export interface SleepOptions {
 export type ErrorKind = 'connect' | 'read' | 'other';
 
 /**
- * Connect errors happened before the request reached the server: any
- * ConnectTimeoutError (so NewConnectionError and NameResolutionError too), a
- * ProxyError caused by one, and anything the connection layer flagged with
- * `isConnectError: true` (a TLS or proxy failure during set-up). Read errors
- * (ReadTimeoutError, ProtocolError) happened after it was sent.
+ * Connect errors happened before the request reached the server: every
+ * error whose declared phase is 'connect' (ConnectTimeoutError and its
+ * subclasses by default, TLS, proxy and handshake failures during set-up),
+ * and a ProxyError caused by one. Read errors (ReadTimeoutError,
+ * ProtocolError) happened after it was sent.
  */
 export function classifyError(error: unknown): ErrorKind {
-  if (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { isConnectError?: unknown }).isConnectError === true
-  ) {
+  if (error instanceof HTTPError && error.phase === 'connect') return 'connect';
+  if (error instanceof ProxyError && error.cause instanceof HTTPError && error.cause.phase === 'connect')
     return 'connect';
-  }
-  if (error instanceof ConnectTimeoutError) return 'connect';
-  if (error instanceof ProxyError && error.cause instanceof ConnectTimeoutError) return 'connect';
   if (error instanceof ReadTimeoutError || error instanceof ProtocolError) return 'read';
   return 'other';
 }

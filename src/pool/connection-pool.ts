@@ -26,21 +26,20 @@
 import { canResend, type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import {
   CONNECTION_OPTION_NAMES,
-  checkDisabledSvn,
-  type H2SendHooks,
   HTTPConnection,
   type HTTPConnectionOptions,
-  HTTPSConnection,
-  type HTTPSConnectionOptions,
-  isConnectPhaseError,
-  SENT_NULL,
 } from '../connection/connection.js';
+import { checkDisabledSvn } from '../connection/http-versions.js';
+import { HTTPSConnection, type HTTPSConnectionOptions } from '../connection/https-connection.js';
+import { type Exchange, SENT } from '../connection/session.js';
 import {
   ClosedPoolError,
   HostChangedError,
   HTTPError,
   ProtocolError,
   ProxyError,
+  fillRequest,
+  ReadTimeoutError,
   RequestAbortedError,
   SSLError,
   TimeoutError,
@@ -61,7 +60,6 @@ import { MultiplexingRequestMethods, type OnSent } from './multiplexing.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
 import { type ConnRequest, PoolScheduler } from './scheduler.js';
-import { type H2Exchange, isPermanentError, isUnprocessedError } from '../connection/h2-session.js';
 
 export interface HTTPConnectionPoolOptions extends Omit<HTTPConnectionOptions, 'timeout'> {
   timeout?: number | Timeout | null;
@@ -426,7 +424,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
       }
       const reused = conn.requestsServed > 0 && conn.isConnected;
       let lease: (() => void) | null = null;
-      let exchange: H2Exchange | null = null;
+      let exchange: Exchange | null = null;
       try {
         timeout.startConnect();
         if (!conn.isConnected) {
@@ -438,40 +436,34 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
           }
           scheduler.connected(conn);
         }
-        let h2: H2SendHooks | null = null;
-        if (conn.reservation === 'shared') {
-          lease = scheduler.leaseFor(conn);
-          h2 = {
-            onDone: lease,
-            onStream: (ex) => {
-              exchange = ex;
-            },
-          };
-        }
+        // A shared connection lends this request one of its slots until the exchange is over.
+        if (conn.reservation === 'shared') lease = scheduler.leaseFor(conn);
         this.numRequests++;
-        const sending = conn._send(
+        const sending = conn._send({
           method,
           target,
           headers,
           body,
-          o.chunked,
-          {
-            preloadContent: req.preloadContent,
-            decodeContent: o.decodeContent ?? true,
-            enforceContentLength: o.enforceContentLength ?? true,
-            connectTimeout: timeout.connectTimeout,
-            readTimeout: timeout.readTimeout,
-            signal,
-            onUploadBody: o.onUploadBody ?? null,
-            onEarlyResponse: o.onEarlyResponse ?? null,
-            onPostConnection: o.onPostConnection ?? null,
-            url: absolute,
-          },
-          h2,
-        );
-        const ex = sending === SENT_NULL ? null : await sending;
-        if (ex !== null && req.onSent !== null) req.onSent({ streamId: ex.streamId, connection: conn });
-        const response = ex !== null ? await ex.getResponse() : await conn.getResponse();
+          chunked: o.chunked,
+          preloadContent: req.preloadContent,
+          decodeContent: o.decodeContent ?? true,
+          enforceContentLength: o.enforceContentLength ?? true,
+          connectTimeout: timeout.connectTimeout,
+          readTimeout: timeout.readTimeout,
+          signal,
+          onUploadBody: o.onUploadBody ?? null,
+          onEarlyResponse: o.onEarlyResponse ?? null,
+          onPostConnection: o.onPostConnection ?? null,
+          url: absolute,
+          onDone: lease,
+        });
+        const ex = sending instanceof Promise ? await sending : sending;
+        exchange = ex;
+        // A request written in one go has an already-settled `sent`: no promise hop for it.
+        if (ex.sent !== SENT) await ex.sent;
+        if (ex.streamId !== null && req.onSent !== null)
+          req.onSent({ streamId: ex.streamId, connection: conn });
+        const response = await ex.getResponse();
         response.url = absolute;
         if (request !== null && headersChannel.hasSubscribers) {
           headersChannel.publish({
@@ -481,22 +473,21 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
         }
         return response;
       } catch (err) {
-        let gotBytes: boolean;
+        const gotBytes = (exchange as Exchange | null)?.gotResponseBytes ?? false;
         if (lease !== null) {
-          // HTTP/2: only this stream failed; the connection carries on unless it is gone too.
-          gotBytes = (exchange as H2Exchange | null)?.gotBytes ?? false;
+          // A shared connection: only this exchange failed; the connection carries on unless it is gone too.
           lease();
         } else {
-          gotBytes = conn._gotResponseBytes;
           scheduler.discard(conn);
         }
+        const outcome = err instanceof HTTPError ? err : null;
         if (
-          isUnprocessedError(err) &&
+          outcome?.processed === false &&
           unprocessedResends < MAX_UNPROCESSED_RESENDS &&
           (body === null || canResend(body))
         ) {
           debug(
-            'HTTP/2 server did not process the request to %s (%s); re-sending',
+            'The server did not process the request to %s (%s); re-sending',
             absolute,
             (err as Error).message,
           );
@@ -511,8 +502,8 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
           !gotBytes &&
           err instanceof ProtocolError &&
           !(err instanceof RequestAbortedError) &&
-          !isPermanentError(err) &&
-          (IDEMPOTENT.has(method) || (err as { requestNotSent?: boolean }).requestNotSent === true) &&
+          !err.permanent &&
+          (IDEMPOTENT.has(method) || err.processed === false) &&
           (body === null || canResend(body))
         ) {
           debug(
@@ -580,7 +571,7 @@ function needsEncoding(target: string): boolean {
  */
 function isRetriableError(err: unknown): boolean {
   // Re-sending cannot help (an HTTP/2 server that does not allow extended CONNECT).
-  if (err instanceof RequestAbortedError || isPermanentError(err)) return false;
+  if (err instanceof RequestAbortedError || (err instanceof HTTPError && err.permanent)) return false;
   return (
     err instanceof TimeoutError ||
     err instanceof ProtocolError ||
@@ -627,11 +618,6 @@ function atPosition(body: PreparedBody | null, pos: number): PreparedBody | null
 }
 
 function annotate(err: unknown, pool: HTTPConnectionPool, url: string): unknown {
-  if (err instanceof HTTPError && err.name === 'ReadTimeoutError') {
-    const e = err as HTTPError & { pool: unknown; url: string };
-    if (e.pool === null) (e as { pool: unknown }).pool = pool;
-    if (!e.url) (e as { url: string }).url = url;
-  }
-  if (isConnectPhaseError(err)) return err;
+  if (err instanceof ReadTimeoutError) fillRequest(err, pool, url);
   return err;
 }

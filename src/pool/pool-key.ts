@@ -27,7 +27,8 @@ const SECRET_OPTIONS = new Set(['keyPassword', 'keyData']);
 function keyValue(name: string, v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (SECRET_OPTIONS.has(name)) {
-    const bytes = typeof v === 'string' ? Buffer.from(v) : v instanceof Uint8Array ? v : Buffer.from(String(v));
+    const bytes =
+      typeof v === 'string' ? Buffer.from(v) : v instanceof Uint8Array ? v : Buffer.from(String(v));
     return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   }
   switch (typeof v) {
@@ -49,7 +50,11 @@ function keyValue(name: string, v: unknown): string {
     for (const [k, val] of h.entries()) parts.push(`${k.toLowerCase()}=${JSON.stringify(val)}`);
     return `{${parts.sort().join(',')}}`;
   }
-  if (v instanceof Set) return `set(${[...v].map((x) => keyValue('', x)).sort().join(',')})`;
+  if (v instanceof Set)
+    return `set(${[...v]
+      .map((x) => keyValue('', x))
+      .sort()
+      .join(',')})`;
   if (Array.isArray(v)) return `[${v.map((x) => keyValue('', x)).join(',')}]`;
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return `bytes:${Buffer.from(v).toString('base64')}`;
   const proto = Object.getPrototypeOf(v);

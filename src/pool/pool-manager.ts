@@ -5,7 +5,8 @@
 // uses one module-level manager, as urllib3.request() does.
 
 import { type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
-import { checkDisabledSvn, type HTTPConnection } from '../connection/connection.js';
+import type { HTTPConnection } from '../connection/connection.js';
+import { checkDisabledSvn } from '../connection/http-versions.js';
 import type { HttpVersion } from '../connection/connection-info.js';
 import { ClosedPoolError, LocationValueError, UnrewindableBodyError, URLSchemeUnknown } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';

@@ -40,9 +40,13 @@ export function resolveLocation(location: string, base: string): string {
   try {
     return new URL(location, base).toString();
   } catch (err) {
-    throw new LocationParseError(location, `Failed to parse the redirect Location ${JSON.stringify(location)}`, {
-      cause: err,
-    });
+    throw new LocationParseError(
+      location,
+      `Failed to parse the redirect Location ${JSON.stringify(location)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

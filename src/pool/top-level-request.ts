@@ -36,7 +36,9 @@ export function request(
   const o: RequestOptions = rest;
   if (o.multiplexed === true) {
     return Promise.reject(
-      new TypeError('request(): multiplexed needs a PoolManager, whose getResponse() collects the ResponsePromise'),
+      new TypeError(
+        'request(): multiplexed needs a PoolManager, whose getResponse() collects the ResponsePromise',
+      ),
     );
   }
   if (o.timeout === undefined) o.timeout = 3000;

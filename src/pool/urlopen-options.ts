@@ -2,7 +2,7 @@
 // pools and managers: their types, the list of accepted keys, and the
 // fixed-shape objects the request layers hand them on in.
 
-import type { UploadProgress } from '../connection/h1-session.js';
+import type { UploadProgress } from '../connection/session.js';
 import type { ConnectionInfo } from '../connection/connection-info.js';
 import type { HeadersInit } from '../headers.js';
 import { CheckedOptions, optionSet } from '../options.js';

@@ -149,7 +149,7 @@ describe('servers that refuse the client', () => {
     assert.ok(err instanceof SSLError, `${err.name}: ${err.message}`);
     assert.match(err.message, /requires a client certificate/);
     assert.equal((err.cause as NodeJS.ErrnoException).code, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
-    assert.equal((err as SSLError & { isConnectError?: boolean }).isConnectError, true);
+    assert.equal((err as SSLError).phase, 'connect');
   });
 
   test('TLS 1.2: no certificate is an SSLError from the handshake', async () => {

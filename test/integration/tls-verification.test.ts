@@ -54,8 +54,8 @@ async function sslFailure(
   const err = await rejectionOf(get(host, server, options));
   assert.ok(err instanceof SSLError, `expected SSLError, got ${err.name}: ${err.message}`);
   assert.equal(
-    (err as SSLError & { isConnectError?: boolean }).isConnectError,
-    true,
+    (err as SSLError).phase,
+    'connect',
     'a TLS failure is a connect error',
   );
   return err;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { prepareBody } from '../../../src/body/request-body.js';
-import { buildRequestHeaders } from '../../../src/connection/connection.js';
+import { buildRequestHeaders } from '../../../src/connection/request-head.js';
 import { HTTPHeaderDict } from '../../../src/headers.js';
 import { DEFAULT_USER_AGENT, SKIP_HEADER } from '../../../src/request-headers.js';
 

@@ -1,7 +1,8 @@
 // SOCKS client handshakes, byte by byte, without sockets.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SocksError, SocksHandshake } from '../../../src/connectors/socks-handshake.js';
+import { SocksHandshake } from '../../../src/connectors/socks-handshake.js';
+import { SocksError } from '../../../src/errors.js';
 
 const hex = (b: Buffer | null) => (b === null ? null : b.toString('hex'));
 

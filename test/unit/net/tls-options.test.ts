@@ -197,7 +197,7 @@ describe('wrapTlsError', () => {
     const err = wrapTlsError(cause, ctx);
     assert.ok(err instanceof SSLError);
     assert.equal(err.cause, cause);
-    assert.equal((err as SSLError & { isConnectError?: boolean }).isConnectError, true);
+    assert.equal((err as SSLError).phase, 'connect');
     assert.equal(
       err.message,
       "HTTPSConnection(host='h', port=443): certificate verify failed: certificate has expired (CERT_HAS_EXPIRED)",

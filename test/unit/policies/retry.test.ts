@@ -385,10 +385,10 @@ describe('classifyError', () => {
     );
   });
 
-  test('errors flagged isConnectError by the connection layer are connect errors', () => {
-    const tls = Object.assign(new SSLError('handshake failed'), { isConnectError: true });
+  test('errors whose declared phase is connect are connect errors', () => {
+    const tls = new SSLError('handshake failed', { phase: 'connect' });
     assert.equal(classifyError(tls), 'connect');
-    assert.equal(classifyError(Object.assign(new ProxyError('407'), { isConnectError: true })), 'connect');
+    assert.equal(classifyError(new ProxyError('407', { phase: 'connect' })), 'connect');
     assert.throws(() => new Retry({ connect: 0, other: 5 }).increment({ error: tls }), MaxRetryError);
   });
 
@@ -402,7 +402,7 @@ describe('classifyError', () => {
     assert.equal(classifyError(new SSLError('x')), 'other');
     assert.equal(classifyError(new ProxyError('bad gateway')), 'other');
     assert.equal(classifyError(new Error('x')), 'other');
-    assert.equal(classifyError(Object.assign(new Error('x'), { isConnectError: 'yes' })), 'other');
+    assert.equal(classifyError(Object.assign(new Error('x'), { phase: 'connect' })), 'other');
     assert.equal(classifyError('boom'), 'other');
     assert.equal(classifyError(undefined), 'other');
   });

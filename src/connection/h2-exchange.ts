@@ -1,0 +1,457 @@
+// One request/response on one HTTP/2 stream (RFC 9113 section 8.1), on top
+// of the exchange core: this file maps Node's stream events onto the core's
+// steps and decides what a stream's end or reset means. Pausing the response
+// pauses only this stream (Node then stops returning flow-control credit for
+// it, so the server stops sending on it while other streams go on). An
+// accepted extended CONNECT (RFC 8441) hands the stream to the response's
+// RawExtension; it keeps its slot on the connection until it closes.
+
+import { STATUS_CODES } from 'node:http';
+import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import { IncompleteRead, markUnprocessed, ProtocolError } from '../errors.js';
+import { type BodyWriter, ExchangeCore, Phase, Upload } from './exchange-core.js';
+import { expectsContinue } from './expect-continue.js';
+import { codeName, headerDict, headerListSize } from './h2-headers.js';
+import type { Exchange, ExchangeRequest } from './session.js';
+
+const {
+  NGHTTP2_NO_ERROR,
+  NGHTTP2_PROTOCOL_ERROR,
+  NGHTTP2_REFUSED_STREAM,
+  NGHTTP2_CANCEL,
+  HTTP2_HEADER_STATUS,
+} = http2.constants;
+
+/** What an exchange needs of the session its stream belongs to. */
+export interface H2StreamHost {
+  readonly label: string;
+  readonly connectionObject: unknown;
+  readonly pooled: boolean;
+  readonly isClosed: boolean;
+  /** Set by GOAWAY: streams above lastStreamId were not processed. */
+  readonly goaway: { code: number; lastStreamId: number } | null;
+  /** Why streams fail when the whole connection failed. */
+  readonly sessionError: Error | null;
+  readonly maxHeaderSize: number;
+  /** A stream of this session closed. */
+  streamClosed(completed: boolean): void;
+}
+
+export class H2Exchange extends ExchangeCore implements Exchange {
+  sent: Promise<void>;
+  private readonly host: H2StreamHost;
+  private readonly stream: ClientHttp2Stream;
+  private streamError: Error | null = null;
+  private streamIsClosed = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerWanted = false;
+  private received = 0;
+  private contentLength: number | null = null;
+  /**
+   * The readable side ended because the stream closed, not because the peer
+   * sent END_STREAM. Node ends the readable side the same way in both cases
+   * (with rstCode NO_ERROR); only whether the stream was already closed when
+   * the end was pushed tells them apart.
+   */
+  private endedByClose = false;
+  /** The request is an extended CONNECT (an `Upgrade` request, RFC 8441). */
+  private readonly tunnel: boolean;
+  private readonly dataListener = (chunk: Buffer) => this.onData(chunk);
+  private readonly endListener = () => this.onEnd();
+  private readonly writer: BodyWriter;
+
+  constructor(
+    host: H2StreamHost,
+    stream: ClientHttp2Stream,
+    opts: ExchangeRequest,
+    endStream: boolean,
+    tunnel: boolean,
+  ) {
+    super(opts, host.label);
+    this.host = host;
+    this.stream = stream;
+    this.tunnel = tunnel;
+    // An extended CONNECT has no body to upload, though its side of the stream stays open.
+    this.upload = endStream || tunnel ? Upload.None : Upload.Streaming;
+    this.writer = {
+      selfDelimiting: false,
+      write: (chunk) => stream.write(chunk),
+      drain: () => this.drain(),
+      end: () => {
+        stream.end();
+      },
+    };
+    const ex = this;
+    // Node passes the raw header list as a third argument its typings do not declare.
+    type HeadersListener = (headers: IncomingHttpHeaders, flags: number, raw?: string[]) => void;
+    const on = (event: string, fn: HeadersListener) => stream.on(event, fn as (...args: unknown[]) => void);
+    on('headers', (headers, _flags, raw) => this.onInformational(headers, raw));
+    stream.on('continue', () => {
+      if (this.upload === Upload.Held) this.upload = Upload.Streaming;
+      this.wakeUp();
+    });
+    on('response', (headers, flags, raw) => this.onResponse(headers, flags, raw));
+    stream.on('data', this.dataListener);
+    on('trailers', (headers, _flags, raw) => {
+      this.trailers = headerDict(raw, headers);
+    });
+    stream.on('end', this.endListener);
+    const push = stream.push;
+    let eofSeen = false;
+    stream.push = function (this: ClientHttp2Stream, chunk: unknown, encoding?: BufferEncoding): boolean {
+      if (chunk === null && !eofSeen) {
+        eofSeen = true;
+        ex.endedByClose = stream.closed;
+      }
+      return push.call(this, chunk, encoding);
+    };
+    stream.on('error', (err: Error) => {
+      this.streamError ??= err;
+    });
+    stream.on('close', () => this.onStreamClose());
+    this.attachAbort();
+    this.sent = this.start();
+    // The pool awaits `sent` only for its outcome; a failure also reaches getResponse().
+    this.sent.catch(() => {});
+  }
+
+  /** The stream id (odd numbers, RFC 9113 section 5.1.1); null before it is assigned. */
+  get streamId(): number | null {
+    return this.stream.id ?? null;
+  }
+
+  get connectionObject(): unknown {
+    return this.host.connectionObject;
+  }
+
+  get pooled(): boolean {
+    return this.host.pooled;
+  }
+
+  protected get transportClosed(): boolean {
+    return this.streamIsClosed;
+  }
+
+  // ---- sending ---------------------------------------------------------------
+
+  /** Send the body (if any); settles when the request is on its way. */
+  private async start(): Promise<void> {
+    const opts = this.opts;
+    const info = opts.connectionInfo;
+    const started = info !== null ? performance.now() : 0;
+    if (this.upload === Upload.Streaming && opts.body !== null) {
+      try {
+        await this.sendBody(opts.body, this.writer, expectsContinue(opts.headers));
+      } catch {
+        // sendBody failed the exchange; the error is thrown below.
+      }
+    } else if (opts.body !== null) {
+      opts.onUploadBody?.(0, opts.body.length, true, false);
+    }
+    if (this.error !== null && this.response === null) throw this.error;
+    if (info !== null) info.requestSentLatency = performance.now() - started;
+    this.armTimer();
+  }
+
+  private drain(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const stream = this.stream;
+      const done = () => {
+        stream.removeListener('drain', done);
+        this.wake = null;
+        resolve();
+      };
+      stream.once('drain', done);
+      this.wake = done;
+    });
+  }
+
+  // ---- receiving --------------------------------------------------------------
+
+  private onInformational(headers: IncomingHttpHeaders, raw: string[] | undefined): void {
+    this.gotBytes = true;
+    this.refreshTimer();
+    const status = Number(headers[HTTP2_HEADER_STATUS]);
+    if (!(status >= 100 && status < 200) || status === 101) return;
+    const wants = this.opts.onEarlyResponse !== null;
+    this.interim(status, STATUS_CODES[status] ?? '', 20, wants ? headerDict(raw, headers) : null);
+  }
+
+  private onResponse(headers: IncomingHttpHeaders, flags: number, raw: string[] | undefined): void {
+    if (this.error !== null) return;
+    this.gotBytes = true;
+    this.refreshTimer();
+    if (headerListSize(raw) > this.host.maxHeaderSize) {
+      this.fail(
+        new ProtocolError(
+          `${this.label}: response header block is larger than maxHeaderSize (${this.host.maxHeaderSize} bytes)`,
+        ),
+      );
+      return;
+    }
+    const status = Number(headers[HTTP2_HEADER_STATUS]);
+    const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 || this.stream.endAfterHeaders;
+    // A 2xx to an extended CONNECT opens the tunnel: what follows is the new protocol, not a body.
+    const tunnel = this.tunnel && status >= 200 && status < 300;
+    const noBody = this.opts.method === 'HEAD' || status === 204 || status === 304 || endStream || tunnel;
+    const dict = headerDict(raw, headers);
+    if (!noBody) {
+      const cl = dict.get('content-length');
+      if (cl !== undefined && /^\d+$/.test(cl.trim())) this.contentLength = Number(cl.trim());
+    }
+    this.finalHead(status, STATUS_CODES[status] ?? '', 20, dict, noBody, !tunnel);
+    if (tunnel) this.openTunnel();
+  }
+
+  /**
+   * The extended CONNECT was accepted: the stream goes on as the response's
+   * RawExtension. It keeps its slot on the connection (the pool's lease ends
+   * when the stream closes); closing or releasing the response leaves it alone.
+   */
+  private openTunnel(): void {
+    const stream = this.stream;
+    stream.removeListener('data', this.dataListener);
+    stream.removeListener('end', this.endListener);
+    this.handOver(stream, {
+      abort: () => {
+        if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
+      },
+      // A reset (RFC 8441 section 5: the HTTP/2 image of a TCP RST) ends the stream like END_STREAM.
+      endError: () => {
+        const code = stream.rstCode ?? NGHTTP2_NO_ERROR;
+        if (!this.endedByClose || code === NGHTTP2_NO_ERROR) return null;
+        const sessionError = this.host.sessionError;
+        const why =
+          this.host.isClosed || sessionError !== null || stream.session?.destroyed !== false
+            ? `the connection closed${sessionError !== null ? `: ${sessionError.message}` : ''}`
+            : `it was reset with ${codeName(code)}`;
+        return new ProtocolError(
+          `${this.label}: the upgraded stream ${stream.id} to ${this.opts.url} broke: ${why}`,
+          { cause: sessionError ?? this.streamError ?? undefined },
+        );
+      },
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.gotBytes = true;
+    const t = this.timer;
+    if (t !== null) t.refresh();
+    this.received += chunk.length;
+    const r = this.response;
+    if (r !== null && this.error === null && !r._isRawDone) r._pushRaw(chunk);
+  }
+
+  private onEnd(): void {
+    if (this.isOver) return;
+    // Node ends the readable side of a reset stream too: that is a failure, decided on 'close'.
+    const rst = this.stream.rstCode;
+    if (this.stream.aborted || (rst !== undefined && rst !== NGHTTP2_NO_ERROR)) return;
+    if (this.endedByClose) {
+      // RST_STREAM(NO_ERROR), or the connection going, before END_STREAM: the response is cut short.
+      this.fail(
+        new ProtocolError(
+          `${this.label}: the server closed stream ${this.stream.id} before the response was complete ` +
+            `(${this.received} body bytes received) (${this.opts.url})`,
+          { cause: this.host.sessionError ?? undefined },
+        ),
+      );
+      return;
+    }
+    if (this.response === null) {
+      this.fail(new ProtocolError(`${this.label}: the stream ended without a response`));
+      return;
+    }
+    const cl = this.contentLength;
+    if (cl !== null && this.received !== cl) {
+      if (this.received > cl || this.opts.enforceContentLength) {
+        this.fail(this.lengthError(cl));
+        return;
+      }
+    }
+    this.complete();
+  }
+
+  private lengthError(cl: number): Error {
+    if (this.received > cl) {
+      return new ProtocolError(
+        `${this.label}: the response body is longer (${this.received} bytes) than its Content-Length (${cl}) (${this.opts.url})`,
+      );
+    }
+    const cause = new IncompleteRead(this.received, cl - this.received);
+    return new ProtocolError(`${this.label}: Connection broken: ${cause.message} (${this.opts.url})`, {
+      cause,
+    });
+  }
+
+  private complete(): void {
+    const uploading = this.upload === Upload.Held || this.upload === Upload.Streaming;
+    this.phase = Phase.Complete;
+    if (uploading && !this.streamIsClosed) {
+      // The server answered in full before the upload ended: stop it (RFC 9113 section 8.1).
+      this.stream.close(NGHTTP2_NO_ERROR);
+    } else if (this.tunnel && !this.streamIsClosed) {
+      // A refused extended CONNECT: our side, left open for the tunnel, ends too.
+      this.stream.end();
+    }
+    this.releaseSlot();
+    this.finish();
+  }
+
+  private onStreamClose(): void {
+    this.streamIsClosed = true;
+    this.disarmTimer();
+    if (!this.isOver) {
+      // nghttp2 resets a stream whose body is shorter than its Content-Length;
+      // without enforceContentLength what arrived is the body, as on HTTP/1.1.
+      if (this.isShortBody(this.stream.rstCode ?? 0) && !this.opts.enforceContentLength) this.complete();
+      else this.fail(this.closeError());
+    }
+    this.detachAbort();
+    this.wakeUp();
+    this.host.streamClosed(this.phase === Phase.Complete || this.phase === Phase.Upgraded);
+    this.releaseSlot();
+  }
+
+  /**
+   * Free the pool's slot: once the response is complete or the stream
+   * failed (it is closed, or reset by us, from the protocol's view), even
+   * if Node's 'close' event comes a little later. An upgraded stream keeps
+   * its slot until it closes.
+   */
+  private releaseSlot(): void {
+    if (this.phase === Phase.Upgraded && !this.streamIsClosed) return;
+    const done = this.opts.onDone;
+    if (done !== null) {
+      this.opts.onDone = null;
+      done();
+    }
+  }
+
+  /** The stream was reset because its body fell short of Content-Length. */
+  private isShortBody(code: number): boolean {
+    return (
+      this.response !== null &&
+      code === NGHTTP2_PROTOCOL_ERROR &&
+      this.contentLength !== null &&
+      this.received < this.contentLength
+    );
+  }
+
+  /** Why a stream closed before its response was complete. */
+  private closeError(): Error {
+    const stream = this.stream;
+    const id = stream.id;
+    const code = stream.rstCode ?? NGHTTP2_NO_ERROR;
+    const goaway = this.host.goaway;
+    const label = this.label;
+    if (
+      code === NGHTTP2_REFUSED_STREAM ||
+      id === undefined ||
+      (goaway !== null && id > goaway.lastStreamId && !this.gotBytes)
+    ) {
+      const why =
+        code === NGHTTP2_REFUSED_STREAM
+          ? 'the server refused the stream (REFUSED_STREAM)'
+          : goaway !== null
+            ? `the server is going away (GOAWAY, last stream ${goaway.lastStreamId})`
+            : 'the connection closed before the stream was opened';
+      return markUnprocessed(
+        new ProtocolError(`${label}: ${why}; the request was not processed (${this.opts.url})`, {
+          cause: this.streamError ?? undefined,
+        }),
+      );
+    }
+    if (this.isShortBody(code)) return this.lengthError(this.contentLength!);
+    const sessionError = this.host.sessionError;
+    if (sessionError !== null || (code === NGHTTP2_CANCEL && this.host.isClosed)) {
+      const why = sessionError?.message ?? 'the connection closed';
+      return new ProtocolError(`${label}: Connection aborted: ${why} (${this.opts.url})`, {
+        cause: sessionError ?? this.streamError ?? undefined,
+      });
+    }
+    if (code === NGHTTP2_NO_ERROR) {
+      return new ProtocolError(
+        `${label}: the server closed stream ${id} before the response was complete (${this.opts.url})`,
+        { cause: this.streamError ?? undefined },
+      );
+    }
+    return new ProtocolError(
+      `${label}: stream ${id} was reset by the server with ${codeName(code)} (${this.opts.url})`,
+      {
+        cause: this.streamError ?? undefined,
+      },
+    );
+  }
+
+  protected afterFail(): void {
+    if (!this.streamIsClosed && !this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
+    this.releaseSlot();
+  }
+
+  // ---- read timeout: between pieces of the response, not while paused ----------
+
+  protected armTimer(): void {
+    this.timerWanted = true;
+    if (this.opts.readTimeout === null || this.isOver || this.paused) return;
+    if (this.timer !== null) {
+      this.timer.refresh();
+      return;
+    }
+    const ms = Math.max(1, this.opts.readTimeout);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.onReadTimeout();
+    }, ms);
+    this.timer.unref();
+  }
+
+  private refreshTimer(): void {
+    const t = this.timer;
+    if (t !== null) t.refresh();
+  }
+
+  protected disarmTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  protected pauseTransport(): void {
+    this.stream.pause();
+  }
+
+  protected resumeTransport(): void {
+    this.stream.resume();
+  }
+
+  override resumeBody(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.timerWanted) this.armTimer();
+    this.resumeTransport();
+  }
+
+  // ---- ResponseFeeder -------------------------------------------------------------
+
+  releaseFromResponse(): void {
+    if (this.phase !== Phase.Complete) this.discardFromResponse();
+  }
+
+  discardFromResponse(): void {
+    // The stream is the extension's: only extension.close() ends it.
+    if (this.phase === Phase.Upgraded) return;
+    if (!this.isOver) {
+      this.error = new ProtocolError(`${this.label}: response released before its body was read`);
+      this.phase = Phase.Failed;
+      this.disarmTimer();
+      this.detachAbort();
+      this.wakeUp();
+    }
+    // Only this stream goes: RST_STREAM CANCEL; the connection carries on.
+    if (!this.streamIsClosed && !this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
+    this.releaseSlot();
+  }
+}

@@ -1,0 +1,102 @@
+// HTTPSConnection (docs/api.md sections 4 and 7): an HTTPConnection whose dial
+// plan ends with TLS to the origin - verification, SNI, ALPN offering h2 and
+// http/1.1 minus what `disabledSvn` turns off - and whose proxy leg trusts
+// what the connection trusts unless `proxyConfig` brings its own context.
+
+import { HttpVersion } from './connection-info.js';
+import { CONNECTION_OPTION_NAMES, HTTPConnection, type HTTPConnectionOptions } from './connection.js';
+import type { Dialed, DialPlan } from './dialer.js';
+import { TLS_OPTION_NAMES, type TlsOptions, Urllib3Context, validateTlsOptions } from '../net/tls-options.js';
+import { optionSet } from '../options.js';
+import { warnOnce } from '../warnings.js';
+
+export interface HTTPSConnectionOptions extends HTTPConnectionOptions, TlsOptions {}
+
+/** The trust settings the leg to an HTTPS proxy inherits from the target's (as urllib3). */
+const PROXY_TRUST_OPTIONS = [
+  'certReqs',
+  'caCerts',
+  'caCertDir',
+  'caCertData',
+  'sslMinimumVersion',
+  'sslMaximumVersion',
+] as const;
+
+export class HTTPSConnection extends HTTPConnection {
+  static override readonly defaultPort: number = 443;
+  /** @internal */
+  static override readonly optionSet: ReadonlySet<string> = optionSet(
+    ...CONNECTION_OPTION_NAMES,
+    ...TLS_OPTION_NAMES,
+  );
+  override readonly scheme: 'http' | 'https' = 'https';
+  readonly tlsOptions: TlsOptions;
+
+  constructor(host: string, options?: HTTPSConnectionOptions) {
+    super(host, options);
+    const tls: TlsOptions = {};
+    for (const k of TLS_OPTION_NAMES) {
+      const v = (options as Record<string, unknown> | undefined)?.[k];
+      if (v !== undefined) (tls as Record<string, unknown>)[k] = v;
+    }
+    this.tlsOptions = tls;
+    // Bad values fail here; files are read when connecting, as urllib3 reads them.
+    validateTlsOptions(tls, this.label);
+  }
+
+  protected override proxyTlsOptions(): TlsOptions {
+    const o = this.tlsOptions;
+    const out: TlsOptions = {};
+    for (const k of PROXY_TRUST_OPTIONS) {
+      if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
+    }
+    const cfg = this.proxyConfig as { sslContext?: TlsOptions['sslContext'] } | null;
+    if (cfg?.sslContext) out.sslContext = cfg.sslContext;
+    return out;
+  }
+
+  /**
+   * The ALPN protocols offered: an explicit `alpnProtocols` (or the
+   * sslContext's) wins; otherwise h2 and http/1.1 minus what `disabledSvn`
+   * turns off.
+   */
+  get alpnOffered(): string[] {
+    const explicit = this.tlsOptions.alpnProtocols ?? null;
+    if (explicit !== null) return [...explicit];
+    const ctx = this.tlsOptions.sslContext;
+    if (ctx instanceof Urllib3Context && ctx.alpnProtocols !== null) return [...ctx.alpnProtocols];
+    const out: string[] = [];
+    // Requests forwarded through an HTTPS proxy (absolute-form targets) stay on HTTP/1.1.
+    if (!this.disabledSvn.has(HttpVersion.h2) && !this.proxyIsForwardingOverTls) out.push('h2');
+    if (!this.disabledSvn.has(HttpVersion.h11)) out.push('http/1.1');
+    return out;
+  }
+
+  override get mayShare(): boolean {
+    return !this.disabledSvn.has(HttpVersion.h2) && this.alpnOffered.includes('h2');
+  }
+
+  protected override dialPlan(): DialPlan {
+    const plan = super.dialPlan();
+    const spoken: string[] = [];
+    if (!this.disabledSvn.has(HttpVersion.h2)) spoken.push('h2');
+    if (!this.disabledSvn.has(HttpVersion.h11)) spoken.push('http/1.1');
+    plan.tls = { options: { ...this.tlsOptions, alpnProtocols: this.alpnOffered }, accept: spoken };
+    plan.priorKnowledgeH2 = false;
+    return plan;
+  }
+
+  protected override async dial(timeout: number | null, signal: AbortSignal | null): Promise<Dialed> {
+    const dialed = await super.dial(timeout, signal);
+    if (!this.isVerified) {
+      const host = this.destination.host;
+      warnOnce(
+        'InsecureRequestWarning',
+        host,
+        `Unverified HTTPS request is being made to host '${host}'. ` +
+          'Adding certificate verification is strongly advised (certReqs: CERT_REQUIRED, the default).',
+      );
+    }
+    return dialed;
+  }
+}

@@ -1,0 +1,123 @@
+// Plain-TCP HTTP/1.1 sockets read through Node's `onread` into one shared
+// buffer (no fresh Buffer per read); a ReadSink routes those bytes to
+// whoever reads the socket now: the session, or after a 101 the upgraded
+// stream's Duplex adapter. Not here: parsing (the session's parser does it).
+
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { ProtocolError } from '../errors.js';
+
+/**
+ * The one read buffer of every plain-TCP HTTP/1.1 socket (Node's `onread`):
+ * the kernel fills it and the bytes are handled synchronously inside the
+ * read callback, before any other socket's read can overwrite them, so all
+ * sockets can share it. Whatever outlives the callback (body bytes, the
+ * bytes after a 101) is copied out; the parser copies partial lines itself.
+ * 256 KiB: a read of a fast download takes what the kernel has, up to this.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+
+/**
+ * Where an `onread` socket's bytes go. The socket is created before its
+ * session exists; bytes that arrive before a session attaches (a server
+ * talking first) are copied, reading stops, and the session gets them when
+ * it attaches. After a 101 the upgraded stream's adapter takes over.
+ */
+export class ReadSink {
+  /** Handles `n` bytes at the start of `buf`; false stops reading (resume() restarts). */
+  target: ((buf: Buffer, n: number) => boolean) | null = null;
+  /** Copies of bytes that came before a target was attached. */
+  early: Buffer[] | null = null;
+
+  /** The `onread` option for net.connect(). */
+  readonly onread = {
+    buffer: SHARED_READ_BUFFER,
+    callback: (n: number, buf: Buffer): boolean => {
+      const t = this.target;
+      if (t !== null) return t(buf, n);
+      (this.early ??= []).push(copyOf(buf, 0, n));
+      return false;
+    },
+  };
+
+  /** Bytes kept before attachment, once. */
+  takeEarly(): Buffer[] | null {
+    const e = this.early;
+    this.early = null;
+    return e;
+  }
+}
+
+export function copyOf(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}
+
+/**
+ * The upgraded stream of an `onread` socket, as a Duplex: what the socket
+ * reads is copied out of the shared buffer and pushed here; when the reader
+ * falls behind (push() says so) the socket stops reading until it asks for
+ * more, so unread bytes wait in the kernel as they would on the socket
+ * itself. Writes, end and destroy go to the socket; the socket's end, error
+ * and close come through.
+ */
+export class SinkDuplex extends Duplex {
+  private readonly sock: Socket;
+  private readonly sink: ReadSink;
+  /** Reading stopped because the reader is behind. */
+  private held = false;
+  /** The socket saw the peer's end. */
+  private eof = false;
+
+  constructor(sock: Socket, sink: ReadSink) {
+    // Half-open handling is the socket's (allowHalfOpen false: it ends its side on the peer's end).
+    super({ allowHalfOpen: false });
+    this.sock = sock;
+    this.sink = sink;
+    sink.target = (buf, n) => this.onRead(buf, n);
+    sock.on('end', () => {
+      this.eof = true;
+      this.push(null);
+    });
+    sock.on('error', (err: Error) => this.destroy(err));
+    sock.on('close', () => {
+      // After a clean end the reader may still have bytes to take; the end comes after them.
+      if (!this.eof) this.destroy();
+    });
+  }
+
+  private onRead(buf: Buffer, n: number): boolean {
+    if (this.destroyed) return false;
+    if (this.push(copyOf(buf, 0, n))) return true;
+    this.held = true;
+    return false;
+  }
+
+  override _read(): void {
+    if (this.held) {
+      this.held = false;
+      if (!this.sock.destroyed) this.sock.resume();
+    }
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.sock.destroyed) {
+      cb(new ProtocolError('the upgraded socket is closed'));
+      return;
+    }
+    this.sock.write(chunk, encoding, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    const sock = this.sock;
+    if (sock.destroyed || sock.writableFinished) cb();
+    else sock.end(() => cb());
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.sink.target = null;
+    if (!this.sock.destroyed) this.sock.destroy();
+    cb(err);
+  }
+}
