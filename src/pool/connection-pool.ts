@@ -110,6 +110,11 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
 
 export class HTTPConnectionPool extends MultiplexingRequestMethods {
   static readonly scheme: 'http' | 'https' = 'http';
+  /**
+   * The connection class this pool opens (urllib3's `ConnectionCls`): a
+   * subclass brings its own dialer or session factories this way.
+   */
+  static ConnectionCls: new (host: string, options?: HTTPSConnectionOptions) => HTTPConnection = HTTPConnection;
   readonly scheme: 'http' | 'https';
   readonly host: string;
   readonly port: number;
@@ -187,15 +192,14 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
   protected newConnection(): HTTPConnection {
     const opts = { ...this.connOptions, port: this.port, timeout: this.timeout } as HTTPSConnectionOptions;
     const tunnel = this.tunnelProxy();
+    const Cls = (this.constructor as typeof HTTPConnectionPool).ConnectionCls;
     let conn: HTTPConnection;
     if (tunnel !== null) {
       // urllib3's model: the connection's host is the first hop (the proxy); the target is the tunnel.
-      conn = new HTTPSConnection(tunnel.host, { ...opts, port: tunnel.port });
+      conn = new Cls(tunnel.host, { ...opts, port: tunnel.port });
       conn.setTunnel(this.host, { port: this.port, scheme: 'https', headers: tunnel.headers });
-    } else if (this.scheme === 'https') {
-      conn = new HTTPSConnection(this.host, opts);
     } else {
-      conn = new HTTPConnection(this.host, opts as HTTPConnectionOptions);
+      conn = new Cls(this.host, opts);
     }
     this.numConnections++;
     debug(
@@ -525,6 +529,8 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
 
 export class HTTPSConnectionPool extends HTTPConnectionPool {
   static override readonly scheme: 'http' | 'https' = 'https';
+  static override ConnectionCls: new (host: string, options?: HTTPSConnectionOptions) => HTTPConnection =
+    HTTPSConnection;
 
   // Only to widen the options type to the TLS ones; the base constructor validates by scheme.
   // biome-ignore lint/complexity/noUselessConstructor: it changes the parameter type

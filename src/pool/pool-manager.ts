@@ -18,7 +18,6 @@ import { parseUrl, type Url } from '../url.js';
 import { debug } from '../debug.js';
 import {
   HTTPConnectionPool,
-  type HTTPConnectionPoolOptions,
   HTTPS_POOL_OPTION_NAMES,
   HTTPSConnectionPool,
   type HTTPSConnectionPoolOptions,
@@ -43,7 +42,8 @@ const FROM_HOST_OPTIONS = optionSet('port', 'scheme', 'poolKwargs');
 const MANAGER_OPTIONS = optionSet('numPools', ...HTTPS_POOL_OPTION_NAMES.filter((k) => k !== 'port'));
 const POOL_KW_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
 const TLS_ONLY = new Set<string>(TLS_OPTION_NAMES);
-const POOL_CLASSES = { http: HTTPConnectionPool, https: HTTPSConnectionPool } as const;
+/** The pool class for each scheme (urllib3's `pool_classes_by_scheme`). */
+export type PoolClasses = Record<'http' | 'https', new (host: string, options?: HTTPSConnectionPoolOptions) => HTTPConnectionPool>;
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
 /** What `_urlopen` reads when it is given no options (never written to). */
 const NO_OPTIONS = new UrlopenArgs();
@@ -73,6 +73,8 @@ export class PoolManager extends MultiplexingRequestMethods {
   readonly numPools: number;
   /** The pools, keyed by pool key, in least-recently-used order. */
   readonly pools = new Map<PoolKey, HTTPConnectionPool>();
+  /** Which pool class serves each scheme; replace an entry to bring other pools (or connections). */
+  poolClassesByScheme: PoolClasses = { http: HTTPConnectionPool, https: HTTPSConnectionPool };
   /** scheme/host/port -> pool key, for requests without per-call pool options. */
   private readonly originKeys = new Map<string, PoolKey>();
   /** The most recently used key of `pools` (the last in its order), or null. */
@@ -199,7 +201,7 @@ export class PoolManager extends MultiplexingRequestMethods {
   /** The pool for a request context `{ scheme, host, port, ...poolOptions }`. */
   connectionFromContext(context: Record<string, unknown>): HTTPConnectionPool {
     const scheme = String(context['scheme'] ?? 'http').toLowerCase();
-    if (!(scheme in POOL_CLASSES)) throw new URLSchemeUnknown(scheme);
+    if (scheme !== 'http' && scheme !== 'https') throw new URLSchemeUnknown(scheme);
     const ctx: Record<string, unknown> = { ...context, scheme };
     if (scheme === 'http') for (const k of TLS_ONLY) delete ctx[k];
     return this.connectionFromPoolKey(makePoolKey(ctx), ctx);
@@ -238,8 +240,8 @@ export class PoolManager extends MultiplexingRequestMethods {
     host: string,
     options: Record<string, unknown>,
   ): HTTPConnectionPool {
-    const cls = POOL_CLASSES[scheme];
-    return new cls(host, options as HTTPConnectionPoolOptions);
+    const cls = this.poolClassesByScheme[scheme];
+    return new cls(host, options as HTTPSConnectionPoolOptions);
   }
 
   private mergePoolKwargs(override: PoolOptionOverrides | null): Record<string, unknown> {
