@@ -242,7 +242,9 @@ function isIPv6(address: string): boolean {
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i]!;
     if (H16_RE.test(g)) units += 1;
-    else if (i === groups.length - 1 && IPV4_DOTTED_RE.test(g)) units += 2;
+    // A dotted quad is only ever the last 32 bits (RFC 4291 section 2.2, RFC
+    // 3986 ls32): never before a "::" ("1.2.3.4::" names no address).
+    else if (i === groups.length - 1 && !address.endsWith(':') && IPV4_DOTTED_RE.test(g)) units += 2;
     else return false;
   }
   return halves.length === 2 ? units <= 7 : units === 8;

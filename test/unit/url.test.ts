@@ -354,6 +354,15 @@ describe('parseUrl: invalid input', () => {
     });
   }
 
+  test('issue 15 item 1: an IPv6 literal with a dotted quad anywhere but its last 32 bits is refused', () => {
+    for (const input of ['http://[1.2.3.4::]/', 'http://[1.2.3.4::1]/', 'http://[1:2:3:4:5:6:7:1.2.3.4]/']) {
+      assert.throws(() => parseUrl(input), LocationParseError, input);
+    }
+    for (const host of ['[::1.2.3.4]', '[::ffff:1.2.3.4]', '[1:2:3:4:5:6:1.2.3.4]', '[1::2:1.2.3.4]']) {
+      assert.equal(parseUrl(`http://${host}/`).host, host);
+    }
+  });
+
   test('a non-string is a TypeError', () => {
     assert.throws(() => parseUrl(Buffer.from('http://a/') as unknown as string), TypeError);
   });
