@@ -43,6 +43,10 @@ export interface MakeHeadersOptions {
   basicAuth?: string;
   /** `"user:password"` for `proxy-authorization: Basic ...`. */
   proxyBasicAuth?: string;
+  /** How `basicAuth` becomes bytes: "latin-1" (the default, as urllib3), "utf-8" or "ascii". */
+  basicAuthEncoding?: string;
+  /** How `proxyBasicAuth` becomes bytes: "latin-1" (the default), "utf-8" or "ascii". */
+  proxyBasicAuthEncoding?: string;
   /** Adds `cache-control: no-cache`. */
   disableCache?: boolean;
 }
@@ -54,17 +58,64 @@ const MAKE_HEADERS_OPTIONS = optionSet(
   'basicAuth',
   'proxyBasicAuth',
   'disableCache',
+  'basicAuthEncoding',
+  'proxyBasicAuthEncoding',
 );
 
+type AuthEncoding = 'latin1' | 'utf8' | 'ascii';
+
+/** The encodings a Basic credential may use, under the names Python's codecs know them by. */
+const AUTH_ENCODINGS: ReadonlyMap<string, AuthEncoding> = new Map([
+  ['latin-1', 'latin1'],
+  ['latin1', 'latin1'],
+  ['iso-8859-1', 'latin1'],
+  ['iso8859-1', 'latin1'],
+  ['utf-8', 'utf8'],
+  ['utf8', 'utf8'],
+  ['ascii', 'ascii'],
+  ['us-ascii', 'ascii'],
+]);
+
+function authEncoding(name: string | undefined, option: string): AuthEncoding {
+  if (name === undefined) return 'latin1';
+  const encoding =
+    typeof name === 'string' ? AUTH_ENCODINGS.get(name.toLowerCase().replaceAll('_', '-')) : undefined;
+  if (encoding === undefined) {
+    throw new TypeError(
+      `makeHeaders: ${option} must be "latin-1", "utf-8" or "ascii", got ${JSON.stringify(name)}`,
+    );
+  }
+  return encoding;
+}
+
+const ENCODING_LABEL: Record<AuthEncoding, string> = { latin1: 'Latin-1', utf8: 'UTF-8', ascii: 'ASCII' };
+
 /**
- * Credentials go out as Latin-1 when they fit (what urllib3 and most servers
- * expect), and as UTF-8 otherwise (RFC 7617 section 2.1), rather than failing.
+ * `Basic <base64>` of the credentials in the chosen encoding; Latin-1 by
+ * default, as urllib3 (RFC 7617 leaves the charset to the server). A character
+ * the encoding cannot carry is an error that names it and the option that
+ * changes the encoding, never a silent substitute.
  */
-function basic(credentials: string, name: string): string {
+function basic(credentials: string, name: string, encoding: AuthEncoding): string {
   if (typeof credentials !== 'string')
     throw new TypeError(`makeHeaders: ${name} must be a "user:password" string`);
-  const latin1 = /^[\x00-\xff]*$/.test(credentials);
-  return `Basic ${Buffer.from(credentials, latin1 ? 'latin1' : 'utf8').toString('base64')}`;
+  const limit = encoding === 'latin1' ? 0xff : encoding === 'ascii' ? 0x7f : 0x10ffff;
+  let position = 0;
+  for (const ch of credentials) {
+    const cp = ch.codePointAt(0)!;
+    // A lone surrogate has no UTF-8 form either.
+    if (cp > limit || (cp >= 0xd800 && cp <= 0xdfff)) {
+      const code = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+      throw new TypeError(
+        `makeHeaders: ${name} has ${code} at position ${position}, which ${ENCODING_LABEL[encoding]} cannot encode` +
+          (encoding === 'utf8'
+            ? ''
+            : `; set ${name}Encoding: "utf-8" if the server expects UTF-8 credentials`),
+      );
+    }
+    position++;
+  }
+  return `Basic ${Buffer.from(credentials, encoding === 'ascii' ? 'latin1' : encoding).toString('base64')}`;
 }
 
 /**
@@ -90,10 +141,18 @@ export function makeHeaders(options: MakeHeadersOptions = {}): Record<string, st
   }
   if (options.keepAlive) headers.connection = 'keep-alive';
   if (options.basicAuth !== undefined && options.basicAuth !== '') {
-    headers.authorization = basic(options.basicAuth, 'basicAuth');
+    headers.authorization = basic(
+      options.basicAuth,
+      'basicAuth',
+      authEncoding(options.basicAuthEncoding, 'basicAuthEncoding'),
+    );
   }
   if (options.proxyBasicAuth !== undefined && options.proxyBasicAuth !== '') {
-    headers['proxy-authorization'] = basic(options.proxyBasicAuth, 'proxyBasicAuth');
+    headers['proxy-authorization'] = basic(
+      options.proxyBasicAuth,
+      'proxyBasicAuth',
+      authEncoding(options.proxyBasicAuthEncoding, 'proxyBasicAuthEncoding'),
+    );
   }
   if (options.disableCache) headers['cache-control'] = 'no-cache';
   return headers;

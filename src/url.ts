@@ -1,15 +1,16 @@
 // URL parsing with urllib3 v2 semantics (API.md section 12): RFC 3986
 // components, best effort for incomplete input ("google.com:80", "/path"),
 // and normalisation for http, https and scheme-less URLs: scheme and host
-// lower-cased, IDNA for non-ASCII hosts, IPv6 zone ids as RFC 6874 writes
-// them, dot segments removed and characters outside each component's RFC 3986
-// set percent-encoded (existing %XX escapes kept and upper-cased).
+// lower-cased, IDNA 2008 (strict, see idna/) for non-ASCII hosts, IPv6 zone
+// ids as RFC 6874 writes them, dot segments removed and characters outside
+// each component's RFC 3986 set percent-encoded (existing %XX escapes kept
+// and upper-cased).
 //
 // It is not the WHATWG URL parser (no base URLs, no special-scheme quirks),
 // does no I/O and resolves nothing; other schemes are split but not rewritten.
 
-import { domainToASCII } from 'node:url';
 import { LocationParseError } from './errors.js';
+import { toALabel } from './idna/idna.js';
 import { CheckedOptions, checkOptions, optionSet } from './options.js';
 
 /** Fields of a `Url`; omitted ones are `null`. */
@@ -226,8 +227,6 @@ const H16_RE = /^[0-9A-Fa-f]{1,4}$/;
 const ZONE_CHARS_RE = /^(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+$/;
 // Bytes a host may never carry, raw or escaped: they split request lines.
 const HOST_FORBIDDEN_RE = /[\x00-\x20\x7f]/;
-// What IDNA 2008 lets into a label (letters, marks, digits), less invisible code points.
-const IDNA_LABEL_RE = /^(?:(?![\p{Default_Ignorable_Code_Point}])[\p{Ll}\p{Lo}\p{Lm}\p{Mn}\p{Mc}\p{Nd}-])+$/u;
 
 /** RFC 3986 IPv6address (without brackets or zone). */
 function isIPv6(address: string): boolean {
@@ -242,7 +241,9 @@ function isIPv6(address: string): boolean {
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i]!;
     if (H16_RE.test(g)) units += 1;
-    else if (i === groups.length - 1 && IPV4_DOTTED_RE.test(g)) units += 2;
+    // A dotted quad is only ever the last 32 bits (RFC 4291 section 2.2, RFC
+    // 3986 ls32): never before a "::" ("1.2.3.4::" names no address).
+    else if (i === groups.length - 1 && !address.endsWith(':') && IPV4_DOTTED_RE.test(g)) units += 2;
     else return false;
   }
   return halves.length === 2 ? units <= 7 : units === 8;
@@ -276,15 +277,19 @@ function normalizeIPv6(host: string): string {
   return `[${inner.slice(0, zoneAt).toLowerCase()}%${encodeInvalidChars(zone, UNRESERVED_SET)}]`;
 }
 
+/**
+ * One host label as urllib3 encodes it: an ASCII label is lower-cased (its
+ * escapes upper-cased) and otherwise left alone; any other label is
+ * lower-cased and must be a valid IDNA 2008 label, strictly (no UTS #46
+ * mapping: "ｅｘａｍｐｌｅ" is refused, not folded to "example").
+ */
 function idnaLabel(label: string, host: string): string {
   if (/^[\x00-\x7f]*$/.test(label)) return upperEscapes(label.toLowerCase());
-  const unicode = label.toLowerCase().normalize('NFC');
-  if (!IDNA_LABEL_RE.test(unicode))
-    throw hostError(host, `${JSON.stringify(label)} is not a valid IDNA label`);
-  const ascii = domainToASCII(unicode);
-  if (ascii === '' || ascii.includes('.'))
-    throw hostError(host, `${JSON.stringify(label)} is not a valid IDNA label`);
-  return ascii;
+  const result = toALabel(label.toLowerCase());
+  if (result.reason !== null) {
+    throw hostError(host, `${JSON.stringify(label)} is not a valid IDNA label: ${result.reason}`);
+  }
+  return result.label;
 }
 
 function normalizeHost(host: string, scheme: string | null): string {

@@ -3,8 +3,8 @@
 // (connect error, read error, other error, redirect or retryable status),
 // spends the matching counters and returns a new Retry, or throws
 // `MaxRetryError` / the original error when no retry is allowed. Backoff and
-// Retry-After (delta-seconds or an HTTP-date, RFC 9110 sections 10.2.3 and
-// 5.6.7) decide how long `sleep()` waits.
+// Retry-After (delta-seconds, RFC 9110 section 10.2.3, or a date read as
+// urllib3 reads it, see retry-after-date.ts) decide how long `sleep()` waits.
 //
 // It sends nothing and never re-sends a request itself: the pool's `urlopen`
 // loop asks it what to do. Its only side effect is the timer in `sleep()`.
@@ -20,6 +20,7 @@ import {
   ResponseError,
 } from '../errors.js';
 import { checkOptions, optionSet } from '../options.js';
+import { parseRetryAfterDate } from './retry-after-date.js';
 
 /** One step of a request's history, recorded by each `increment()`. */
 export interface RequestHistory {
@@ -68,7 +69,7 @@ export interface RetryOptions {
   /** Throw MaxRetryError when status retries run out (else return the response). */
   raiseOnStatus?: boolean;
   history?: Iterable<RequestHistory>;
-  /** Wait as Retry-After says on 413, 429 and 503 responses. */
+  /** Wait as Retry-After says on a retried response (and retry 413, 429 and 503 that carry it). */
   respectRetryAfterHeader?: boolean;
   /** Headers dropped when a redirect leaves the host (compared case-insensitively). */
   removeHeadersOnRedirect?: Iterable<string>;
@@ -114,89 +115,6 @@ export function classifyError(error: unknown): ErrorKind {
     return 'connect';
   if (error instanceof ReadTimeoutError || error instanceof ProtocolError) return 'read';
   return 'other';
-}
-
-// ---- HTTP-date (RFC 9110 section 5.6.7) ----------------------------------
-
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const SHORT_DAYS = new Set(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
-const LONG_DAYS = new Set(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']);
-const ZONE = '(GMT|UTC|UT|Z|[+-][0-9]{4})';
-// IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT"; a one-digit day, a missing
-// weekday and UTC or a numeric zone are tolerated as email date parsers do.
-const IMF_RE = new RegExp(
-  `^(?:([A-Za-z]{3}),\\s*)?([0-9]{1,2})\\s+([A-Za-z]{3})\\s+([0-9]{4})\\s+([0-9]{2}):([0-9]{2}):([0-9]{2})\\s+${ZONE}$`,
-  'i',
-);
-// rfc850-date "Sunday, 06-Nov-94 08:49:37 GMT".
-const RFC850_RE = new RegExp(
-  `^([A-Za-z]{6,9}),\\s*([0-9]{1,2})-([A-Za-z]{3})-([0-9]{2}|[0-9]{4})\\s+([0-9]{2}):([0-9]{2}):([0-9]{2})\\s+${ZONE}$`,
-  'i',
-);
-// asctime-date "Sun Nov  6 08:49:37 1994", which carries no zone and is UTC.
-const ASCTIME_RE =
-  /^([A-Za-z]{3})\s+([A-Za-z]{3})\s+([0-9]{1,2})\s+([0-9]{2}):([0-9]{2}):([0-9]{2})\s+([0-9]{4})$/i;
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-}
-
-/** Epoch ms of the date, or null when a field is out of range. */
-function toEpoch(
-  year: number,
-  monthName: string,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-  zone: string,
-): number | null {
-  const month = MONTHS.indexOf(monthName.toLowerCase());
-  if (month === -1 || day < 1 || day > daysInMonth(year, month)) return null;
-  // Second 60 is a leap second; Date.UTC carries it into the next minute.
-  if (hour > 23 || minute > 59 || second > 60) return null;
-  // Date.UTC reads years 0-99 as 1900-1999; setUTCFullYear takes them literally.
-  const date = new Date(Date.UTC(2000, month, day, hour, minute, second));
-  date.setUTCFullYear(year);
-  let epoch = date.getTime();
-  const z = zone.toUpperCase();
-  if (z[0] === '+' || z[0] === '-') {
-    const offset = (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5))) * 60_000;
-    if (Number(z.slice(3, 5)) > 59) return null;
-    epoch -= z[0] === '+' ? offset : -offset;
-  }
-  return epoch;
-}
-
-/**
- * Parses an HTTP-date in any of RFC 9110's three formats to epoch ms, or
- * returns null. `now` (epoch ms) places a two-digit rfc850 year: a year more
- * than 50 years ahead of it is taken as the century before.
- */
-export function parseHttpDate(value: string, now: number = Date.now()): number | null {
-  const text = value.trim();
-  let m = IMF_RE.exec(text);
-  if (m !== null) {
-    if (m[1] !== undefined && !SHORT_DAYS.has(m[1].toLowerCase())) return null;
-    return toEpoch(Number(m[4]), m[3]!, Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7]), m[8]!);
-  }
-  m = RFC850_RE.exec(text);
-  if (m !== null) {
-    if (!LONG_DAYS.has(m[1]!.toLowerCase())) return null;
-    let year = Number(m[4]);
-    if (m[4]!.length === 2) {
-      // The latest year ending in these two digits that is at most 50 years ahead.
-      const limit = new Date(now).getUTCFullYear() + 50;
-      year = limit - ((((limit - year) % 100) + 100) % 100);
-    }
-    return toEpoch(year, m[3]!, Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7]), m[8]!);
-  }
-  m = ASCTIME_RE.exec(text);
-  if (m !== null) {
-    if (!SHORT_DAYS.has(m[1]!.toLowerCase())) return null;
-    return toEpoch(Number(m[7]), m[2]!, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), 'GMT');
-  }
-  return null;
 }
 
 // ---- validation -------------------------------------------------------------
@@ -445,7 +363,7 @@ export class Retry {
     'OPTIONS',
     'TRACE',
   ]);
-  /** Statuses whose Retry-After header is honoured. */
+  /** Statuses retried without a forcelist when they carry Retry-After. */
   static readonly RETRY_AFTER_STATUS_CODES: ReadonlySet<number> = new Set([413, 429, 503]);
   /** Headers dropped on a cross-host redirect by default. */
   static readonly DEFAULT_REMOVE_HEADERS_ON_REDIRECT: ReadonlySet<string> = new Set([
@@ -576,7 +494,7 @@ export class Retry {
     let ms: number;
     if (/^\s*[0-9]+\s*$/.test(value)) ms = Number(value.trim()) * 1000;
     else {
-      const date = parseHttpDate(value, (this.constructor as typeof Retry).now());
+      const date = parseRetryAfterDate(value);
       if (date === null) throw new InvalidHeader(`Invalid Retry-After header: ${value}`);
       ms = date - (this.constructor as typeof Retry).now();
     }
@@ -601,17 +519,14 @@ export class Retry {
 
   /**
    * Waits before the next attempt: as the response's Retry-After says when
-   * that is honoured (respectRetryAfterHeader and a 413, 429 or 503 status),
-   * else for the backoff, which is 0 by default.
+   * respectRetryAfterHeader is on, whatever the status (a forced 500 with
+   * Retry-After waits too, as in urllib3: RETRY_AFTER_STATUS_CODES only decides
+   * which statuses are retried without being forced), else for the backoff,
+   * which is 0 by default.
    */
   async sleep(response?: RetryAfterSource | null, options: SleepOptions = {}): Promise<void> {
     checkOptions('Retry.sleep', options, SLEEP_OPTIONS);
-    if (
-      this.respectRetryAfterHeader &&
-      response != null &&
-      Retry.RETRY_AFTER_STATUS_CODES.has(response.status) &&
-      (await this.sleepForRetry(response, options))
-    ) {
+    if (this.respectRetryAfterHeader && response != null && (await this.sleepForRetry(response, options))) {
       return;
     }
     const backoff = this.getBackoffTime();

@@ -9,6 +9,7 @@ import type { PoolLike } from '../errors.js';
 import type { Retry } from '../policies/retry.js';
 import type { HTTPResponse } from '../response.js';
 import { parseUrl, type Url } from '../url.js';
+import { urljoin } from '../url-join.js';
 
 /** Headers that describe a body, dropped when a 303 turns the request into a GET (as urllib3). */
 const BODY_HEADERS = [
@@ -34,11 +35,14 @@ const FOLLOWABLE = new Set(['http', 'https']);
 /**
  * The absolute URL a Location names, resolved against the URL of the request
  * that got it (RFC 9110 section 10.2.2: it may be relative, even
- * scheme-relative). A Location that cannot be parsed is a LocationParseError.
+ * scheme-relative) as urllib3 resolves it: RFC 3986 reference resolution as
+ * Python's `urljoin` does it, then parseUrl(), not the WHATWG URL parser (so
+ * a backslash is data, "\\x" is "<dir>/%5Cx", not "/x"). A Location that
+ * cannot be parsed is a LocationParseError.
  */
 export function resolveLocation(location: string, base: string): string {
   try {
-    return new URL(location, base).toString();
+    return parseUrl(urljoin(base, location)).url;
   } catch (err) {
     throw new LocationParseError(
       location,

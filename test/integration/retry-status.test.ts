@@ -1,9 +1,9 @@
 // Retries on responses (API.md section 6, urllib3 v2's urlopen with
 // Retry.isRetry / increment / sleep): statusForcelist with raiseOnStatus and
-// the status counter, Retry-After on 413, 429 and 503 in delta-seconds and
-// in all three HTTP-date forms (read against an injected clock, slept
-// through an injected sleeper, capped by retryAfterMax, ignored when
-// respectRetryAfterHeader is false or the status is another one), invalid
+// the status counter, Retry-After (retrying 413, 429 and 503, honoured on any
+// retried status) in delta-seconds and in all three HTTP-date forms (read
+// against an injected clock, slept through an injected sleeper, capped by
+// retryAfterMax, ignored when respectRetryAfterHeader is false), invalid
 // values, draining each retried response so its connection is reused, and
 // an abort during a Retry-After wait.
 
@@ -199,7 +199,9 @@ describe('Retry-After', () => {
     assert.deepEqual(slept, [], 'a zero wait does not sleep');
 
     const far = await failingThenOk(1, 503, { 'Retry-After': '86400' });
-    const r2 = await poolFor(far).request('GET', '/', { retries: new Retry({ total: 3, retryAfterMax: 1500 }) });
+    const r2 = await poolFor(far).request('GET', '/', {
+      retries: new Retry({ total: 3, retryAfterMax: 1500 }),
+    });
     assert.equal(r2.status, 200);
     assert.deepEqual(slept, [1500]);
   });
@@ -207,24 +209,39 @@ describe('Retry-After', () => {
   test('respectRetryAfterHeader: false returns the 503 unless forced, and a forced one waits the backoff instead', async () => {
     const raw = await failingThenOk(2, 503, { 'Retry-After': '7' });
     const pool = poolFor(raw);
-    const r1 = await pool.request('GET', '/', { retries: new Retry({ total: 3, respectRetryAfterHeader: false }) });
+    const r1 = await pool.request('GET', '/', {
+      retries: new Retry({ total: 3, respectRetryAfterHeader: false }),
+    });
     assert.equal(r1.status, 503);
     assert.equal(raw.requests.length, 1);
     const r2 = await pool.request('GET', '/', {
-      retries: new Retry({ total: 3, respectRetryAfterHeader: false, statusForcelist: [503], backoffFactor: 10 }),
+      retries: new Retry({
+        total: 3,
+        respectRetryAfterHeader: false,
+        statusForcelist: [503],
+        backoffFactor: 10,
+      }),
     });
     assert.equal(r2.status, 200);
     assert.deepEqual(slept, [], 'first retry: no backoff, and Retry-After ignored');
   });
 
-  test('Retry-After is honoured only on 413, 429 and 503: a forced 500 waits the backoff', async () => {
+  test('issue 15 item 4: a forced 500 carrying Retry-After waits what the header says, not the backoff', async () => {
     const raw = await failingThenOk(3, 500, { 'Retry-After': '9' });
     const pool = poolFor(raw);
     const r = await pool.request('GET', '/', {
       retries: new Retry({ total: 5, statusForcelist: [500], backoffFactor: 50 }),
     });
     assert.equal(r.status, 200);
-    assert.deepEqual(slept, [100, 200]);
+    assert.deepEqual(slept, [9000, 9000, 9000]);
+  });
+
+  test('a 500 with Retry-After is still not retried unless forced', async () => {
+    const raw = await failingThenOk(1, 500, { 'Retry-After': '1' });
+    const r = await poolFor(raw).request('GET', '/');
+    assert.equal(r.status, 500);
+    assert.equal(raw.requests.length, 1);
+    assert.deepEqual(slept, []);
   });
 
   test('Retry-After does not retry a method outside allowedMethods, nor a request with total: null', async () => {

@@ -58,15 +58,34 @@ describe('makeHeaders', () => {
     ]);
   });
 
-  test('credentials are Latin-1 when they fit, UTF-8 otherwise', () => {
+  test('issue 15 item 6: basic-auth credentials are Latin-1 by default, a clear error outside it, basicAuthEncoding picks UTF-8', () => {
     assert.equal(
       makeHeaders({ basicAuth: 'é:ü' }).authorization,
       `Basic ${Buffer.from([0xe9, 0x3a, 0xfc]).toString('base64')}`,
     );
+    assert.throws(() => makeHeaders({ basicAuth: 'ユ:p' }), {
+      name: 'TypeError',
+      message:
+        'makeHeaders: basicAuth has U+30E6 at position 0, which Latin-1 cannot encode; ' +
+        'set basicAuthEncoding: "utf-8" if the server expects UTF-8 credentials',
+    });
+    assert.throws(() => makeHeaders({ proxyBasicAuth: 'u:€' }), /proxyBasicAuth has U\+20AC at position 2/);
     assert.equal(
-      makeHeaders({ basicAuth: 'ユ:p' }).authorization,
+      makeHeaders({ basicAuth: 'ユ:p', basicAuthEncoding: 'utf-8' }).authorization,
       `Basic ${Buffer.from('ユ:p', 'utf8').toString('base64')}`,
     );
+    assert.equal(
+      makeHeaders({ proxyBasicAuth: 'é:p', proxyBasicAuthEncoding: 'UTF8' })['proxy-authorization'],
+      `Basic ${Buffer.from('é:p', 'utf8').toString('base64')}`,
+    );
+    // Each credential has its own encoding, as urllib3's two options.
+    assert.throws(() => makeHeaders({ proxyBasicAuth: 'ユ:p', basicAuthEncoding: 'utf-8' }), TypeError);
+    assert.throws(() => makeHeaders({ basicAuth: 'é:p', basicAuthEncoding: 'ascii' }), /ASCII cannot encode/);
+    assert.throws(() => makeHeaders({ basicAuth: '\ud800:p', basicAuthEncoding: 'utf-8' }), /U\+D800/);
+    assert.throws(() => makeHeaders({ basicAuth: 'u:p', basicAuthEncoding: 'cp1252' }), {
+      name: 'TypeError',
+      message: 'makeHeaders: basicAuthEncoding must be "latin-1", "utf-8" or "ascii", got "cp1252"',
+    });
   });
 
   test('unknown options and wrong types are TypeErrors', () => {

@@ -282,6 +282,50 @@ describe('parseUrl: hostile input', () => {
     });
   });
 
+  test('issue 15 item 2: host names follow IDNA 2008 strictly, contextual rules included, as urllib3', () => {
+    // Each A-label is what urllib3 (Python idna, strict=True, std3_rules=True) gives.
+    const valid: Array<[string, string]> = [
+      ['l·l.com', 'xn--ll-0ea.com'],
+      ['͵α.com', 'xn--wva4j.com'],
+      ['א׳.com', 'xn--4db4e.com'],
+      ['ア・ア.com', 'xn--ccka0y.com'],
+      ['क्\u200cष.com', 'xn--11b2ezcs70k.com'],
+      ['ب\u200cب.com', 'xn--ngba799q.com'],
+      ['Bücher.de', 'xn--bcher-kva.de'],
+      ['ß.de', 'xn--zca.de'],
+      ['ς.gr', 'xn--3xa.gr'],
+    ];
+    for (const [host, ascii] of valid) assert.equal(parseUrl(`http://${host}/`).host, ascii, host);
+
+    const refused: Array<[string, RegExp]> = [
+      ['ｅｘａｍｐｌｅ.com', /U\+FF45 at position 1 is disallowed in IDNA 2008/],
+      ['ü.ＣＯＭ', /U\+FF43 at position 1 is disallowed/],
+      ['ﬀ.com', /U\+FB00 at position 1 is disallowed/],
+      ['e\u0301.com', /not in Unicode Normalization Form C/],
+      ['-ü.com', /starts or ends with a hyphen/],
+      ['ü-.com', /starts or ends with a hyphen/],
+      ['üü--a.com', /"--" in its 3rd and 4th positions/],
+      ['\u0301a.com', /starts with a combining mark/],
+      ['aא.com', /Bidi rule 5/],
+      ['א1a.com', /Bidi rule 2/],
+      ['ا٠۰.com', /U\+0660 at position 2 is not allowed in its context/],
+      ['a·b.com', /U\+00B7 at position 2 is not allowed in its context/],
+      ['a\u200db.com', /joiner U\+200D at position 2/],
+      ['ü\u200cü.com', /joiner U\+200C at position 2/],
+      [`${'ü'.repeat(60)}.com`, /is 66 octets long, over the 63 allowed/],
+    ];
+    for (const [host, why] of refused) {
+      assert.throws(
+        () => parseUrl(`http://${host}/`),
+        (e: unknown) =>
+          e instanceof LocationParseError &&
+          /is not a valid IDNA label: /.test(e.message) &&
+          why.test(e.message),
+        host,
+      );
+    }
+  });
+
   test('CR LF in a query cannot inject a header', () => {
     expectUrl('10.251.0.83:7777?a=1 HTTP/1.1\r\nX-injected: header', {
       host: '10.251.0.83',
@@ -353,6 +397,15 @@ describe('parseUrl: invalid input', () => {
       assert.throws(() => parseUrl(input), LocationParseError);
     });
   }
+
+  test('issue 15 item 1: an IPv6 literal with a dotted quad anywhere but its last 32 bits is refused', () => {
+    for (const input of ['http://[1.2.3.4::]/', 'http://[1.2.3.4::1]/', 'http://[1:2:3:4:5:6:7:1.2.3.4]/']) {
+      assert.throws(() => parseUrl(input), LocationParseError, input);
+    }
+    for (const host of ['[::1.2.3.4]', '[::ffff:1.2.3.4]', '[1:2:3:4:5:6:1.2.3.4]', '[1::2:1.2.3.4]']) {
+      assert.equal(parseUrl(`http://${host}/`).host, host);
+    }
+  });
 
   test('a non-string is a TypeError', () => {
     assert.throws(() => parseUrl(Buffer.from('http://a/') as unknown as string), TypeError);

@@ -19,9 +19,9 @@ import {
   SSLError,
 } from '../../../src/errors.js';
 import { HTTPHeaderDict } from '../../../src/headers.js';
+import { parseRetryAfterDate } from '../../../src/policies/retry-after-date.js';
 import {
   classifyError,
-  parseHttpDate,
   type RequestHistory,
   Retry,
   type RetryOptions,
@@ -597,54 +597,76 @@ describe('Retry-After parsing', () => {
     assert.equal(new Retry().parseRetryAfter('Sun, 06 Nov 1994 08:49:37 GMT'), 0);
   });
 
+  // What urllib3's parse_retry_after (email.utils.parsedate_tz) refuses.
   const badDates = [
-    'Mon, 32 Jun 2019 11:30:12 GMT',
-    'Mon, 31 Jun 2019 11:30:12 GMT',
-    'Fri, 29 Feb 2019 00:00:00 GMT',
     'Mon, 03 Foo 2019 11:30:12 GMT',
-    'Mon, 03 Jun 2019 24:00:00 GMT',
-    'Mon, 03 Jun 2019 11:60:00 GMT',
-    'Mon, 03 Jun 2019 11:30:12 PST',
-    'Mon, 03 Jun 2019 11:30:12',
-    'Xyz, 03 Jun 2019 11:30:12 GMT',
-    'Funday, 03-Jun-19 11:30:12 GMT',
     'Mon Jun 3 11:30:12',
     '2019-06-03T11:30:12Z',
+    'x',
+    // Python's calendar refuses the year (a ValueError there).
+    'Mon, 03 Jun 10000 11:30:12 GMT',
   ];
   for (const value of badDates) {
-    test(`${JSON.stringify(value)} is not an HTTP-date`, () => {
+    test(`${JSON.stringify(value)} is not a Retry-After date`, () => {
       assert.throws(() => new Retry().parseRetryAfter(value), InvalidHeader);
     });
   }
 
+  test('issue 15 item 5: Retry-After dates parse as urllib3 parses them (parsedate_tz)', () => {
+    // Each wait in seconds is what urllib3 2.7 computed for the same value at the same instant.
+    const cases: Array<[string, number]> = [
+      ['Mon, 32 Jun 2019 11:30:12 GMT', 2_507_412],
+      ['Mon, 31 Jun 2019 11:30:12 GMT', 2_421_012],
+      ['Mon, 03 Jun 2019 24:00:00 GMT', 46_800],
+      ['Mon, 03 Jun 2019 11:60:00 GMT', 3600],
+      ['Mon, 03 Jun 2019 11:30:12 PST', 30_612],
+      ['03 Jun 2019 11:30:12 EDT', 16_212],
+      ['Mon, 03 Jun 2019 11:30:12', 1812],
+      ['Xyz, 03 Jun 2019 11:30:12 GMT', 1812],
+      ['Funday, 03-Jun-19 11:30:12 GMT', 1812],
+      ['Mon, 03 Jun 19 11:30 GMT', 1800],
+      ['Mon, 03 Jun 2019 11:30:12 XYZ', 1812],
+      ['Mon, 03 Jun 2019 11:30:12 -0000', 1812],
+      ['Mon, 03 Jun 2019 11.30.12 GMT', 1812],
+      ['Jun 03 2019 11:30:12 GMT', 1812],
+      ['Mon,03 Jun 2019 11:30:12 GMT', 1812],
+      ['Mon, 03 Jun 2019, 11:30:12 GMT', 1812],
+      [' , 3 Jun 2019 12:00:00', 3600],
+      ['Monday, 03-Jun-68 11:30:12 GMT', 1_546_389_012],
+      ['Monday, 03-Jun-69 11:30:12 GMT', 0],
+      ['3 June 2019 11:30:12 +0100', 0],
+      ['03 Jun 2019 11:30:12+0100', 0],
+      ['Mon, 3 Jun 2019 12:00:00 +0099', 0],
+      ['Mon, 03 Jun 2019 +1:30:12 GMT', 0],
+    ];
+    const retry = new Retry({ retryAfterMax: 1e15 });
+    for (const [value, seconds] of cases) {
+      assert.equal(retry.parseRetryAfter(value), seconds * 1000, JSON.stringify(value));
+    }
+  });
+
   test('a leap day parses', () => {
-    assert.equal(parseHttpDate('Sat, 29 Feb 2020 00:00:00 GMT'), Date.UTC(2020, 1, 29));
+    assert.equal(parseRetryAfterDate('Sat, 29 Feb 2020 00:00:00 GMT'), Date.UTC(2020, 1, 29));
   });
 
   test('the three RFC 9110 forms give the same instant', () => {
     const instant = Date.UTC(1994, 10, 6, 8, 49, 37);
-    assert.equal(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT', NOW), instant);
-    assert.equal(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', NOW), instant);
-    assert.equal(parseHttpDate('Sun Nov  6 08:49:37 1994', NOW), instant);
+    assert.equal(parseRetryAfterDate('Sun, 06 Nov 1994 08:49:37 GMT'), instant);
+    assert.equal(parseRetryAfterDate('Sunday, 06-Nov-94 08:49:37 GMT'), instant);
+    assert.equal(parseRetryAfterDate('Sun Nov  6 08:49:37 1994'), instant);
   });
 
-  test('a two-digit year more than 50 years ahead is in the previous century', () => {
-    // now = 2019: "69" is 2069 (50 years ahead), "70" would be 2070, so 1970.
-    assert.equal(parseHttpDate('Thursday, 01-Jan-69 00:00:00 GMT', NOW), Date.UTC(2069, 0, 1));
-    assert.equal(parseHttpDate('Thursday, 01-Jan-70 00:00:00 GMT', NOW), Date.UTC(1970, 0, 1));
-    assert.equal(parseHttpDate('Thursday, 01-Jan-19 00:00:00 GMT', NOW), Date.UTC(2019, 0, 1));
-    const in2090 = Date.UTC(2090, 0, 1);
-    assert.equal(parseHttpDate('Friday, 01-Jan-01 00:00:00 GMT', in2090), Date.UTC(2101, 0, 1));
-    // 2140 is exactly 50 years ahead of 2090; 2141 would be more.
-    assert.equal(parseHttpDate('Friday, 01-Jan-40 00:00:00 GMT', in2090), Date.UTC(2140, 0, 1));
-    assert.equal(parseHttpDate('Friday, 01-Jan-41 00:00:00 GMT', in2090), Date.UTC(2041, 0, 1));
+  test('two-digit years are 1969-1999 or 2000-2068, as POSIX reads them', () => {
+    assert.equal(parseRetryAfterDate('Thursday, 01-Jan-69 00:00:00 GMT'), Date.UTC(1969, 0, 1));
+    assert.equal(parseRetryAfterDate('Thursday, 01-Jan-68 00:00:00 GMT'), Date.UTC(2068, 0, 1));
+    assert.equal(parseRetryAfterDate('Thursday, 01-Jan-00 00:00:00 GMT'), Date.UTC(2000, 0, 1));
   });
 
-  test('a four-digit year in the rfc850 form and years before 100 are taken literally', () => {
-    assert.equal(parseHttpDate('Sunday, 06-Nov-1994 08:49:37 GMT', NOW), Date.UTC(1994, 10, 6, 8, 49, 37));
+  test('a four-digit year in the rfc850 form and years from 100 on are taken literally', () => {
+    assert.equal(parseRetryAfterDate('Sunday, 06-Nov-1994 08:49:37 GMT'), Date.UTC(1994, 10, 6, 8, 49, 37));
     const d = new Date(Date.UTC(2000, 0, 1));
-    d.setUTCFullYear(50);
-    assert.equal(parseHttpDate('Sat, 01 Jan 0050 00:00:00 GMT', NOW), d.getTime());
+    d.setUTCFullYear(150);
+    assert.equal(parseRetryAfterDate('Sat, 01 Jan 0150 00:00:00 GMT'), d.getTime());
   });
 
   test('retryAfterMax caps the wait, by default at 6 hours', () => {
@@ -686,13 +708,18 @@ describe('Retry sleeping', () => {
     });
   }
 
-  test('Retry-After is honoured only on 413, 429 and 503', async () => {
-    for (const status of [413, 429]) {
-      await new Retry().sleep(response(status, { 'Retry-After': '2' }));
+  test('issue 15 item 4: Retry-After is honoured on every retried response, not only 413, 429 and 503', async () => {
+    const forced = new Retry({ statusForcelist: [500] });
+    assert.equal(forced.isRetry('GET', 500, true), true);
+    for (const status of [413, 429, 500, 502]) {
+      await forced.sleep(response(status, { 'Retry-After': '2' }));
     }
-    await new Retry().sleep(response(500, { 'Retry-After': '2' }));
-    await new Retry().sleep(response(200, { 'Retry-After': '2' }));
-    assert.deepEqual(slept, [2000, 2000]);
+    assert.deepEqual(slept, [2000, 2000, 2000, 2000]);
+    // Without respectRetryAfterHeader the header is ignored whatever the status.
+    await new Retry({ respectRetryAfterHeader: false, statusForcelist: [500] }).sleep(
+      response(500, { 'Retry-After': '2' }),
+    );
+    assert.deepEqual(slept, [2000, 2000, 2000, 2000]);
   });
 
   test('without a usable Retry-After the backoff is slept', async () => {

@@ -60,6 +60,34 @@ describe('resolveLocation', () => {
     });
   }
 
+  test('issue 15 item 7: a Location resolves as urllib3 resolves it (urljoin then parseUrl), not as WHATWG does', () => {
+    // Each expected URL is urllib3's parse_url(urljoin(base, location)).url.
+    const from = 'http://example.com:8080/loc/a?x=1';
+    const cases: Array<[string, string]> = [
+      ['\\x', 'http://example.com:8080/loc/%5Cx'],
+      ['/\\evil.com', 'http://example.com:8080/%5Cevil.com'],
+      ['\\\\evil.com/x', 'http://example.com:8080/loc/%5C%5Cevil.com/x'],
+      ['  /sp ace', 'http://example.com:8080/sp%20ace'],
+      ['a\tb', 'http://example.com:8080/loc/ab'],
+      ['..', 'http://example.com:8080/'],
+      ['/a/../../b', 'http://example.com:8080/b'],
+      ['x;p?q#f', 'http://example.com:8080/loc/x;p?q#f'],
+      [';p', 'http://example.com:8080/loc/;p'],
+      ['#frag', 'http://example.com:8080/loc/a?x=1#frag'],
+      ['HTTP://Other.Test', 'http://other.test'],
+      ['http:rel', 'http://example.com:8080/loc/rel'],
+      ['a//b//c', 'http://example.com:8080/loc/a/b/c'],
+      ['.', 'http://example.com:8080/loc/'],
+      ['g;x=1/../y', 'http://example.com:8080/loc/y'],
+      [' ', 'http://example.com:8080/loc/a?x=1'],
+      ['%zz/ü', 'http://example.com:8080/loc/%25zz/%C3%BC'],
+      ['http://a.com\\@b.com/', 'http://a.com/%5C@b.com/'],
+    ];
+    for (const [location, expected] of cases) {
+      assert.equal(resolveLocation(location, from), expected, JSON.stringify(location));
+    }
+  });
+
   test('an unparsable Location is a LocationParseError naming it', () => {
     assert.throws(
       () => resolveLocation('http://[::1', base),
@@ -72,7 +100,13 @@ describe('which targets are followed', () => {
   test('http and https only, whatever the case', () => {
     assert.equal(isFollowable('http://a/'), true);
     assert.equal(isFollowable('HTTPS://a/'), true);
-    for (const url of ['ftp://a/', 'file:///etc/passwd', 'data:text/plain,x', 'javascript:alert(1)', 'no-scheme']) {
+    for (const url of [
+      'ftp://a/',
+      'file:///etc/passwd',
+      'data:text/plain,x',
+      'javascript:alert(1)',
+      'no-scheme',
+    ]) {
       assert.equal(isFollowable(url), false, url);
     }
     assert.equal(schemeOf('FTP://a/'), 'ftp');
@@ -112,7 +146,11 @@ describe('spendOnResponse', () => {
 
   test('returns the next Retry while the budget lasts', async () => {
     const { r, drained } = response(302, '/next');
-    const next = await spendOnResponse(new Retry({ redirect: 1 }), { method: 'GET', url: 'http://e/', response: r, pool }, 'redirect');
+    const next = await spendOnResponse(
+      new Retry({ redirect: 1 }),
+      { method: 'GET', url: 'http://e/', response: r, pool },
+      'redirect',
+    );
     assert.ok(next instanceof Retry);
     assert.equal(next.redirect, 0);
     assert.equal(drained(), 0, 'the caller drains before following');
@@ -121,13 +159,21 @@ describe('spendOnResponse', () => {
   test('raises MaxRetryError after draining when raiseOnRedirect / raiseOnStatus is true', async () => {
     const { r, drained } = response(302, '/next');
     await assert.rejects(
-      spendOnResponse(new Retry({ redirect: 0 }), { method: 'GET', url: 'http://e/', response: r, pool }, 'redirect'),
+      spendOnResponse(
+        new Retry({ redirect: 0 }),
+        { method: 'GET', url: 'http://e/', response: r, pool },
+        'redirect',
+      ),
       MaxRetryError,
     );
     assert.equal(drained(), 1);
     const s = response(503, null);
     await assert.rejects(
-      spendOnResponse(new Retry({ status: 0, statusForcelist: [503] }), { method: 'GET', url: 'http://e/', response: s.r, pool }, 'status'),
+      spendOnResponse(
+        new Retry({ status: 0, statusForcelist: [503] }),
+        { method: 'GET', url: 'http://e/', response: s.r, pool },
+        'status',
+      ),
       MaxRetryError,
     );
     assert.equal(s.drained(), 1);
