@@ -18,14 +18,9 @@ import { systemResolver } from '../dns/system.js';
 import { ConnectTimeoutError, HTTPError, ProtocolError } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 import { connectTcp, type SocketOptions, upgradeToTls } from '../net/connect.js';
-import {
-  checkFingerprint,
-  planTls,
-  TLS_OPTION_NAMES,
-  type TlsOptions,
-  type TlsPlan,
-  validateTlsOptions,
-} from '../net/tls-options.js';
+import { checkFingerprint } from '../net/tls-fingerprint.js';
+import { TLS_OPTION_NAMES, type TlsOptions, validateTlsOptions } from '../net/tls-options.js';
+import { planTls, type TlsPlan } from '../net/tls-plan.js';
 import { checkOptions, optionSet } from '../options.js';
 import { warnOnce } from '../warnings.js';
 import { Timeout } from '../policies/timeout.js';
@@ -42,7 +37,7 @@ import {
   type UploadProgress,
 } from './h1-session.js';
 import { type H2Exchange, H2Session, type H2SessionOwner } from './h2-session.js';
-import { Urllib3Context } from '../net/tls-options.js';
+import { Urllib3Context } from '../net/urllib3-context.js';
 import { debug } from '../debug.js';
 import { openHttpTunnel } from '../connectors/http-tunnel.js';
 import { openSocksTunnel } from '../connectors/socks.js';

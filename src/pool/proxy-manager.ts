@@ -13,7 +13,7 @@
 
 import { ProxySchemeUnknown } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
-import type { Urllib3Context } from '../net/tls-options.js';
+import type { Urllib3Context } from '../net/urllib3-context.js';
 import { checkOptions, optionSet } from '../options.js';
 import type { SecureContext } from 'node:tls';
 import type { HTTPResponse } from '../response.js';
