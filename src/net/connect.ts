@@ -16,6 +16,7 @@ import {
   RequestAbortedError,
   SSLError,
 } from '../errors.js';
+import { unbracketHost } from '../authority.js';
 import { debug } from '../debug.js';
 import type { BaseResolver, ResolvedAddress } from '../dns/resolver.js';
 
@@ -61,12 +62,6 @@ export function markConnectError<E extends Error>(error: E): E {
   return error;
 }
 
-function stripBrackets(host: string): string {
-  return host.length > 1 && host.charCodeAt(0) === 91 /* [ */ && host.endsWith(']')
-    ? host.slice(1, -1)
-    : host;
-}
-
 function abortError(signal: AbortSignal, label: string): HTTPError {
   return markConnectError(
     new RequestAbortedError(`${label}: request aborted while connecting`, { cause: signal.reason }),
@@ -77,7 +72,7 @@ function abortError(signal: AbortSignal, label: string): HTTPError {
 export async function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult> {
   const started = performance.now();
   const deadline = o.timeout === null ? null : started + o.timeout;
-  const host = stripBrackets(o.host);
+  const host = unbracketHost(o.host);
   if (o.signal?.aborted) throw abortError(o.signal, o.label);
 
   let addresses: ResolvedAddress[];

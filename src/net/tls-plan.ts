@@ -8,6 +8,7 @@
 
 import { isIP } from 'node:net';
 import tls, { type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { unbracketHost } from '../authority.js';
 import { certToPem, keyToPem, needKeyIn, readOrFail } from './pem.js';
 import { secureContextFor } from './secure-context-cache.js';
 import { checkFingerprint, normaliseFingerprint } from './tls-fingerprint.js';
@@ -37,7 +38,7 @@ export interface TlsPlan {
 }
 
 function bareHost(host: string): string {
-  let h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  let h = unbracketHost(host);
   // A zone id (fe80::1%eth0) names the interface, not the peer.
   const pct = h.indexOf('%');
   if (pct !== -1 && isIP(h.slice(0, pct)) === 6) h = h.slice(0, pct);
