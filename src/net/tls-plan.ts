@@ -7,11 +7,11 @@
 // ConnectionInfo and isVerified.
 
 import { isIP } from 'node:net';
-import tls, { type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
+import tls, { type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { unbracketHost } from '../authority.js';
 import { certToPem, keyToPem, needKeyIn, readOrFail } from './pem.js';
 import { secureContextFor } from './secure-context-cache.js';
-import { checkFingerprint, normaliseFingerprint } from './tls-fingerprint.js';
+import { normaliseFingerprint } from './tls-fingerprint.js';
 import type { TlsOptions } from './tls-options.js';
 import { DEFAULT_MIN_VERSION, resolveCertReqs, type TlsVersion } from './tls-settings.js';
 import { loadCaPems } from './trust-store.js';
@@ -153,21 +153,4 @@ export function planTls(host: string, o: TlsOptions, env: NodeJS.ProcessEnv = pr
     maxVersion: isNodeSecureContext(ctx) ? null : maxVersion,
     keylogFile: keylog ? keylog : null,
   };
-}
-
-// ---- the former one-call helpers (kept for callers that set up TLS themselves) ----------
-
-/** tls.connect options for a connection to `host` with urllib3 options `o`. */
-export function buildTlsOptions(host: string, o: TlsOptions): ConnectionOptions {
-  return planTls(host, o).nodeOptions;
-}
-
-/** The checks made after the handshake (assertFingerprint), for sockets set up with buildTlsOptions(). */
-export function verifyPeer(sock: TLSSocket, host: string, port: number, o: TlsOptions, label: string): void {
-  if (!o.assertFingerprint) return;
-  checkFingerprint(
-    sock.getPeerCertificate()?.raw,
-    normaliseFingerprint(o.assertFingerprint),
-    `${label} (${host}:${port})`,
-  );
 }

@@ -13,7 +13,7 @@ import { markConnectError } from './connect.js';
 import { caDataToPems, pemBlocks, pemKey } from './pem.js';
 
 /** Where distributions keep their CA bundle (Debian/Ubuntu, Fedora/RHEL, openSUSE, Alpine/macOS/BSD). */
-export const SYSTEM_CA_BUNDLES: readonly string[] = [
+const SYSTEM_CA_BUNDLES: readonly string[] = [
   '/etc/ssl/certs/ca-certificates.crt',
   '/etc/pki/tls/certs/ca-bundle.crt',
   '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem',

@@ -41,7 +41,7 @@ interface NoProxyRule {
 }
 
 /** Parse a NO_PROXY value: comma or whitespace separated entries. */
-export function parseNoProxy(value: string | null): NoProxyRule[] {
+function parseNoProxy(value: string | null): NoProxyRule[] {
   if (value === null) return [];
   const rules: NoProxyRule[] = [];
   for (const raw of value.split(/[\s,]+/)) {
