@@ -3,7 +3,10 @@
 // underlying error as the ES2022 `cause`. Wrapping happens at layer
 // boundaries: a Node ECONNREFUSED becomes NewConnectionError, and so on.
 //
-// This module is a leaf: no I/O, no imports from the rest of the library.
+// This module is a leaf: no I/O, no imports from the rest of the library but
+// authority.ts (another leaf).
+
+import { bracketHost } from './authority.js';
 
 /**
  * Where a request was when an error ended it (docs/api.md section 13):
@@ -261,7 +264,7 @@ export class TimeoutStateError extends HTTPError {}
 export class RequestAbortedError extends HTTPError {}
 
 export function describePool(pool: PoolLike): string {
-  const host = pool.host.includes(':') && !pool.host.startsWith('[') ? `[${pool.host}]` : pool.host;
+  const host = bracketHost(pool.host);
   const name = (pool as { constructor?: { name?: string } }).constructor?.name;
   const label = name && name !== 'Object' ? name : 'Pool';
   return `${label}(host='${host}', port=${pool.port ?? 'None'})`;

@@ -17,14 +17,9 @@ export { SystemResolver } from './dns/system.js';
 export * from './errors.js';
 export { RawExtension } from './extension.js';
 export { HTTPHeaderDict, type HeadersInit } from './headers.js';
-export {
-  type CertReqs,
-  createUrllib3Context,
-  type TlsOptions,
-  type TlsVersion,
-  Urllib3Context,
-  type Urllib3ContextOptions,
-} from './net/tls-options.js';
+export type { TlsOptions } from './net/tls-options.js';
+export type { CertReqs, TlsVersion } from './net/tls-settings.js';
+export { createUrllib3Context, Urllib3Context, type Urllib3ContextOptions } from './net/urllib3-context.js';
 export type { SocketOptions } from './net/connect.js';
 export { Retry, type RequestHistory, type RetryOptions } from './policies/retry.js';
 export { Timeout, type TimeoutOptions } from './policies/timeout.js';
@@ -50,7 +45,13 @@ export {
 export type { PoolKey } from './pool/pool-key.js';
 export { RequestMethods, type RequestOptions } from './pool/request-methods.js';
 export type { UrlopenOptions } from './pool/urlopen-options.js';
-export { makeHeaders, SKIP_HEADER, SKIPPABLE_HEADERS, DEFAULT_USER_AGENT, VERSION } from './request-headers.js';
+export {
+  makeHeaders,
+  SKIP_HEADER,
+  SKIPPABLE_HEADERS,
+  DEFAULT_USER_AGENT,
+  VERSION,
+} from './request-headers.js';
 export { HTTPResponse, type ReadOptions } from './response.js';
 export { ResponsePromise } from './response-promise.js';
 export { parseUrl, Url } from './url.js';

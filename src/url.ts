@@ -471,15 +471,3 @@ export function getHost(url: string): [string, string | null, number | null] {
   const u = parseUrl(url);
   return [u.scheme ?? 'http', u.host, u.port];
 }
-
-/** The well-known port of an http(s) scheme, else `null`. */
-export function defaultPortFor(scheme: string): number | null {
-  switch (scheme.toLowerCase()) {
-    case 'http':
-      return 80;
-    case 'https':
-      return 443;
-    default:
-      return null;
-  }
-}

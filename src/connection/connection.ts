@@ -138,7 +138,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
   isProxyVerified: boolean | null = null;
   hasConnectedToProxy = false;
   readonly label: string;
-  /** @internal The pool that owns this connection (Poolable). */
+  /** Poolable: The pool that owns this connection (Poolable). */
   poolOwner: PoolOwner<this> | null = null;
   /** @internal Idle time (ms) after which a multiplexed connection must prove it is alive before reuse. */
   _pingAfterIdle = PING_AFTER_IDLE;
@@ -243,7 +243,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
 
   // ---- Poolable ----------------------------------------------------------------
 
-  /** @internal How requests share this connection; null until connected. */
+  /** Poolable: How requests share this connection; null until connected. */
   get reservation(): Reservation | null {
     const s = this.session;
     return s === null || s.isClosed ? null : s.reservation;
@@ -255,7 +255,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
   }
 
   /**
-   * @internal Whether connecting may end in a shared reservation: h2c by
+   * Poolable: Whether connecting may end in a shared reservation: h2c by
    * prior knowledge here, TLS offering h2 in ALPN for HTTPS. The pool opens
    * such connections one at a time per origin until it knows the protocol.
    */
@@ -263,17 +263,17 @@ export class HTTPConnection implements SessionOwner, Poolable {
     return this.disabledSvn.has(HttpVersion.h11) && !this.disabledSvn.has(HttpVersion.h2);
   }
 
-  /** @internal 'unique': free for a request now; 'shared': open and accepting new exchanges. */
+  /** Poolable: 'unique': free for a request now; 'shared': open and accepting new exchanges. */
   get isAvailable(): boolean {
     return this.session?.isAvailable === true;
   }
 
-  /** @internal 'shared': the peer's limit on concurrent exchanges; 'unique': 1. */
+  /** Poolable: 'shared': the peer's limit on concurrent exchanges; 'unique': 1. */
   get concurrency(): number {
     return this.session?.concurrency ?? 1;
   }
 
-  /** @internal A long-idle multiplexed connection proves it is alive (false: it was closed). */
+  /** Poolable: A long-idle multiplexed connection proves it is alive (false: it was closed). */
   checkAlive(): Promise<boolean> | true {
     return this.session?.checkAlive() ?? true;
   }
@@ -482,22 +482,22 @@ export class HTTPConnection implements SessionOwner, Poolable {
 
   // ---- SessionOwner ----------------------------------------------------------
 
-  /** @internal */
+  /** SessionOwner: a signal from the session this connection drives. */
   sessionIdle(session: ProtocolSession): void {
     if (this.session === session) this.poolOwner?.connectionIdle(this);
   }
 
-  /** @internal */
+  /** SessionOwner: a signal from the session this connection drives. */
   sessionClosed(session: ProtocolSession): void {
     if (this.session === session) this.poolOwner?.connectionClosed(this);
   }
 
-  /** @internal */
+  /** SessionOwner: a signal from the session this connection drives. */
   sessionCapacityChanged(session: ProtocolSession): void {
     if (this.session === session) this.poolOwner?.connectionCapacityChanged(this);
   }
 
-  /** @internal Idle time after which a multiplexed session checks the peer is alive before reuse. */
+  /** SessionOwner: idle time after which a multiplexed session checks the peer is alive before reuse. */
   get pingAfterIdle(): number {
     return this._pingAfterIdle;
   }

@@ -6,7 +6,8 @@
 import { HttpVersion } from './connection-info.js';
 import { CONNECTION_OPTION_NAMES, HTTPConnection, type HTTPConnectionOptions } from './connection.js';
 import type { Dialed, DialPlan } from './dialer.js';
-import { TLS_OPTION_NAMES, type TlsOptions, Urllib3Context, validateTlsOptions } from '../net/tls-options.js';
+import { TLS_OPTION_NAMES, type TlsOptions, validateTlsOptions } from '../net/tls-options.js';
+import { Urllib3Context } from '../net/urllib3-context.js';
 import { optionSet } from '../options.js';
 import { warnOnce } from '../warnings.js';
 

@@ -5,7 +5,7 @@
 // as a connect error for Retry.
 
 import type { Duplex } from 'node:stream';
-import { markConnectError } from '../net/connect.js';
+import { markConnectError } from '../errors.js';
 
 export interface HandshakeSteps {
   timeout: number | null;

@@ -6,6 +6,7 @@
 // the request to the target has not been sent.
 
 import type { Duplex } from 'node:stream';
+import { bracketHost } from '../authority.js';
 import { ProxyError } from '../errors.js';
 import { H1ResponseParser, type ResponseHead } from '../protocol/h1/parser.js';
 import { serializeRequestHead } from '../protocol/h1/serializer.js';
@@ -25,14 +26,9 @@ export interface TunnelOptions {
   proxy: string;
 }
 
-function authority(host: string, port: number): string {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `${h}:${port}`;
-}
-
 /** Open a CONNECT tunnel on `socket`; resolves once the proxy answered 2xx. */
 export function openHttpTunnel(socket: Duplex, o: TunnelOptions): Promise<void> {
-  const target = authority(o.host, o.port);
+  const target = `${bracketHost(o.host)}:${o.port}`;
   let head: ResponseHead | null = null;
   const parser = new H1ResponseParser({
     onHead: (h) => {

@@ -53,7 +53,6 @@ export const SOCKS5_REPLIES: Record<number, string> = {
   0x08: 'address type not supported',
 };
 
-
 function encodeIPv4(ip: string): Buffer {
   return Buffer.from(ip.split('.').map((p) => Number(p)));
 }

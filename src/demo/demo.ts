@@ -84,7 +84,12 @@ async function main(): Promise<void> {
 
   // 1. Making a request
   let r = await http.request('GET', `${base}/robots.txt`);
-  log('GET /robots.txt', `status ${r.status} ${r.reason}`, `content-type ${r.headers.get('content-type')}`, `data ${JSON.stringify(r.data.toString())}`);
+  log(
+    'GET /robots.txt',
+    `status ${r.status} ${r.reason}`,
+    `content-type ${r.headers.get('content-type')}`,
+    `data ${JSON.stringify(r.data.toString())}`,
+  );
 
   // 2. JSON
   r = await http.request('GET', `${base}/json`);
@@ -92,7 +97,11 @@ async function main(): Promise<void> {
 
   // 3. Query parameters from fields
   r = await http.request('GET', `${base}/get`, { fields: { arg: 'value', q: 'a b' } });
-  log('Query fields', `sent to ${r.url}`, `server saw args ${JSON.stringify((r.json() as { args: unknown }).args)}`);
+  log(
+    'Query fields',
+    `sent to ${r.url}`,
+    `server saw args ${JSON.stringify((r.json() as { args: unknown }).args)}`,
+  );
 
   // 4. Form data: urlencoded and multipart with a file
   r = await http.request('POST', `${base}/post`, { fields: { field: 'value' }, encodeMultipart: false });
@@ -122,7 +131,10 @@ async function main(): Promise<void> {
   const before = tcpConnections;
   await using pool = new HTTPConnectionPool('127.0.0.1', { port, maxSize: 1 });
   for (let i = 0; i < 100; i++) await pool.request('GET', `/get?i=${i}`);
-  log('Connection pooling', `100 requests opened ${tcpConnections - before} TCP connection(s) (pool.numConnections = ${pool.numConnections})`);
+  log(
+    'Connection pooling',
+    `100 requests opened ${tcpConnections - before} TCP connection(s) (pool.numConnections = ${pool.numConnections})`,
+  );
 
   // 8. Timeouts
   try {
@@ -134,7 +146,8 @@ async function main(): Promise<void> {
   try {
     await http.request('GET', `${base}/slow`, { timeout: 200, retries: new Retry({ total: 1 }) });
   } catch (err) {
-    if (err instanceof MaxRetryError) log('Timeout with retries', `caught MaxRetryError, reason: ${err.reason?.name}`);
+    if (err instanceof MaxRetryError)
+      log('Timeout with retries', `caught MaxRetryError, reason: ${err.reason?.name}`);
     else throw err;
   }
 

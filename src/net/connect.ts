@@ -17,6 +17,7 @@ import {
   SSLError,
   markConnectError,
 } from '../errors.js';
+import { unbracketHost } from '../authority.js';
 import { debug } from '../debug.js';
 import type { BaseResolver, ResolvedAddress } from '../dns/resolver.js';
 
@@ -56,15 +57,6 @@ export interface TcpConnectResult {
   establishedLatency: number;
 }
 
-/** @deprecated import from errors.ts; kept while other modules move over. */
-export { markConnectError };
-
-function stripBrackets(host: string): string {
-  return host.length > 1 && host.charCodeAt(0) === 91 /* [ */ && host.endsWith(']')
-    ? host.slice(1, -1)
-    : host;
-}
-
 function abortError(signal: AbortSignal, label: string): HTTPError {
   return new RequestAbortedError(`${label}: request aborted while connecting`, {
     cause: signal.reason,
@@ -76,7 +68,7 @@ function abortError(signal: AbortSignal, label: string): HTTPError {
 export async function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult> {
   const started = performance.now();
   const deadline = o.timeout === null ? null : started + o.timeout;
-  const host = stripBrackets(o.host);
+  const host = unbracketHost(o.host);
   if (o.signal?.aborted) throw abortError(o.signal, o.label);
 
   let addresses: ResolvedAddress[];

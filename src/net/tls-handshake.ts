@@ -10,7 +10,9 @@ import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:t
 import type { ConnectionInfo } from '../connection/connection-info.js';
 import { HTTPError, markConnectError, ProtocolError } from '../errors.js';
 import { upgradeToTls } from './connect.js';
-import { checkFingerprint, planTls, type TlsOptions, type TlsPlan } from './tls-options.js';
+import { checkFingerprint } from './tls-fingerprint.js';
+import type { TlsOptions } from './tls-options.js';
+import { planTls, type TlsPlan } from './tls-plan.js';
 
 export interface EstablishedTls {
   socket: TLSSocket;

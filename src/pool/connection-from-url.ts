@@ -1,6 +1,7 @@
 // connectionFromUrl (urllib3's connection_from_url): a fresh pool for the
 // origin of a URL, HTTPS or plain by its scheme.
 
+import { defaultPort } from '../authority.js';
 import { LocationValueError } from '../errors.js';
 import { parseUrl } from '../url.js';
 import {
@@ -14,7 +15,7 @@ export function connectionFromUrl(url: string, options?: HTTPSConnectionPoolOpti
   const u = parseUrl(url);
   if (u.host === null) throw new LocationValueError(`No host specified in ${url}`);
   const scheme = u.scheme ?? 'http';
-  const port = u.port ?? (scheme === 'https' ? 443 : 80);
+  const port = u.port ?? defaultPort(scheme) ?? 80;
   if (scheme === 'https') return new HTTPSConnectionPool(u.host, { ...options, port });
   return new HTTPConnectionPool(u.host, { ...(options as HTTPConnectionPoolOptions), port });
 }

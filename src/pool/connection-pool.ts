@@ -114,7 +114,8 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
    * The connection class this pool opens (urllib3's `ConnectionCls`): a
    * subclass brings its own dialer or session factories this way.
    */
-  static ConnectionCls: new (host: string, options?: HTTPSConnectionOptions) => HTTPConnection = HTTPConnection;
+  static ConnectionCls: new (host: string, options?: HTTPSConnectionOptions) => HTTPConnection =
+    HTTPConnection;
   readonly scheme: 'http' | 'https';
   readonly host: string;
   readonly port: number;

@@ -5,6 +5,7 @@
 // instances) are keyed by identity, as urllib3 keys them by hash.
 
 import { createHash } from 'node:crypto';
+import { unbracketHost } from '../authority.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 
 export type PoolKey = string;
@@ -73,8 +74,7 @@ function keyValue(name: string, v: unknown): string {
 /** The key for a request context: `{ scheme, host, port, ...poolOptions }`. */
 export function makePoolKey(context: Record<string, unknown>): PoolKey {
   const scheme = String(context['scheme']).toLowerCase();
-  let host = String(context['host']).toLowerCase();
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const host = unbracketHost(String(context['host']).toLowerCase());
   const port = context['port'];
   const rest = Object.keys(context)
     .filter((k) => k !== 'scheme' && k !== 'host' && k !== 'port' && context[k] !== undefined)

@@ -4,6 +4,7 @@
 // in removeHeadersOnRedirect when the host changes. The top-level request()
 // uses one module-level manager, as urllib3.request() does.
 
+import { authority, defaultPort } from '../authority.js';
 import { type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import type { HTTPConnection } from '../connection/connection.js';
 import { checkDisabledSvn } from '../connection/http-versions.js';
@@ -43,8 +44,13 @@ const MANAGER_OPTIONS = optionSet('numPools', ...HTTPS_POOL_OPTION_NAMES.filter(
 const POOL_KW_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
 const TLS_ONLY = new Set<string>(TLS_OPTION_NAMES);
 /** The pool class for each scheme (urllib3's `pool_classes_by_scheme`). */
-export type PoolClasses = Record<'http' | 'https', new (host: string, options?: HTTPSConnectionPoolOptions) => HTTPConnectionPool>;
-const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
+export type PoolClasses = Record<
+  'http' | 'https',
+  new (
+    host: string,
+    options?: HTTPSConnectionPoolOptions,
+  ) => HTTPConnectionPool
+>;
 /** What `_urlopen` reads when it is given no options (never written to). */
 const NO_OPTIONS = new UrlopenArgs();
 
@@ -107,7 +113,7 @@ export class PoolManager extends MultiplexingRequestMethods {
     checkOptions('connectionFromHost', options, FROM_HOST_OPTIONS);
     if (!host) throw new LocationValueError('No host specified.');
     const scheme = (options?.scheme ?? 'http').toLowerCase();
-    const port = options?.port ?? DEFAULT_PORTS[scheme] ?? 80;
+    const port = options?.port ?? defaultPort(scheme) ?? 80;
     const poolKwargs = options?.poolKwargs ?? null;
     // Hot path: a request without per-call pool options reuses the key computed
     // the first time for this origin, instead of building it again.
@@ -172,7 +178,7 @@ export class PoolManager extends MultiplexingRequestMethods {
       url: u,
       scheme,
       here: absoluteUrl(scheme, host, u.port, u.requestUri),
-      originKey: originKeyOf(scheme, host, u.port ?? DEFAULT_PORTS[scheme] ?? 80),
+      originKey: originKeyOf(scheme, host, u.port ?? defaultPort(scheme) ?? 80),
     };
     if (this.targets.size >= TARGET_CACHE_SIZE) this.targets.delete(this.targets.keys().next().value!);
     this.targets.set(url, t);
@@ -389,9 +395,7 @@ function rewindFor(body: PreparedBody, url: string): PreparedBody {
 }
 
 function absoluteUrl(scheme: string, host: string, port: number | null, requestUri: string): string {
-  const def = DEFAULT_PORTS[scheme];
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `${scheme}://${h}${port !== null && port !== def ? `:${port}` : ''}${requestUri}`;
+  return `${scheme}://${authority(host, port, scheme)}${requestUri}`;
 }
 
 export type { HTTPConnection, HeadersInit };

@@ -5,6 +5,7 @@
 // only, never a resolved name).
 
 import { BlockList, isIP } from 'node:net';
+import { unbracketHost } from '../authority.js';
 
 export interface ProxyEnv {
   http: string | null;
@@ -39,12 +40,8 @@ interface NoProxyRule {
   cidr: BlockList | null;
 }
 
-function stripBrackets(h: string): string {
-  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-}
-
 /** Parse a NO_PROXY value: comma or whitespace separated entries. */
-export function parseNoProxy(value: string | null): NoProxyRule[] {
+function parseNoProxy(value: string | null): NoProxyRule[] {
   if (value === null) return [];
   const rules: NoProxyRule[] = [];
   for (const raw of value.split(/[\s,]+/)) {
@@ -56,7 +53,7 @@ export function parseNoProxy(value: string | null): NoProxyRule[] {
     }
     const slash = entry.indexOf('/');
     if (slash !== -1) {
-      const addr = stripBrackets(entry.slice(0, slash));
+      const addr = unbracketHost(entry.slice(0, slash));
       const bits = Number(entry.slice(slash + 1));
       const fam = isIP(addr);
       if (fam !== 0 && Number.isInteger(bits) && bits >= 0 && bits <= (fam === 4 ? 32 : 128)) {
@@ -85,7 +82,7 @@ export function parseNoProxy(value: string | null): NoProxyRule[] {
 
 /** Whether NO_PROXY says `host:port` is reached directly. */
 export function bypassesProxy(host: string, port: number, noProxy: string | null): boolean {
-  const h = stripBrackets(host.toLowerCase()).replace(/\.$/, '');
+  const h = unbracketHost(host.toLowerCase()).replace(/\.$/, '');
   const fam = isIP(h);
   for (const rule of parseNoProxy(noProxy)) {
     if (rule.host === '*') return true;

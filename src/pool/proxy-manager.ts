@@ -11,9 +11,10 @@
 //                                 (or forwarding with useForwardingForHttps)
 //   SOCKS proxy + any target   -> the SOCKS handshake, then (TLS to) the target
 
+import { bracketHost, defaultPort } from '../authority.js';
 import { ProxySchemeUnknown } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
-import type { Urllib3Context } from '../net/tls-options.js';
+import type { Urllib3Context } from '../net/urllib3-context.js';
 import { checkOptions, optionSet } from '../options.js';
 import type { SecureContext } from 'node:tls';
 import type { HTTPResponse } from '../response.js';
@@ -56,9 +57,8 @@ function basicAuth(auth: string): string {
 }
 
 /** The proxy URL without credentials, with an explicit port. */
-function proxyOrigin(u: Url, defaultPort: number): string {
-  const host = u.host!.includes(':') && !u.host!.startsWith('[') ? `[${u.host}]` : u.host!;
-  return `${u.scheme}://${host}:${u.port ?? defaultPort}`;
+function proxyOrigin(u: Url): string {
+  return `${u.scheme}://${bracketHost(u.host!)}:${u.port ?? defaultPort(u.scheme!)}`;
 }
 
 export class ProxyManager extends PoolManager {
@@ -78,8 +78,7 @@ export class ProxyManager extends PoolManager {
     }
     if (u.host === null) throw new ProxySchemeUnknown(null);
     this.proxy = u;
-    const defaultPort = u.scheme === 'https' ? 443 : 80;
-    this.proxyUrl = proxyOrigin(u, defaultPort);
+    this.proxyUrl = proxyOrigin(u);
     const headers: Record<string, string> = {};
     for (const [k, v] of new HTTPHeaderDict(proxyHeaders ?? {}).entries()) headers[k] = v;
     if (u.auth !== null && !Object.keys(headers).some((k) => k.toLowerCase() === 'proxy-authorization')) {
@@ -169,8 +168,7 @@ export class SOCKSProxyManager extends PoolManager {
     if (username !== undefined && username !== null) {
       auth = `${encodeURIComponent(username)}:${encodeURIComponent(password ?? '')}`;
     }
-    const host = u.host.includes(':') && !u.host.startsWith('[') ? `[${u.host}]` : u.host;
-    this.proxyUrl = `${u.scheme}://${auth ? `${auth}@` : ''}${host}:${u.port ?? 1080}`;
+    this.proxyUrl = `${u.scheme}://${auth ? `${auth}@` : ''}${bracketHost(u.host)}:${u.port ?? 1080}`;
   }
 
   override connectionFromHost(
@@ -219,7 +217,7 @@ export class EnvProxyManager extends RequestMethods {
   proxyFor(url: string): string | null {
     const u = parseUrl(url);
     const scheme = u.scheme ?? 'http';
-    return proxyForUrl(scheme, u.host ?? '', u.port ?? (scheme === 'https' ? 443 : 80), this.env);
+    return proxyForUrl(scheme, u.host ?? '', u.port ?? defaultPort(scheme) ?? 80, this.env);
   }
 
   /** The manager used for `url`. */

@@ -3,6 +3,7 @@
 // targets may be followed, and spending one retry on a response (a redirect
 // or a forced status) with urllib3's "raise or return it" rule.
 
+import { defaultPort, unbracketHost } from '../authority.js';
 import { LocationParseError, MaxRetryError } from '../errors.js';
 import { HTTPHeaderDict, type HeadersInit } from '../headers.js';
 import type { PoolLike } from '../errors.js';
@@ -65,13 +66,10 @@ export function isFollowable(url: string): boolean {
   return FOLLOWABLE.has(schemeOf(url));
 }
 
-const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
-
 function originOf(u: Url): string {
   const scheme = u.scheme ?? 'http';
-  let host = (u.host ?? '').toLowerCase();
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return `${scheme}://${host}:${u.port ?? DEFAULT_PORTS[scheme] ?? ''}`;
+  const host = unbracketHost((u.host ?? '').toLowerCase());
+  return `${scheme}://${host}:${u.port ?? defaultPort(scheme) ?? ''}`;
 }
 
 /**

@@ -253,8 +253,10 @@ async function socks5Connect(
   const conversation = new Conversation(await connectTcp(port));
   const { socket } = conversation;
   socket.write(Buffer.from([0x05, 0x01, auth ? 0x02 : 0x00]));
-  const [version, method] = await conversation.read(2);
-  assert.equal(version, 0x05);
+  // read(2) resolves with exactly two bytes.
+  const greeting = await conversation.read(2);
+  const method = greeting[1]!;
+  assert.equal(greeting[0], 0x05);
   if (method === 0xff) return { method, conversation };
   let authStatus: number | undefined;
   if (method === 0x02) {

@@ -1,11 +1,11 @@
-// parseUrl, Url, getHost and defaultPortFor: urllib3 v2's parse_url cases
+// parseUrl, Url and getHost: urllib3 v2's parse_url cases
 // (scheme/host/port extraction, normalisation, IPv6 zone ids, IDNA,
 // percent-encoding, dot segments, request-smuggling attempts, invalid input).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LocationParseError } from '../../src/errors.js';
-import { defaultPortFor, getHost, parseUrl, Url, type UrlFields } from '../../src/url.js';
+import { getHost, parseUrl, Url, type UrlFields } from '../../src/url.js';
 
 function fields(u: Url): Required<UrlFields> {
   return {
@@ -484,13 +484,4 @@ describe('Url', () => {
       assert.equal(parseUrl(input).authority, authority);
     });
   }
-});
-
-describe('defaultPortFor', () => {
-  test('knows http and https, case-insensitively, and nothing else', () => {
-    assert.equal(defaultPortFor('http'), 80);
-    assert.equal(defaultPortFor('HTTPS'), 443);
-    assert.equal(defaultPortFor('ftp'), null);
-    assert.equal(defaultPortFor(''), null);
-  });
 });

@@ -10,7 +10,9 @@
 // 1xx, 204, 304 and a 2xx answer to CONNECT), chunked coding (section 7.1,
 // extensions ignored, trailers per 7.1.2). Bare LF line endings are accepted
 // (section 2.2 allows it). It does not decode Content-Encoding and does not
-// interpret any header beyond what framing and connection reuse need.
+// interpret any header beyond what framing and connection reuse need (the
+// values of those, Content-Length, Transfer-Encoding and Connection, are
+// read by framing-fields.ts).
 //
 // Speed matters here: lines are found with Buffer#indexOf; the complete lines
 // of a head are decoded as latin1 with one toString and names and values are
@@ -20,6 +22,13 @@
 // growable pending buffer, so no byte is scanned twice however the input is cut.
 
 import { IncompleteRead, InvalidChunkLength, ProtocolError } from '../../errors.js';
+import {
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  connectionOptions,
+  lastCodingIsChunked,
+  parseContentLength,
+} from './framing-fields.js';
 
 export type BodyKind = 'none' | 'length' | 'chunked' | 'close';
 
@@ -530,17 +539,22 @@ export class H1ResponseParser {
     switch (name.length) {
       case 10:
         if (name === 'Connection' || name.toLowerCase() === 'connection') {
-          this.connectionField(headers[headers.length - 1]!);
+          const options = connectionOptions(headers[headers.length - 1]!);
+          if (options & CONNECTION_CLOSE) this.connectionClose = true;
+          if (options & CONNECTION_KEEP_ALIVE) this.connectionKeepAlive = true;
         }
         break;
       case 14:
         if (name === 'Content-Length' || name.toLowerCase() === 'content-length') {
-          this.contentLengthField(headers[headers.length - 1]!);
+          this.contentLength = parseContentLength(headers[headers.length - 1]!, this.contentLength);
         }
         break;
       case 17:
         if (name === 'Transfer-Encoding' || name.toLowerCase() === 'transfer-encoding') {
-          this.transferEncodingField(headers[headers.length - 1]!);
+          this.sawTransferEncoding = true;
+          const chunked = lastCodingIsChunked(headers[headers.length - 1]!);
+          // A later field line decides over earlier ones, as they form one list.
+          if (chunked !== null) this.chunked = chunked;
         }
         break;
     }
@@ -631,78 +645,6 @@ export class H1ResponseParser {
     return new ProtocolError(
       `Response header section exceeds the limit of ${this.maxHeaderSize} bytes (maxHeaderSize)`,
     );
-  }
-
-  /**
-   * RFC 9112 section 6.3 rule 5 / RFC 9110 section 8.6: digits only; a list
-   * or repetition of one identical value counts as that value, anything else
-   * is an error rather than a guess.
-   */
-  private contentLengthField(value: string): void {
-    const n = value.length;
-    let i = 0;
-    let result = this.contentLength;
-    do {
-      while (i < n && (value.charCodeAt(i) === SP || value.charCodeAt(i) === HTAB)) i++;
-      const digitsStart = i;
-      let v = 0;
-      for (; i < n; i++) {
-        const d = value.charCodeAt(i) - 0x30;
-        if (d < 0 || d > 9) break;
-        v = v * 10 + d;
-        if (v > Number.MAX_SAFE_INTEGER) {
-          throw new ProtocolError(`Content-Length too large: ${JSON.stringify(value)}`);
-        }
-      }
-      if (i === digitsStart) throw new ProtocolError(`Invalid Content-Length: ${JSON.stringify(value)}`);
-      while (i < n && (value.charCodeAt(i) === SP || value.charCodeAt(i) === HTAB)) i++;
-      if (i < n && value.charCodeAt(i) !== 0x2c) {
-        throw new ProtocolError(`Invalid Content-Length: ${JSON.stringify(value)}`);
-      }
-      if (result !== null && result !== v) {
-        throw new ProtocolError(`Conflicting Content-Length values: ${result} and ${v}`);
-      }
-      result = v;
-      i++; // past the comma (or end)
-    } while (i <= n);
-    this.contentLength = result;
-  }
-
-  /** RFC 9112 section 6.3 rule 4: only a final `chunked` coding frames the body. */
-  private transferEncodingField(value: string): void {
-    this.sawTransferEncoding = true;
-    if (value.length === 7) {
-      this.chunked = value.toLowerCase() === 'chunked';
-      return;
-    }
-    const codings = value.split(',');
-    for (let k = codings.length - 1; k >= 0; k--) {
-      const coding = codings[k]!.trim();
-      if (coding !== '') {
-        // A later field line decides over earlier ones, as they form one list.
-        this.chunked = coding.toLowerCase() === 'chunked';
-        return;
-      }
-    }
-  }
-
-  private connectionField(value: string): void {
-    if (value === 'keep-alive') {
-      this.connectionKeepAlive = true;
-      return;
-    }
-    const lower = value.toLowerCase();
-    if (lower === 'keep-alive') this.connectionKeepAlive = true;
-    else if (lower === 'close') this.connectionClose = true;
-    else if (lower.includes(',')) this.connectionOptions(lower);
-  }
-
-  private connectionOptions(lower: string): void {
-    for (const option of lower.split(',')) {
-      const o = option.trim();
-      if (o === 'close') this.connectionClose = true;
-      else if (o === 'keep-alive') this.connectionKeepAlive = true;
-    }
   }
 
   /** Reports the head; true when parsing stops here (message complete or upgraded). */

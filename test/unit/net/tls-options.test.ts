@@ -1,4 +1,5 @@
-// tls-options.ts and the TLS error wrapping of connect.ts without a network:
+// The TLS option modules (tls-options, tls-plan, trust-store, secure-context-cache,
+// tls-fingerprint, urllib3-context) and the TLS error wrapping of connect.ts without a network:
 // finding the system CA bundle, the handshake plan (SNI, the name checked,
 // fingerprints), option validation, the SecureContext cache, and the
 // messages of SSLErrors.
@@ -12,14 +13,11 @@ import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import { SSLError } from '../../../src/errors.js';
 import { wrapTlsError } from '../../../src/net/connect.js';
-import {
-  checkFingerprint,
-  createUrllib3Context,
-  defaultCaCertificates,
-  loadSystemTrust,
-  planTls,
-  validateTlsOptions,
-} from '../../../src/net/tls-options.js';
+import { checkFingerprint } from '../../../src/net/tls-fingerprint.js';
+import { validateTlsOptions } from '../../../src/net/tls-options.js';
+import { planTls } from '../../../src/net/tls-plan.js';
+import { defaultCaCertificates, loadSystemTrust } from '../../../src/net/trust-store.js';
+import { createUrllib3Context } from '../../../src/net/urllib3-context.js';
 import { makeTlsTestPki, type TlsTestPki } from '../../support/certs.js';
 
 let pki: TlsTestPki;
