@@ -9,6 +9,7 @@
 //
 // HTTPSConnection (https-connection.ts) adds the TLS leg to the dial plan.
 
+import { authority, bracketHost, defaultPort } from '../authority.js';
 import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { type PreparedBody, prepareBody } from '../body/request-body.js';
@@ -177,8 +178,8 @@ export class HTTPConnection implements SessionOwner, Poolable {
     this.proxy = o.proxy ?? null;
     this.proxyConfig = o.proxyConfig ?? null;
     this.disabledSvn = checkDisabledSvn(o.disabledSvn, new.target.name);
-    const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     this.label = `${new.target.name}(host='${host}', port=${this.port})`;
+    const bracketed = bracketHost(host);
     this.ownHostHeader = this.port === ctor.defaultPort ? bracketed : `${bracketed}:${this.port}`;
     this.proxyRoute = this.proxy === null ? null : parseProxy(this.proxy, new.target.name);
   }
@@ -187,8 +188,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
   private get hostHeader(): string {
     const t = this.tunnel;
     if (t === null) return this.ownHostHeader;
-    const h = t.host.includes(':') && !t.host.startsWith('[') ? `[${t.host}]` : t.host;
-    return t.port === (t.scheme === 'https' ? 443 : 80) ? h : `${h}:${t.port}`;
+    return authority(t.host, t.port, t.scheme);
   }
 
   /** Host and port the request finally reaches (the tunnel's destination when tunnelling). */
@@ -286,7 +286,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
     const scheme = options?.scheme ?? 'http';
     this.tunnel = {
       host,
-      port: options?.port ?? (scheme === 'https' ? 443 : 80),
+      port: options?.port ?? defaultPort(scheme) ?? 80,
       scheme,
       headers: options?.headers ?? null,
     };
@@ -319,11 +319,10 @@ export class HTTPConnection implements SessionOwner, Poolable {
       );
     }
     const dest = this.destination;
-    const h = dest.host.includes(':') && !dest.host.startsWith('[') ? `[${dest.host}]` : dest.host;
     let session: ProtocolSession;
     try {
       session = await factory(dialed, this, {
-        authority: `${h}:${dest.port}`,
+        authority: `${bracketHost(dest.host)}:${dest.port}`,
         scheme: this.scheme,
         timeout: timeout === null ? null : Math.max(0, timeout - (performance.now() - started)),
         signal,

@@ -6,6 +6,7 @@
 // choosing and starting the protocol session is the session factory's job.
 // A QUIC dialer would yield its own transport the same way.
 
+import { unbracketHost } from '../authority.js';
 import type net from 'node:net';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -160,7 +161,7 @@ async function throughSocks(
 ): Promise<void> {
   const version = proxy.scheme as SocksVersion;
   const dest = plan.destination;
-  let host = dest.host.startsWith('[') && dest.host.endsWith(']') ? dest.host.slice(1, -1) : dest.host;
+  let host = unbracketHost(dest.host);
   // socks4 and socks5 resolve the destination here; socks4a and socks5h let the proxy do it.
   if ((version === 'socks4' || version === 'socks5') && isIP(host) === 0) {
     const family = version === 'socks4' ? 4 : plan.socketFamily;

@@ -3,6 +3,7 @@
 // section 8): the Host of an absolute-form target, and whether a failed TLS
 // handshake met a proxy that speaks only plain HTTP.
 
+import { authority, unbracketHost } from '../authority.js';
 import { parseUrl } from '../url.js';
 
 /** A proxy URL taken apart. */
@@ -23,7 +24,7 @@ export function parseProxy(url: string, where: string): ProxyRoute {
       `${where}: proxy must be an http://, https:// or socks URL, got ${JSON.stringify(url)}`,
     );
   }
-  const host = u.host.startsWith('[') && u.host.endsWith(']') ? u.host.slice(1, -1) : u.host;
+  const host = unbracketHost(u.host);
   return { scheme: u.scheme, host, port: u.port ?? PROXY_DEFAULT_PORTS[u.scheme] ?? 1080, auth: u.auth };
 }
 
@@ -42,9 +43,8 @@ export function hostOfAbsolute(target: string, fallback: string): string {
   try {
     const u = parseUrl(target);
     if (u.host === null) return fallback;
-    const h = u.host.includes(':') && !u.host.startsWith('[') ? `[${u.host}]` : u.host;
-    const def = u.scheme === 'https' ? 443 : 80;
-    return u.port === null || u.port === def ? h : `${h}:${u.port}`;
+    // As before: without a scheme the port of plain http is the default one.
+    return authority(u.host, u.port, u.scheme ?? 'http');
   } catch {
     return fallback;
   }

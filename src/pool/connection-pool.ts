@@ -23,6 +23,7 @@
 // is asked (a fresh connection, one to avoid): taking a connection that is
 // available right now stays synchronous and allocates nothing.
 
+import { authority, defaultPort, unbracketHost } from '../authority.js';
 import { canResend, type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import {
   CONNECTION_OPTION_NAMES,
@@ -143,8 +144,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     this.scheme = ctor.scheme;
     // Hosts are compared normalised (lower case, IPv6 without brackets), as urllib3 does.
     this.host = normaliseHost(host);
-    const defaultPort = this.scheme === 'https' ? 443 : 80;
-    this.port = o.port ?? defaultPort;
+    this.port = o.port ?? (this.scheme === 'https' ? 443 : 80);
     this.timeout = Timeout.from(o.timeout);
     this.retries = Retry.from(o.retries ?? undefined, { default: Retry.DEFAULT });
     this.maxSize = o.maxSize ?? 1;
@@ -160,8 +160,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     }
     delete connOptions['timeout'];
     this.connOptions = connOptions;
-    const bracketed = this.host.includes(':') ? `[${this.host}]` : this.host;
-    this.hostHeader = this.port === defaultPort ? bracketed : `${bracketed}:${this.port}`;
+    this.hostHeader = authority(this.host, this.port, this.scheme);
     this.origin = `${this.scheme}://${this.hostHeader}`;
     this.scheduler = new PoolScheduler<HTTPConnection>({
       pool: this,
@@ -223,8 +222,8 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     if (this.scheme !== 'https' || typeof proxy !== 'string' || !/^https?:/i.test(proxy)) return null;
     const u = parseUrl(proxy);
     if (u.host === null) return null;
-    const host = u.host.startsWith('[') && u.host.endsWith(']') ? u.host.slice(1, -1) : u.host;
-    const port = u.port ?? (u.scheme === 'https' ? 443 : 80);
+    const host = unbracketHost(u.host);
+    const port = u.port ?? defaultPort(u.scheme ?? 'http') ?? 80;
     if (host.toLowerCase() === this.host && port === this.port) return null;
     const cfg = this.connOptions['proxyConfig'] as { proxyHeaders?: Record<string, string> } | undefined;
     return { host, port, headers: cfg?.proxyHeaders ?? null };
@@ -247,7 +246,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     const scheme = u.scheme ?? 'http';
     const host = u.host === null ? null : normaliseHost(u.host);
     let port = u.port;
-    if (port === null) port = scheme === 'https' ? 443 : scheme === 'http' ? 80 : null;
+    if (port === null) port = defaultPort(scheme);
     return scheme === this.scheme && host === this.host && port === this.port;
   }
 
@@ -543,9 +542,7 @@ export class HTTPSConnectionPool extends HTTPConnectionPool {
 // ---- helpers ---------------------------------------------------------------------
 
 function normaliseHost(host: string): string {
-  let h = host.toLowerCase();
-  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
-  return h;
+  return unbracketHost(host.toLowerCase());
 }
 
 function needsEncoding(target: string): boolean {
