@@ -153,7 +153,7 @@ class ToySession implements ProtocolSession {
   isClosed = false;
   private nextId = 1;
   private readonly live = new Map<number, ToyExchange>();
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   /** The exchange whose body is being read, and how many bytes it still has. */
   private reading: { ex: ToyExchange; left: number } | null = null;
 
