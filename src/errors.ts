@@ -1,4 +1,4 @@
-// The error hierarchy of urllib3 v2 (API.md section 13). Every error extends
+// The error hierarchy of urllib3 v2 (docs/api.md section 13). Every error extends
 // HTTPError, carries `name` and `code` equal to its class name, and keeps the
 // underlying error as the ES2022 `cause`. Wrapping happens at layer
 // boundaries: a Node ECONNREFUSED becomes NewConnectionError, and so on.

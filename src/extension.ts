@@ -1,4 +1,4 @@
-// RawExtension (API.md sections 2 and 9): the raw byte stream a request turned
+// RawExtension (docs/api.md sections 2 and 9): the raw byte stream a request turned
 // into after the server switched protocols - the socket after a
 // `101 Switching Protocols` on HTTP/1.1 (RFC 9110 section 15.2.2), or the
 // stream of an extended CONNECT on HTTP/2 (RFC 8441) - as `response.extension`.

@@ -1,4 +1,4 @@
-// HTTPHeaderDict (API.md section 3): urllib3's case-insensitive, insertion-
+// HTTPHeaderDict (docs/api.md section 3): urllib3's case-insensitive, insertion-
 // ordered, multi-valued header map. Every name keeps the spelling it was
 // first added with; `get` joins repeated fields with ", " as RFC 9110
 // section 5.3 allows, while `getList`, `items` and `toFlatPairs` keep each

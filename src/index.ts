@@ -1,4 +1,4 @@
-// The public surface of urllib3-ts (API.md): everything a user imports comes
+// The public surface of urllib3-ts (docs/api.md): everything a user imports comes
 // from here. Internals stay unexported.
 
 export { RequestField } from './body/fields.js';

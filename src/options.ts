@@ -1,4 +1,4 @@
-// Strict options objects (API.md section 0): a key the callee does not know is
+// Strict options objects (docs/api.md section 0): a key the callee does not know is
 // a TypeError at the call, so a typo such as `{ retry: 3 }` for `retries`
 // fails loudly instead of being ignored.
 //

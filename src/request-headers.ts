@@ -1,4 +1,4 @@
-// Request-header helpers (API.md section 12): urllib3's `make_headers`, the
+// Request-header helpers (docs/api.md section 12): urllib3's `make_headers`, the
 // default User-Agent, and SKIP_HEADER, the value that tells the serializer to
 // leave out a header it would otherwise add (Host, User-Agent, Accept-Encoding).
 //

@@ -1,4 +1,4 @@
-// ResponsePromise (API.md section 9): what `urlopen(..., { multiplexed: true })`
+// ResponsePromise (docs/api.md section 9): what `urlopen(..., { multiplexed: true })`
 // resolves with once a request has gone out on an HTTP/2 stream, before its
 // response is in. `getResponse({ promise })` on the pool or manager that made
 // it turns it into the HTTPResponse; `getResponse()` returns whichever

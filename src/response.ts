@@ -1,4 +1,4 @@
-// HTTPResponse (API.md section 2): streaming first. The connection pushes raw
+// HTTPResponse (docs/api.md section 2): streaming first. The connection pushes raw
 // body bytes in; readers pull decoded bytes out through one bounded queue.
 // When the queue holds more than about a megabyte the connection is paused, so
 // a slow consumer of a huge body keeps memory flat. `data`, `json()` and

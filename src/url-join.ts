@@ -1,5 +1,5 @@
 // Resolving a reference against a base URL as urllib3 resolves a redirect
-// Location (API.md section 6): the RFC 3986 section 5 algorithm as Python's
+// Location (docs/api.md section 6): the RFC 3986 section 5 algorithm as Python's
 // `urllib.parse.urljoin` implements it, with its habits kept so the same
 // Location leads to the same place: leading C0 controls and spaces dropped,
 // tabs and line breaks removed anywhere, ";params" of the last segment carried

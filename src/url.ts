@@ -1,4 +1,4 @@
-// URL parsing with urllib3 v2 semantics (API.md section 12): RFC 3986
+// URL parsing with urllib3 v2 semantics (docs/api.md section 12): RFC 3986
 // components, best effort for incomplete input ("google.com:80", "/path"),
 // and normalisation for http, https and scheme-less URLs: scheme and host
 // lower-cased, IDNA 2008 (strict, see idna/) for non-ASCII hosts, IPv6 zone

@@ -1,4 +1,4 @@
-// Security warnings (API.md section 0): emitted with process.emitWarning and
+// Security warnings (docs/api.md section 0): emitted with process.emitWarning and
 // a `type` naming urllib3's warning class (InsecureRequestWarning ...), so
 // `process.on('warning')` and `--no-warnings` work as for Node's own.
 // disableWarnings() turns them off, all of them or one type.

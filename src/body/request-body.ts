@@ -1,4 +1,4 @@
-// Normalises every request body type API.md allows into one shape the
+// Normalises every request body type docs/api.md allows into one shape the
 // connection layer can send: a single Buffer when the bytes are at hand
 // (string, Uint8Array, ArrayBuffer, any ArrayBufferView), or a one-shot async
 // iterator of Buffers for streams (Readable, async iterables, sync iterables

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `urllib3-ts` command. For now it runs the guided demo (`urllib3-ts demo`)
 // or fetches one URL and prints the body (`urllib3-ts URL`); the full
-// curl/httpie-like client (API.md section 14) is a later issue.
+// curl/httpie-like client (docs/api.md section 14) is a later issue.
 
 import { HTTPError, request } from '../index.js';
 

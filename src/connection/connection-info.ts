@@ -1,4 +1,4 @@
-// ConnectionInfo (API.md section 11): what a request's connection looked like
+// ConnectionInfo (docs/api.md section 11): what a request's connection looked like
 // when it was used. Set-up latencies are those of the connection's own
 // establishment, reported as 0 when the connection was reused.
 

@@ -6,7 +6,7 @@ import { HttpVersion } from './connection-info.js';
 const KNOWN_VERSIONS: ReadonlySet<string> = new Set(Object.values(HttpVersion));
 
 /**
- * `disabledSvn` validated (API.md section 9): disabling every version is a
+ * `disabledSvn` validated (docs/api.md section 9): disabling every version is a
  * TypeError, and so is leaving only HTTP/3, which needs a QUIC transport
  * this build does not have - never a silent fallback.
  */

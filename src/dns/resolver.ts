@@ -1,4 +1,4 @@
-// The resolver seam (API.md section 10). A connection asks its resolver for
+// The resolver seam (docs/api.md section 10). A connection asks its resolver for
 // addresses and connects to them in order; later issues add DNS over
 // UDP/TLS/HTTPS, in-memory tables and lists of resolvers behind this same
 // interface. This module defines the interface and nothing network-bound.

@@ -1,5 +1,5 @@
 // IDNA 2008 (RFC 5890-5893) for one host label, strict, as urllib3 applies it
-// to a non-ASCII label (API.md section 12): no UTS #46 mapping, so the label
+// to a non-ASCII label (docs/api.md section 12): no UTS #46 mapping, so the label
 // must already be what IDNA 2008 admits. Fullwidth letters, ligatures such as
 // "ﬀ", text not in NFC, leading or trailing hyphens, "--" in the 3rd and 4th
 // places, disallowed code points, a broken contextual rule (RFC 5892 appendix

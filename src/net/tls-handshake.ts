@@ -95,7 +95,7 @@ function plainCertificate(cert: DetailedPeerCertificate): PeerCertificate {
   return rest;
 }
 
-/** The TLS fields of ConnectionInfo (API.md section 11). */
+/** The TLS fields of ConnectionInfo (docs/api.md section 11). */
 export function fillTlsInfo(info: ConnectionInfo, tsock: TLSSocket, handshakeLatency: number): void {
   info.tlsHandshakeLatency = handshakeLatency;
   info.tlsVersion = tsock.getProtocol() ?? null;

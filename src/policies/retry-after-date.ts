@@ -1,4 +1,4 @@
-// The date form of Retry-After, read as urllib3 reads it (API.md section 6):
+// The date form of Retry-After, read as urllib3 reads it (docs/api.md section 6):
 // with the lenient RFC 5322 date parser of Python's e-mail package
 // (`email.utils.parsedate_tz` then `mktime_tz`), not only RFC 9110's three
 // HTTP-date formats. So a missing weekday or zone, two-digit years, the North

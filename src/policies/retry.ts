@@ -1,4 +1,4 @@
-// Retry (API.md section 6): urllib3 v2's retry policy, with durations in ms.
+// Retry (docs/api.md section 6): urllib3 v2's retry policy, with durations in ms.
 // A Retry is an immutable value: `increment()` classifies what went wrong
 // (connect error, read error, other error, redirect or retryable status),
 // spends the matching counters and returns a new Retry, or throws

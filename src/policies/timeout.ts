@@ -1,4 +1,4 @@
-// Timeout (API.md section 5): urllib3's connect / read / total limits, in
+// Timeout (docs/api.md section 5): urllib3's connect / read / total limits, in
 // milliseconds. `connect` bounds DNS + TCP + TLS (+ proxy) set-up, `read`
 // bounds each wait for response bytes, and `total` caps connect + read of one
 // attempt; `connectTimeout` and `readTimeout` resolve the three into the

@@ -1,5 +1,5 @@
 // The urlopen()/request()/getResponse() surface that pools and managers share
-// for multiplexing (API.md section 9): `multiplexed: true` resolves with a
+// for multiplexing (docs/api.md section 9): `multiplexed: true` resolves with a
 // ResponsePromise once the request is on its way, and getResponse() hands
 // the responses out later - the one asked for, or the first to arrive.
 // Subclasses implement _urlopen(), reporting each request that goes out on an
@@ -64,7 +64,7 @@ export abstract class MultiplexingRequestMethods extends RequestMethods {
   }
 
   /**
-   * Multiplexing (API.md section 9): the response for `promise` (a
+   * Multiplexing (docs/api.md section 9): the response for `promise` (a
    * ResponsePromise from `urlopen(..., { multiplexed: true })` on this pool
    * or manager), or whichever pending one arrives first; null when none is
    * pending. Retries and redirects have been followed, as urlopen would.

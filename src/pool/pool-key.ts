@@ -1,4 +1,4 @@
-// Pool keys (API.md section 4): scheme + host + port + every option that
+// Pool keys (docs/api.md section 4): scheme + host + port + every option that
 // changes what a connection is. Two requests share a pool exactly when their
 // keys are equal. Keys are strings so a Map can hold the pools; option values
 // that are objects without a value form (resolvers, contexts, Retry

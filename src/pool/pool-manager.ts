@@ -1,4 +1,4 @@
-// PoolManager (API.md sections 1 and 4): one pool per origin and set of
+// PoolManager (docs/api.md sections 1 and 4): one pool per origin and set of
 // connection options, at most `numPools` of them (least recently used closed
 // first), and redirects that cross hosts - dropping the headers Retry names
 // in removeHeadersOnRedirect when the host changes. The top-level request()

@@ -1,4 +1,4 @@
-// Which proxy the environment names for a URL (API.md section 8):
+// Which proxy the environment names for a URL (docs/api.md section 8):
 // HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, with the lower-case
 // variable winning over the upper-case one as in curl. Pure functions over
 // an env record: no I/O, no DNS (NO_PROXY CIDR entries match IP literals

@@ -1,4 +1,4 @@
-// ProxyManager and SOCKSProxyManager (API.md section 8): a PoolManager whose
+// ProxyManager and SOCKSProxyManager (docs/api.md section 8): a PoolManager whose
 // pools reach their targets through a proxy. They differ from PoolManager
 // only in the pool options they hand out (the connection does the proxy leg)
 // and, for forwarding, in sending absolute-URI targets with the proxy headers.

@@ -1,4 +1,4 @@
-// The options of urlopen() (API.md section 1, "Request options"), shared by
+// The options of urlopen() (docs/api.md section 1, "Request options"), shared by
 // pools and managers: their types, the list of accepted keys, and the
 // fixed-shape objects the request layers hand them on in.
 

@@ -54,7 +54,12 @@ after(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-async function expectAbort(p: Promise<unknown>, reason: unknown, withinMs: number, started: number): Promise<void> {
+async function expectAbort(
+  p: Promise<unknown>,
+  reason: unknown,
+  withinMs: number,
+  started: number,
+): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof HTTPError, `expected an HTTPError, got ${String(err)}`);
     assert.ok(err instanceof RequestAbortedError, `expected RequestAbortedError, got ${(err as Error).name}`);
@@ -66,7 +71,11 @@ async function expectAbort(p: Promise<unknown>, reason: unknown, withinMs: numbe
 
 describe('aborting a request with an AbortSignal', () => {
   test('an abort while resolving and connecting rejects at once', async () => {
-    await using pool = new HTTPConnectionPool('never.test', { port, resolver: new NeverResolver(), retries: false });
+    await using pool = new HTTPConnectionPool('never.test', {
+      port,
+      resolver: new NeverResolver(),
+      retries: false,
+    });
     const ac = new AbortController();
     const reason = new Error('stop connecting');
     const started = Date.now();
@@ -144,7 +153,12 @@ describe('aborting a request with an AbortSignal', () => {
     await using pool = new HTTPConnectionPool('127.0.0.1', { port, retries: false });
     const reason = new Error('already');
     const connectionsBefore = pool.numConnections;
-    await expectAbort(pool.request('GET', '/', { signal: AbortSignal.abort(reason) }), reason, 1000, Date.now());
+    await expectAbort(
+      pool.request('GET', '/', { signal: AbortSignal.abort(reason) }),
+      reason,
+      1000,
+      Date.now(),
+    );
     assert.ok(pool.numConnections <= connectionsBefore + 1);
     assert.equal(pool.numOpen, 0);
   });

@@ -1,4 +1,4 @@
-// The low-level connection flow (API.md section 4, "The low-level
+// The low-level connection flow (docs/api.md section 4, "The low-level
 // connection"): HTTPConnection / HTTPSConnection against in-process servers
 // on loopback - connect, request, getResponse, reuse, reconnect, body
 // framing, default headers, header validation, connect and read timeouts,

@@ -1,4 +1,4 @@
-// HTTP/2 failures and the retry rules (API.md sections 6 and 9): a request
+// HTTP/2 failures and the retry rules (docs/api.md sections 6 and 9): a request
 // the server never processed (REFUSED_STREAM, or above the last stream of a
 // GOAWAY) is re-sent on another connection without spending a retry,
 // whatever its method; any other stream reset or a dead connection is a

@@ -1,4 +1,4 @@
-// Multiplexing (API.md section 9): `multiplexed: true` resolves with a
+// Multiplexing (docs/api.md section 9): `multiplexed: true` resolves with a
 // ResponsePromise once the request is sent; getResponse({ promise }) gives
 // that response, getResponse() the first to arrive, null when none is
 // pending; on HTTP/1.1 the flag is ignored.

@@ -1,4 +1,4 @@
-// Pooling on HTTP/2 (API.md sections 4 and 9, ARCHITECTURE.md "shared
+// Pooling on HTTP/2 (docs/api.md sections 4 and 9, docs/architecture.md "The session seam", "shared
 // reservations"): concurrent requests share one connection up to the
 // server's MAX_CONCURRENT_STREAMS, then a second one opens; only one
 // connection is set up at a time while the protocol is unknown; idle

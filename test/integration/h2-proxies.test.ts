@@ -1,4 +1,4 @@
-// HTTP/2 behind proxies (API.md sections 8 and 9): the protocol is chosen
+// HTTP/2 behind proxies (docs/api.md sections 8 and 9): the protocol is chosen
 // with the target, inside the tunnel - an HTTP CONNECT tunnel, TLS in TLS
 // through an HTTPS proxy, or SOCKS - and requests share the one tunnelled
 // connection. A connection that forwards to an HTTPS proxy stays HTTP/1.1.
@@ -36,7 +36,14 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([target.close(), h2c.close(), proxy.close(), tlsProxy.close(), socks.close(), h1.close()]);
+  await Promise.all([
+    target.close(),
+    h2c.close(),
+    proxy.close(),
+    tlsProxy.close(),
+    socks.close(),
+    h1.close(),
+  ]);
 });
 
 describe('HTTP/2 through proxies', () => {

@@ -1,4 +1,4 @@
-// One request on one HTTP/2 stream (API.md sections 1, 2 and 9): the same
+// One request on one HTTP/2 stream (docs/api.md sections 1, 2 and 9): the same
 // semantics as on HTTP/1.1 - trailers, early responses (103, 100-continue),
 // uploads and downloads streamed under flow control, Content-Length checks,
 // decoding, the read timeout and aborts - and what is HTTP/2's own: the

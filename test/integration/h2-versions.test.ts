@@ -1,4 +1,4 @@
-// HTTP versions (API.md section 9, 11): HTTPS offers h2 and http/1.1 in
+// HTTP versions (docs/api.md section 9, 11): HTTPS offers h2 and http/1.1 in
 // ALPN and speaks what the server picks; disabledSvn takes versions away
 // (h2c with prior knowledge when HTTP/1.1 is off on plain http); impossible
 // choices are TypeErrors before any I/O.

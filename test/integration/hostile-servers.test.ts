@@ -197,7 +197,8 @@ describe('truncated and malformed responses', () => {
     let calls = 0;
     const raw = await scripted((socket) => {
       calls++;
-      if (calls === 1) socket.write('HTTP/1.1 200 OK\r\nX-Folded: first\r\n \tsecond\r\nContent-Length: 2\r\n\r\nok');
+      if (calls === 1)
+        socket.write('HTTP/1.1 200 OK\r\nX-Folded: first\r\n \tsecond\r\nContent-Length: 2\r\n\r\nok');
       else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     });
     const pool = poolFor(raw);

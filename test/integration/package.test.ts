@@ -17,28 +17,53 @@ test('npm pack contains only dist JavaScript, declarations, README, LICENSE and 
   const [info] = JSON.parse(stdout) as [{ files: { path: string }[] }];
   const paths = info.files.map((f) => f.path).sort();
   for (const p of paths) {
-    assert.match(p, /^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/, `unexpected file in package: ${p}`);
+    assert.match(
+      p,
+      /^(dist\/.+\.(js|d\.ts)|README\.md|LICENSE|package\.json)$/,
+      `unexpected file in package: ${p}`,
+    );
   }
-  for (const needed of ['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js']) {
+  for (const needed of [
+    'README.md',
+    'LICENSE',
+    'package.json',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/cli/main.js',
+  ]) {
     assert.ok(paths.includes(needed), `missing ${needed}`);
   }
 });
 
 test('the demo runs against its embedded server and finishes', { timeout: 30_000 }, async () => {
   // Run from source so the test does not depend on a prior build.
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/demo/demo.ts'], { timeout: 25_000 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/demo/demo.ts'], {
+    timeout: 25_000,
+  });
   assert.match(stdout, /embedded server at http:\/\/127\.0\.0\.1:\d+/);
   assert.match(stdout, /100 requests opened 1 TCP connection/);
   assert.match(stdout, /caught ReadTimeoutError/);
   assert.match(stdout, /Done in \d+ ms/);
 });
 
-test('the built entry point exports the public API', { skip: existsSync('dist/index.js') ? false : 'not built' }, async () => {
-  const api = (await import('../../dist/index.js' as string)) as Record<string, unknown>;
-  for (const name of ['PoolManager', 'HTTPConnectionPool', 'HTTPResponse', 'Retry', 'Timeout', 'request', 'HTTPError']) {
-    assert.ok(name in api, `${name} is exported`);
-  }
-});
+test(
+  'the built entry point exports the public API',
+  { skip: existsSync('dist/index.js') ? false : 'not built' },
+  async () => {
+    const api = (await import('../../dist/index.js' as string)) as Record<string, unknown>;
+    for (const name of [
+      'PoolManager',
+      'HTTPConnectionPool',
+      'HTTPResponse',
+      'Retry',
+      'Timeout',
+      'request',
+      'HTTPError',
+    ]) {
+      assert.ok(name in api, `${name} is exported`);
+    }
+  },
+);
 
 test(
   'the shipped declarations hold no internal member and type-check in a strict consumer',
@@ -48,7 +73,14 @@ test(
     try {
       const tsc = path.resolve('node_modules/typescript/bin/tsc');
       const out = path.join(dir, 'dist');
-      await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--outDir', out]);
+      await run(process.execPath, [
+        tsc,
+        '-p',
+        'tsconfig.build.json',
+        '--emitDeclarationOnly',
+        '--outDir',
+        out,
+      ]);
       const dts: string[] = [];
       const walk = (d: string) => {
         for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -60,7 +92,10 @@ test(
       walk(out);
       assert.ok(dts.length > 10, 'declarations were emitted');
       for (const f of dts) {
-        assert.ok(!readFileSync(f, 'utf8').includes('@internal'), `${path.relative(out, f)} keeps an @internal member`);
+        assert.ok(
+          !readFileSync(f, 'utf8').includes('@internal'),
+          `${path.relative(out, f)} keeps an @internal member`,
+        );
       }
       writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }');
       writeFileSync(

@@ -1,4 +1,4 @@
-// PoolManager end to end (API.md sections 1, 4 and 6): pool keys and the LRU
+// PoolManager end to end (docs/api.md sections 1, 4 and 6): pool keys and the LRU
 // limit, the connectionFrom* family, closing, cross-host redirects and the
 // headers they drop, redirect limits, strict options, the top-level
 // request(), and connection reuse under concurrency. Two in-process servers
@@ -233,18 +233,22 @@ describe('pools and pool keys', () => {
     assert.equal(hitsOf('A', '/n/after-close'), before, 'nothing was sent');
   });
 
-  test('close() lets an in-flight streamed response finish, then closes its connection', {
-    timeout: 5000,
-  }, async () => {
-    const local = new PoolManager();
-    const openBefore = A.stats.open;
-    const r = await local.request('GET', A.url('/big'), { preloadContent: false });
-    const first = await r.read(1000);
-    await local.close();
-    const rest = await r.read();
-    assert.equal(first.length + rest.length, 4 * 1024 * 1024);
-    await waitUntil(() => A.stats.open <= openBefore, 2000, 'the connection to be closed after the read');
-  });
+  test(
+    'close() lets an in-flight streamed response finish, then closes its connection',
+    {
+      timeout: 5000,
+    },
+    async () => {
+      const local = new PoolManager();
+      const openBefore = A.stats.open;
+      const r = await local.request('GET', A.url('/big'), { preloadContent: false });
+      const first = await r.read(1000);
+      await local.close();
+      const rest = await r.read();
+      assert.equal(first.length + rest.length, 4 * 1024 * 1024);
+      await waitUntil(() => A.stats.open <= openBefore, 2000, 'the connection to be closed after the read');
+    },
+  );
 
   test('await using closes the manager at the end of the block', async () => {
     let ref: PoolManager | null = null;
@@ -463,29 +467,33 @@ describe('options and entry points', () => {
     assert.equal(r.data.toString(), 'A:top-level');
   });
 
-  test('1000 GETs with concurrency 10 through maxSize 10 open at most 10 connections', {
-    timeout: 20_000,
-  }, async () => {
-    const local = new PoolManager({ maxSize: 10 });
-    try {
-      const openedBefore = A.stats.opened;
-      const N = 1000;
-      let next = 0;
-      const bodies: string[] = new Array(N);
-      const worker = async () => {
-        while (next < N) {
-          const i = next++;
-          const r = await local.request('GET', A.url(`/n/${i}`));
-          bodies[i] = r.data.toString();
-        }
-      };
-      await Promise.all(Array.from({ length: 10 }, worker));
-      for (let i = 0; i < N; i++) assert.equal(bodies[i], `A:${i}`);
-      const opened = A.stats.opened - openedBefore;
-      assert.ok(opened >= 1 && opened <= 10, `opened ${opened} connections`);
-      assert.ok(local.connectionFromUrl(A.url('/')).numIdle <= 10);
-    } finally {
-      await local.close();
-    }
-  });
+  test(
+    '1000 GETs with concurrency 10 through maxSize 10 open at most 10 connections',
+    {
+      timeout: 20_000,
+    },
+    async () => {
+      const local = new PoolManager({ maxSize: 10 });
+      try {
+        const openedBefore = A.stats.opened;
+        const N = 1000;
+        let next = 0;
+        const bodies: string[] = new Array(N);
+        const worker = async () => {
+          while (next < N) {
+            const i = next++;
+            const r = await local.request('GET', A.url(`/n/${i}`));
+            bodies[i] = r.data.toString();
+          }
+        };
+        await Promise.all(Array.from({ length: 10 }, worker));
+        for (let i = 0; i < N; i++) assert.equal(bodies[i], `A:${i}`);
+        const opened = A.stats.opened - openedBefore;
+        assert.ok(opened >= 1 && opened <= 10, `opened ${opened} connections`);
+        assert.ok(local.connectionFromUrl(A.url('/')).numIdle <= 10);
+      } finally {
+        await local.close();
+      }
+    },
+  );
 });

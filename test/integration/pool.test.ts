@@ -1,4 +1,4 @@
-// HTTPConnectionPool against in-process servers (API.md sections 1, 4 and 6):
+// HTTPConnectionPool against in-process servers (docs/api.md sections 1, 4 and 6):
 // LIFO reuse, maxSize with and without block, poolTimeout, close(), host
 // checks, default headers, stale keep-alive detection and the silent re-send,
 // retries and redirects within one pool.

@@ -1,4 +1,4 @@
-// Redirects followed by the PoolManager across hosts (API.md section 6,
+// Redirects followed by the PoolManager across hosts (docs/api.md section 6,
 // urllib3 v2's PoolManager.urlopen). Two hosts: server A reached as
 // 127.0.0.1 and server B reached as localhost, on different ports. A hop to
 // another host drops the removeHeadersOnRedirect headers (Authorization,
@@ -23,7 +23,13 @@ import {
   UnrewindableBodyError,
   URLSchemeUnknown,
 } from '../../src/index.js';
-import { httpResponse, type RawServer, rawServer, startHttpServer, type TestHttpServer } from '../support/servers.js';
+import {
+  httpResponse,
+  type RawServer,
+  rawServer,
+  startHttpServer,
+  type TestHttpServer,
+} from '../support/servers.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
 
 interface Echo {
@@ -169,7 +175,10 @@ describe('the body across hosts', () => {
     const err = await rejectionOf(
       pm.request('POST', hop(a, b('/echo/never'), 307), { body: Readable.from([Buffer.from('one-shot')]) }),
     );
-    assert.ok(err instanceof UnrewindableBodyError, `expected UnrewindableBodyError, got ${err.name}: ${err.message}`);
+    assert.ok(
+      err instanceof UnrewindableBodyError,
+      `expected UnrewindableBodyError, got ${err.name}: ${err.message}`,
+    );
     assert.match(err.message, /localhost/);
     assert.equal(A.requests.at(-1)!.body.toString(), 'one-shot');
     assert.equal(B.requests.length, before, 'no empty re-send');
@@ -219,7 +228,9 @@ describe('one Retry for the whole chain', () => {
     // A -> B -> A -> B ... built deep enough to outlast the budget.
     let url = a('/echo/never-reached');
     for (let i = 0; i < 8; i++) url = hop(i % 2 === 0 ? b : a, url);
-    const err = await rejectionOf(pm.request('GET', url, { retries: new Retry({ total: null, redirect: 4 }) }));
+    const err = await rejectionOf(
+      pm.request('GET', url, { retries: new Retry({ total: null, redirect: 4 }) }),
+    );
     assert.ok(err instanceof MaxRetryError, `got ${err.name}`);
     assert.equal(A.requests.length + B.requests.length - before, 5, 'the first request and four redirects');
   });
@@ -246,7 +257,9 @@ describe('one Retry for the whole chain', () => {
 
       await pm.clear(); // no kept connection to C: a reset on one would be re-sent silently as stale
       const before = C.requests.length;
-      const err = await rejectionOf(pm.request('GET', hop(a, `http://localhost:${C.port}/always`), { retries: 1 }));
+      const err = await rejectionOf(
+        pm.request('GET', hop(a, `http://localhost:${C.port}/always`), { retries: 1 }),
+      );
       assert.ok(err instanceof MaxRetryError, `expected MaxRetryError, got ${err.name}`);
       assert.ok(err.reason instanceof ProtocolError, 'the redirect left no retry for the reset');
       assert.equal(C.requests.length - before, 1);
@@ -284,7 +297,12 @@ describe('one Retry for the whole chain', () => {
 
 describe('targets and connections', () => {
   test('only http and https Locations are followed: others are URLSchemeUnknown', async () => {
-    for (const location of ['ftp://127.0.0.1/pub', 'file:///etc/passwd', 'javascript:alert(1)', 'gopher://localhost/']) {
+    for (const location of [
+      'ftp://127.0.0.1/pub',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'gopher://localhost/',
+    ]) {
       const err = await rejectionOf(pm.request('GET', hop(a, location)));
       assert.ok(err instanceof URLSchemeUnknown, `${location}: expected URLSchemeUnknown, got ${err.name}`);
     }

@@ -1,4 +1,4 @@
-// Redirects followed by one HTTPConnectionPool (API.md section 6, urllib3
+// Redirects followed by one HTTPConnectionPool (docs/api.md section 6, urllib3
 // v2's HTTPConnectionPool.urlopen): 301, 302, 307 and 308 keep method and
 // body while 303 alone turns the request into a GET without body or
 // Content-* headers; the body is rewound for every re-send, or refused with
@@ -37,7 +37,9 @@ before(async () => {
   server = await startHttpServer((req, res, rec) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const echo = (): true => {
-      const json = Buffer.from(JSON.stringify({ method: rec.method, url: rec.url, body: rec.body.toString() }));
+      const json = Buffer.from(
+        JSON.stringify({ method: rec.method, url: rec.url, body: rec.body.toString() }),
+      );
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': json.length });
       res.end(json);
       return true;
@@ -150,7 +152,16 @@ describe('which redirects change the method', () => {
     const echo = echoOf(r);
     assert.equal(echo.method, 'GET');
     assert.equal(echo.bodyLength, 0);
-    for (const h of ['content-type', 'content-encoding', 'content-language', 'content-location', 'digest', 'last-modified', 'content-length', 'transfer-encoding']) {
+    for (const h of [
+      'content-type',
+      'content-encoding',
+      'content-language',
+      'content-location',
+      'digest',
+      'last-modified',
+      'content-length',
+      'transfer-encoding',
+    ]) {
       assert.equal(echo.headers[h], undefined, `${h} should be gone`);
     }
     assert.equal(echo.headers['x-keep'], 'kept');
@@ -181,7 +192,10 @@ describe('the body on every re-send', () => {
     const err = await rejectionOf(
       pool.request('POST', via('/echo/never', 308), { body: Readable.from([Buffer.from('only once')]) }),
     );
-    assert.ok(err instanceof UnrewindableBodyError, `expected UnrewindableBodyError, got ${err.name}: ${err.message}`);
+    assert.ok(
+      err instanceof UnrewindableBodyError,
+      `expected UnrewindableBodyError, got ${err.name}: ${err.message}`,
+    );
     const sent = server.requests.slice(before);
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.body.toString(), 'only once');
@@ -200,7 +214,10 @@ describe('the body on every re-send', () => {
       server.requests.slice(before).map((q) => q.body.toString()),
       ['payload', 'payload'],
     );
-    await assert.rejects(pool.request('POST', '/echo', { body: Readable.from(['x']), bodyPos: 1 }), TypeError);
+    await assert.rejects(
+      pool.request('POST', '/echo', { body: Readable.from(['x']), bodyPos: 1 }),
+      TypeError,
+    );
     await assert.rejects(pool.request('POST', '/echo', { body: 'abc', bodyPos: 4 }), RangeError);
   });
 });

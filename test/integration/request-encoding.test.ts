@@ -1,4 +1,4 @@
-// Request encoding end to end (API.md sections 1 and 12): what `fields`,
+// Request encoding end to end (docs/api.md sections 1 and 12): what `fields`,
 // `json`, raw bodies and headers look like when they reach a server. The
 // server echoes the method, target, raw header pairs and body bytes it
 // received, so every assertion is about the wire, not about internals.

@@ -1,4 +1,4 @@
-// HTTPResponse end to end (API.md section 2): bodies, text and JSON, the
+// HTTPResponse end to end (docs/api.md section 2): bodies, text and JSON, the
 // streaming readers, backpressure on a huge body, Content-Encoding decoding,
 // Content-Length enforcement, trailers, connection hand-back and status-line
 // details, against in-process node:http and raw TCP servers on 127.0.0.1.
@@ -323,18 +323,22 @@ describe('preloaded bodies', () => {
 describe('streaming reads (preloadContent: false)', () => {
   const pointsToRead = (err: unknown) => err instanceof TypeError && /read\(\)/.test(err.message);
 
-  test('data throws a TypeError that points to read() while the body is still arriving', {
-    timeout: 5000,
-  }, async () => {
-    const r = await pm.request('GET', srv.url('/gate'), { preloadContent: false });
-    try {
-      assert.throws(() => r.data, pointsToRead);
-    } finally {
-      releaseGate?.();
-      releaseGate = null;
-      await r.drainConn();
-    }
-  });
+  test(
+    'data throws a TypeError that points to read() while the body is still arriving',
+    {
+      timeout: 5000,
+    },
+    async () => {
+      const r = await pm.request('GET', srv.url('/gate'), { preloadContent: false });
+      try {
+        assert.throws(() => r.data, pointsToRead);
+      } finally {
+        releaseGate?.();
+        releaseGate = null;
+        await r.drainConn();
+      }
+    },
+  );
 
   test('data throws a TypeError that points to read() even when the whole body has arrived', async () => {
     const r = await pm.request('GET', srv.url('/bytes?n=2000'), { preloadContent: false });
@@ -467,37 +471,41 @@ describe('streaming reads (preloadContent: false)', () => {
     assert.equal(r.closed, true);
   });
 
-  test('a slow reader of a 1 GiB body keeps the server stalled and memory flat', {
-    timeout: 10_000,
-  }, async (t) => {
-    const started = Date.now();
-    const rss0 = process.memoryUsage().rss;
-    const r = await pm.request('GET', srv.url('/huge'), { preloadContent: false });
-    assert.equal(r.headers.get('content-length'), String(HUGE_TOTAL));
-    const state = hugeState;
-    let got = 0;
-    let reads = 0;
-    while (got < 8 * 1024 * 1024 && Date.now() - started < 4000) {
-      const c = await r.read(65536);
-      if (c.length === 0) break;
-      got += c.length;
-      if (++reads % 16 === 0) await sleep(2);
-    }
-    assert.ok(got >= 8 * 1024 * 1024, `read ${got} bytes`);
-    // Give an unthrottled server ample time to run ahead, if it could.
-    await sleep(300);
-    const written = state.written;
-    const rssGrowth = process.memoryUsage().rss - rss0;
-    r.close();
-    t.diagnostic(
-      `server wrote ${(written / 2 ** 20).toFixed(1)} MiB; RSS grew ${(rssGrowth / 2 ** 20).toFixed(1)} MiB`,
-    );
-    assert.ok(written < 64 * 1024 * 1024, `the server wrote ${(written / 2 ** 20).toFixed(1)} MiB`);
-    assert.ok(rssGrowth < 100 * 1024 * 1024, `RSS grew by ${(rssGrowth / 2 ** 20).toFixed(1)} MiB`);
-    await waitUntil(() => state.closed, 2000, 'the server to see the connection closed');
-    assert.ok(r.closed);
-    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
-  });
+  test(
+    'a slow reader of a 1 GiB body keeps the server stalled and memory flat',
+    {
+      timeout: 10_000,
+    },
+    async (t) => {
+      const started = Date.now();
+      const rss0 = process.memoryUsage().rss;
+      const r = await pm.request('GET', srv.url('/huge'), { preloadContent: false });
+      assert.equal(r.headers.get('content-length'), String(HUGE_TOTAL));
+      const state = hugeState;
+      let got = 0;
+      let reads = 0;
+      while (got < 8 * 1024 * 1024 && Date.now() - started < 4000) {
+        const c = await r.read(65536);
+        if (c.length === 0) break;
+        got += c.length;
+        if (++reads % 16 === 0) await sleep(2);
+      }
+      assert.ok(got >= 8 * 1024 * 1024, `read ${got} bytes`);
+      // Give an unthrottled server ample time to run ahead, if it could.
+      await sleep(300);
+      const written = state.written;
+      const rssGrowth = process.memoryUsage().rss - rss0;
+      r.close();
+      t.diagnostic(
+        `server wrote ${(written / 2 ** 20).toFixed(1)} MiB; RSS grew ${(rssGrowth / 2 ** 20).toFixed(1)} MiB`,
+      );
+      assert.ok(written < 64 * 1024 * 1024, `the server wrote ${(written / 2 ** 20).toFixed(1)} MiB`);
+      assert.ok(rssGrowth < 100 * 1024 * 1024, `RSS grew by ${(rssGrowth / 2 ** 20).toFixed(1)} MiB`);
+      await waitUntil(() => state.closed, 2000, 'the server to see the connection closed');
+      assert.ok(r.closed);
+      assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    },
+  );
 });
 
 describe('content decoding', () => {
@@ -517,13 +525,17 @@ describe('content decoding', () => {
     });
   }
 
-  test('a zstd body is decoded', {
-    skip: ZSTD_BODY === null ? 'the zstd CLI is not installed' : false,
-  }, async () => {
-    const r = await pm.request('GET', srv.url('/encoded?coding=zstd'));
-    assert.equal(r.headers.get('content-encoding'), 'zstd');
-    assert.deepEqual(r.data, PLAIN);
-  });
+  test(
+    'a zstd body is decoded',
+    {
+      skip: ZSTD_BODY === null ? 'the zstd CLI is not installed' : false,
+    },
+    async () => {
+      const r = await pm.request('GET', srv.url('/encoded?coding=zstd'));
+      assert.equal(r.headers.get('content-encoding'), 'zstd');
+      assert.deepEqual(r.data, PLAIN);
+    },
+  );
 
   test('read(amt) on a decoded stream still returns exactly amt bytes until the end', async () => {
     const r = await pm.request('GET', srv.url('/encoded?coding=gzip'), { preloadContent: false });

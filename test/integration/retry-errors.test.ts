@@ -1,5 +1,5 @@
 // Retries after errors, against servers and resolvers that fail in scripted
-// ways (API.md section 6, urllib3 v2's Retry.increment as driven by
+// ways (docs/api.md section 6, urllib3 v2's Retry.increment as driven by
 // HTTPConnectionPool.urlopen):
 //
 //  * connect errors - refused, DNS failure, connect timeout, TLS handshake -
@@ -34,7 +34,13 @@ import {
   Timeout,
 } from '../../src/index.js';
 import { getFreePort } from '../support/free-port.js';
-import { httpResponse, type RawHandler, type RawServer, type RawServerOptions, rawServer } from '../support/servers.js';
+import {
+  httpResponse,
+  type RawHandler,
+  type RawServer,
+  type RawServerOptions,
+  rawServer,
+} from '../support/servers.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
 
 const HOST = '127.0.0.1';
@@ -124,7 +130,10 @@ describe('connect errors are retried for any method and spend the connect counte
     const resolver = new ScriptedResolver(async () => [{ address: HOST, family: 4, port }]);
     const pool = track(new HTTPConnectionPool('refused.test', { port, resolver }));
     const err = await rejectionOf(
-      pool.request('POST', '/submit', { body: 'payload', retries: new Retry({ total: 10, connect: 2, read: 0 }) }),
+      pool.request('POST', '/submit', {
+        body: 'payload',
+        retries: new Retry({ total: 10, connect: 2, read: 0 }),
+      }),
     );
     const max = assertMaxRetry(err, NewConnectionError);
     assert.equal((max.reason!.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
@@ -150,7 +159,11 @@ describe('connect errors are retried for any method and spend the connect counte
   test('a connect timeout is a ConnectTimeoutError counted as a connect error', async () => {
     const resolver = new ScriptedResolver(() => new Promise<ResolvedAddress[]>(() => {}));
     const pool = track(
-      new HTTPConnectionPool('silent.test', { port: 80, resolver, timeout: new Timeout({ connect: 30, read: 5000 }) }),
+      new HTTPConnectionPool('silent.test', {
+        port: 80,
+        resolver,
+        timeout: new Timeout({ connect: 30, read: 5000 }),
+      }),
     );
     const started = performance.now();
     const err = await rejectionOf(
@@ -183,7 +196,9 @@ describe('connect errors are retried for any method and spend the connect counte
   test('connect: false raises the connect error itself at once', async () => {
     const port = await getFreePort(HOST);
     const pool = track(new HTTPConnectionPool(HOST, { port }));
-    const err = await rejectionOf(pool.request('GET', '/', { retries: new Retry({ total: 5, connect: false }) }));
+    const err = await rejectionOf(
+      pool.request('GET', '/', { retries: new Retry({ total: 5, connect: false }) }),
+    );
     assert.ok(err instanceof NewConnectionError, `expected NewConnectionError itself, got ${err.name}`);
   });
 });
@@ -233,7 +248,9 @@ describe('read errors are retried only for allowed methods and spend the read co
       socket.end('HTTP/1.1 200 OK\r\nContent-Le');
     });
     const pool = track(new HTTPConnectionPool(HOST, { port: raw.port }));
-    const err = await rejectionOf(pool.request('GET', '/cut', { retries: new Retry({ total: 10, read: 1 }) }));
+    const err = await rejectionOf(
+      pool.request('GET', '/cut', { retries: new Retry({ total: 10, read: 1 }) }),
+    );
     assertMaxRetry(err, ProtocolError);
     assert.equal(raw.requests.length, 2);
 
@@ -248,7 +265,9 @@ describe('read errors are retried only for allowed methods and spend the read co
     const raw = await scripted(() => {
       // never answers
     });
-    const pool = track(new HTTPConnectionPool(HOST, { port: raw.port, timeout: new Timeout({ connect: 1000, read: 40 }) }));
+    const pool = track(
+      new HTTPConnectionPool(HOST, { port: raw.port, timeout: new Timeout({ connect: 1000, read: 40 }) }),
+    );
     const err = await rejectionOf(pool.request('POST', '/slow', { body: 'x', retries: 5 }));
     assert.ok(err instanceof ReadTimeoutError, `expected ReadTimeoutError, got ${err.name}`);
     assert.equal(raw.requests.length, 1);
@@ -258,7 +277,10 @@ describe('read errors are retried only for allowed methods and spend the read co
     const raw = await resetAfterRequest();
     const pool = track(new HTTPConnectionPool(HOST, { port: raw.port }));
     const postOnly = new Retry({ total: 1, allowedMethods: ['post'] });
-    assertMaxRetry(await rejectionOf(pool.request('POST', '/', { body: 'x', retries: postOnly })), ProtocolError);
+    assertMaxRetry(
+      await rejectionOf(pool.request('POST', '/', { body: 'x', retries: postOnly })),
+      ProtocolError,
+    );
     assert.equal(raw.requests.length, 2, 'the POST was retried');
     const get = await rejectionOf(pool.request('GET', '/', { retries: postOnly }));
     assert.ok(get instanceof ProtocolError && !(get instanceof MaxRetryError), `got ${get.name}`);
@@ -271,7 +293,9 @@ describe('read errors are retried only for allowed methods and spend the read co
   test('read: false raises the read error itself at once', async () => {
     const raw = await resetAfterRequest();
     const pool = track(new HTTPConnectionPool(HOST, { port: raw.port }));
-    const err = await rejectionOf(pool.request('GET', '/', { retries: new Retry({ total: 5, read: false }) }));
+    const err = await rejectionOf(
+      pool.request('GET', '/', { retries: new Retry({ total: 5, read: false }) }),
+    );
     assert.ok(err instanceof ProtocolError && !(err instanceof MaxRetryError), `got ${err.name}`);
     assert.equal(raw.requests.length, 1);
   });
@@ -301,9 +325,13 @@ describe('retries: false and the total budget', () => {
       else socket.write(httpResponse(200, 'third time'));
     });
     const ports = [closed, raw.port, raw.port];
-    const resolver = new ScriptedResolver(async () => [{ address: HOST, family: 4, port: ports.shift() ?? raw.port }]);
+    const resolver = new ScriptedResolver(async () => [
+      { address: HOST, family: 4, port: ports.shift() ?? raw.port },
+    ]);
     const pool = track(new HTTPConnectionPool('mixed.test', { port: 80, resolver }));
-    const err = await rejectionOf(pool.request('GET', '/', { retries: new Retry({ total: 1, connect: 5, read: 5 }) }));
+    const err = await rejectionOf(
+      pool.request('GET', '/', { retries: new Retry({ total: 1, connect: 5, read: 5 }) }),
+    );
     assertMaxRetry(err, ProtocolError);
     assert.equal(resolver.calls, 2, 'a refused attempt and a reset one: total 1 allows no third');
     assert.equal(raw.stats.opened, 1);
@@ -357,6 +385,7 @@ describe('backoff between error retries', () => {
       assert.equal(h.redirectLocation, null);
     }
     assert.equal(r.retries!.total, 1, 'two of three retries spent');
-    for (const req of raw.requests) assert.equal(req.body.toString(), 'v', 'the Buffer body went out whole each time');
+    for (const req of raw.requests)
+      assert.equal(req.body.toString(), 'v', 'the Buffer body went out whole each time');
   });
 });

@@ -1,4 +1,4 @@
-// Retries on responses (API.md section 6, urllib3 v2's urlopen with
+// Retries on responses (docs/api.md section 6, urllib3 v2's urlopen with
 // Retry.isRetry / increment / sleep): statusForcelist with raiseOnStatus and
 // the status counter, Retry-After (retrying 413, 429 and 503, honoured on any
 // retried status) in delta-seconds and in all three HTTP-date forms (read

@@ -1,4 +1,4 @@
-// Timeouts through pools and the PoolManager (API.md section 5, urllib3's
+// Timeouts through pools and the PoolManager (docs/api.md section 5, urllib3's
 // Timeout): `connect` bounds the set-up only, `read` bounds the wait for the
 // head and every gap between body bytes (a trickle under the limit
 // survives, a stall does not, preloaded or streamed), `total` caps connect
@@ -98,7 +98,13 @@ function trickle(body: string, gap: number, stallAfter = Number.POSITIVE_INFINIT
 describe('the read timeout applies between body bytes', () => {
   test('a byte every 30 ms under a 150 ms read timeout survives, streamed as well as preloaded', async () => {
     const raw = await scripted(trickle('0123456789', 30));
-    const pool = track(new HTTPConnectionPool(HOST, { port: raw.port, retries: false, timeout: new Timeout({ connect: 1000, read: 150 }) }));
+    const pool = track(
+      new HTTPConnectionPool(HOST, {
+        port: raw.port,
+        retries: false,
+        timeout: new Timeout({ connect: 1000, read: 150 }),
+      }),
+    );
     const [preloaded, elapsed] = await timed(pool.request('GET', '/'));
     assert.ok(!(preloaded instanceof Error), `preloaded: ${String(preloaded)}`);
     assert.equal(preloaded.data.toString(), '0123456789');
@@ -112,7 +118,13 @@ describe('the read timeout applies between body bytes', () => {
 
   test('a body that stalls mid-way fails a preloaded request with ReadTimeoutError after about the read timeout', async () => {
     const raw = await scripted(trickle('0123456789', 10, 4));
-    const pool = track(new HTTPConnectionPool(HOST, { port: raw.port, retries: false, timeout: new Timeout({ connect: 1000, read: 80 }) }));
+    const pool = track(
+      new HTTPConnectionPool(HOST, {
+        port: raw.port,
+        retries: false,
+        timeout: new Timeout({ connect: 1000, read: 80 }),
+      }),
+    );
     const [err, elapsed] = await timed(pool.request('GET', '/stall'));
     assert.ok(err instanceof ReadTimeoutError, `expected ReadTimeoutError, got ${String(err)}`);
     assert.ok(elapsed >= 70 && elapsed < 1500, `failed after ${elapsed.toFixed(0)} ms`);
@@ -129,7 +141,9 @@ describe('the read timeout applies between body bytes', () => {
       }
       socket.write(httpResponse(200, 'on time'));
     });
-    const pool = track(new HTTPConnectionPool(HOST, { port: raw.port, timeout: new Timeout({ connect: 1000, read: 60 }) }));
+    const pool = track(
+      new HTTPConnectionPool(HOST, { port: raw.port, timeout: new Timeout({ connect: 1000, read: 60 }) }),
+    );
     const r = await pool.request('GET', '/', { retries: new Retry({ total: 2, read: 1 }) });
     assert.equal(r.data.toString(), 'on time');
     assert.ok(r.retries!.history[0]!.error instanceof ReadTimeoutError);
@@ -140,7 +154,12 @@ describe('connect, read and total', () => {
   test('the connect timeout bounds only the set-up: a slow resolver fails with ConnectTimeoutError under a long read timeout', async () => {
     const resolver = new SlowResolver(1, null);
     const pool = track(
-      new HTTPConnectionPool('slow.test', { port: 80, resolver, retries: false, timeout: new Timeout({ connect: 50, read: 10_000 }) }),
+      new HTTPConnectionPool('slow.test', {
+        port: 80,
+        resolver,
+        retries: false,
+        timeout: new Timeout({ connect: 50, read: 10_000 }),
+      }),
     );
     const [err, elapsed] = await timed(pool.request('GET', '/'));
     assert.ok(err instanceof ConnectTimeoutError, `expected ConnectTimeoutError, got ${String(err)}`);
@@ -150,7 +169,11 @@ describe('connect, read and total', () => {
   test('the read timeout bounds the wait for the head: a silent server fails with ReadTimeoutError under a long connect timeout', async () => {
     const raw = await scripted(() => {});
     const pool = track(
-      new HTTPConnectionPool(HOST, { port: raw.port, retries: false, timeout: new Timeout({ connect: 10_000, read: 50 }) }),
+      new HTTPConnectionPool(HOST, {
+        port: raw.port,
+        retries: false,
+        timeout: new Timeout({ connect: 10_000, read: 50 }),
+      }),
     );
     const [err, elapsed] = await timed(pool.request('GET', '/'));
     assert.ok(err instanceof ReadTimeoutError, `expected ReadTimeoutError, got ${String(err)}`);
@@ -162,7 +185,9 @@ describe('connect, read and total', () => {
     const pm = track(new PoolManager());
     const [err] = await timed(pm.request('GET', `${raw.origin}/`, { timeout: 50, retries: false }));
     assert.ok(err instanceof ReadTimeoutError, `read: got ${String(err)}`);
-    const slow = track(new HTTPConnectionPool('slow.test', { port: 80, resolver: new SlowResolver(1, null), retries: false }));
+    const slow = track(
+      new HTTPConnectionPool('slow.test', { port: 80, resolver: new SlowResolver(1, null), retries: false }),
+    );
     const [err2] = await timed(slow.request('GET', '/', { timeout: 50 }));
     assert.ok(err2 instanceof ConnectTimeoutError, `connect: got ${String(err2)}`);
   });
@@ -182,13 +207,18 @@ describe('connect, read and total', () => {
     const pool = track(new HTTPConnectionPool('fake.test', { port: 80, resolver, retries: false, timeout }));
     const [err, elapsed] = await timed(pool.request('GET', '/'));
     assert.ok(err instanceof ReadTimeoutError, `expected ReadTimeoutError, got ${String(err)}`);
-    assert.ok(elapsed < 250, `the 10 ms left of total should end it well before the 300 ms answer (${elapsed.toFixed(0)} ms)`);
+    assert.ok(
+      elapsed < 250,
+      `the 10 ms left of total should end it well before the 300 ms answer (${elapsed.toFixed(0)} ms)`,
+    );
     assert.match(err.message, /read timeout=10 ms/);
   });
 
   test('total alone limits a silent server', async () => {
     const raw = await scripted(() => {});
-    const pool = track(new HTTPConnectionPool(HOST, { port: raw.port, retries: false, timeout: new Timeout({ total: 60 }) }));
+    const pool = track(
+      new HTTPConnectionPool(HOST, { port: raw.port, retries: false, timeout: new Timeout({ total: 60 }) }),
+    );
     const [err, elapsed] = await timed(pool.request('GET', '/'));
     assert.ok(err instanceof ReadTimeoutError, `expected ReadTimeoutError, got ${String(err)}`);
     assert.ok(elapsed >= 40 && elapsed < 1500, `gave up after ${elapsed.toFixed(0)} ms`);
@@ -213,7 +243,11 @@ describe('a fresh Timeout for every attempt', () => {
     }
     const r = await pm.request('GET', `${raw.origin}/`, { timeout, retries: 2 });
     assert.equal(r.status, 200);
-    assert.throws(() => timeout.getConnectDuration(), TimeoutStateError, 'the caller’s Timeout was never started');
+    assert.throws(
+      () => timeout.getConnectDuration(),
+      TimeoutStateError,
+      'the caller’s Timeout was never started',
+    );
     assert.throws(() => pool.timeout.getConnectDuration(), TimeoutStateError, 'nor the pool’s');
   });
 
@@ -224,7 +258,9 @@ describe('a fresh Timeout for every attempt', () => {
       // Attempts 1 and 2 answer after 70 ms (over the 50 ms limit), attempt 3 after 30 ms.
       ctx.setTimer(() => socket.write(httpResponse(200, `attempt ${n}`)), n < 3 ? 70 : 30);
     });
-    const pool = track(new HTTPConnectionPool(HOST, { port: raw.port, timeout: new Timeout({ connect: 1000, read: 50 }) }));
+    const pool = track(
+      new HTTPConnectionPool(HOST, { port: raw.port, timeout: new Timeout({ connect: 1000, read: 50 }) }),
+    );
     const r = await pool.request('GET', '/', { retries: 3 });
     assert.equal(r.data.toString(), 'attempt 3');
     assert.equal(r.retries!.history.length, 2);

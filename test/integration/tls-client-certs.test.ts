@@ -1,4 +1,4 @@
-// Client certificates (API.md section 7): certFile / keyFile / keyPassword
+// Client certificates (docs/api.md section 7): certFile / keyFile / keyPassword
 // from files, certData / keyData in memory (PEM or DER), against in-process
 // servers that require a certificate from the test CA; and the SSLErrors when
 // none, a foreign one, or an undecryptable key is offered.

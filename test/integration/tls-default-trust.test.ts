@@ -1,4 +1,4 @@
-// Default trust (API.md section 7): Node's bundled roots plus the operating
+// Default trust (docs/api.md section 7): Node's bundled roots plus the operating
 // system's CA bundle, found as OpenSSL finds it (SSL_CERT_FILE / SSL_CERT_DIR,
 // else the distribution's bundle), read once per process; caCerts and
 // friends replace it. The trust store is per process, so each case runs a

@@ -1,4 +1,4 @@
-// TLS options through HTTPSConnectionPool and PoolManager (API.md sections 4
+// TLS options through HTTPSConnectionPool and PoolManager (docs/api.md sections 4
 // and 7): every option reaches the connection, every option is part of the
 // pool key, TLS failures are connect errors for Retry, and CERT_NONE warns
 // once per host.

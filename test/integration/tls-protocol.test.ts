@@ -1,4 +1,4 @@
-// Protocol settings on HTTPSConnection (API.md sections 7 and 11): TLS
+// Protocol settings on HTTPSConnection (docs/api.md sections 7 and 11): TLS
 // versions, cipher suites, ALPN, sslContext from createUrllib3Context() (and
 // a Node SecureContext), SSLKEYLOGFILE, and the TLS fields of ConnectionInfo.
 

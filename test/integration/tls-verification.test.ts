@@ -1,4 +1,4 @@
-// Certificate verification on HTTPSConnection (API.md section 7): trust
+// Certificate verification on HTTPSConnection (docs/api.md section 7): trust
 // anchors (caCerts, caCertDir, caCertData as PEM or DER), every kind of bad
 // certificate with the reason in the SSLError, the names checked
 // (serverHostname, assertHostname, IP addresses, no commonName fallback),
@@ -53,11 +53,7 @@ async function sslFailure(
 ): Promise<SSLError> {
   const err = await rejectionOf(get(host, server, options));
   assert.ok(err instanceof SSLError, `expected SSLError, got ${err.name}: ${err.message}`);
-  assert.equal(
-    (err as SSLError).phase,
-    'connect',
-    'a TLS failure is a connect error',
-  );
+  assert.equal((err as SSLError).phase, 'connect', 'a TLS failure is a connect error');
   return err;
 }
 

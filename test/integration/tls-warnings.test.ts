@@ -1,4 +1,4 @@
-// disableWarnings() (API.md sections 0 and 12): it silences
+// disableWarnings() (docs/api.md sections 0 and 12): it silences
 // InsecureRequestWarning for the whole process, so these tests live in a file
 // of their own and run in order: first a warning type that does not match,
 // then InsecureRequestWarning by name, then everything.
@@ -39,7 +39,9 @@ test('CERT_NONE warns while warnings are on, and disabling another type changes 
 test("disableWarnings('InsecureRequestWarning') silences it and only it", async () => {
   disableWarnings('InsecureRequestWarning');
   assert.deepEqual(await insecureGet('by-type.test'), []);
-  const other = await warningsDuring('ThirdWarning', async () => warnOnce('ThirdWarning', 'k1', 'still here'));
+  const other = await warningsDuring('ThirdWarning', async () =>
+    warnOnce('ThirdWarning', 'k1', 'still here'),
+  );
   assert.deepEqual(
     other.map((w) => w.message),
     ['still here'],

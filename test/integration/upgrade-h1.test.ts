@@ -1,4 +1,4 @@
-// Upgrades on HTTP/1.1 (API.md sections 2 and 9): a `101 Switching Protocols`
+// Upgrades on HTTP/1.1 (docs/api.md sections 2 and 9): a `101 Switching Protocols`
 // answer returns a response whose `extension` is the raw socket - bytes that
 // came with the 101 head first, payloads both ways with bounded memory, the
 // read timeout on each wait, close() ending the socket - and the connection

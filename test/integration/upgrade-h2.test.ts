@@ -1,4 +1,4 @@
-// Upgrades on HTTP/2 (API.md section 9, RFC 8441): the same user code as on
+// Upgrades on HTTP/2 (docs/api.md section 9, RFC 8441): the same user code as on
 // HTTP/1.1 - a request with `Upgrade: <protocol>` - goes out as an extended
 // CONNECT (`:protocol`, no Connection/Upgrade fields) when the server sent
 // SETTINGS_ENABLE_CONNECT_PROTOCOL; a 2xx answer gives a response whose

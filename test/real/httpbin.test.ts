@@ -56,7 +56,10 @@ describe('against httpbin', { skip: skip ?? false }, () => {
       body: parts(),
       headers: { 'Content-Type': 'text/plain' },
     });
-    assert.equal((r.json() as { data: string }).data, Array.from({ length: 10 }, (_, i) => `part ${i};`).join(''));
+    assert.equal(
+      (r.json() as { data: string }).data,
+      Array.from({ length: 10 }, (_, i) => `part ${i};`).join(''),
+    );
   });
 
   test('gzip, deflate and brotli responses are decoded', async () => {

@@ -1,4 +1,4 @@
-// TLS against a real nginx from Debian (API.md section 7): verification with
+// TLS against a real nginx from Debian (docs/api.md section 7): verification with
 // the test CA, versions, ciphers, SNI, fingerprints, the ConnectionInfo of a
 // real server, and mutual TLS - nginx with `ssl_verify_client on` answers 400
 // when the client sends no certificate and names the client it verified.

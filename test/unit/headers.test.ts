@@ -393,7 +393,17 @@ describe('HTTPHeaderDict.fromRawPairs before and after indexing', () => {
     const raw = HTTPHeaderDict.fromRawPairs(flat());
     const indexed = HTTPHeaderDict.fromRawPairs(flat());
     assert.equal(indexed.size, 4); // forces the index
-    for (const name of ['content-type', 'CONTENT-TYPE', 'x-twice', 'X-TWICE', 'vary', 'empty', 'missing', 'Vary2', '']) {
+    for (const name of [
+      'content-type',
+      'CONTENT-TYPE',
+      'x-twice',
+      'X-TWICE',
+      'vary',
+      'empty',
+      'missing',
+      'Vary2',
+      '',
+    ]) {
       assert.equal(raw.get(name), indexed.get(name), `get(${name})`);
       assert.equal(raw.has(name), indexed.has(name), `has(${name})`);
     }

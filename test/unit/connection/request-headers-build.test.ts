@@ -56,7 +56,13 @@ describe('buildRequestHeaders', () => {
     const cl = buildRequestHeaders('POST', { 'Content-Length': '3' }, prepareBody('abc'), undefined, 'h');
     assert.equal(cl.chunked, false);
     assert.equal(cl.pairs.filter((p) => p.toLowerCase() === 'content-length').length, 1);
-    const te = buildRequestHeaders('POST', { 'Transfer-Encoding': 'chunked' }, prepareBody('abc'), undefined, 'h');
+    const te = buildRequestHeaders(
+      'POST',
+      { 'Transfer-Encoding': 'chunked' },
+      prepareBody('abc'),
+      undefined,
+      'h',
+    );
     assert.equal(te.chunked, true);
     assert.equal(te.pairs.filter((p) => p.toLowerCase() === 'transfer-encoding').length, 1);
   });
@@ -87,7 +93,10 @@ describe('buildRequestHeaders', () => {
   });
 
   test('SKIP_HEADER on another header is a TypeError', () => {
-    assert.throws(() => buildRequestHeaders('GET', { 'X-Other': SKIP_HEADER }, null, undefined, 'h'), TypeError);
+    assert.throws(
+      () => buildRequestHeaders('GET', { 'X-Other': SKIP_HEADER }, null, undefined, 'h'),
+      TypeError,
+    );
   });
 
   test('a user Host header replaces the default one', () => {

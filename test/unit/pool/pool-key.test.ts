@@ -9,7 +9,10 @@ describe('makePoolKey', () => {
       makePoolKey({ scheme: 'HTTP', host: 'Example.COM', port: 80 }),
       makePoolKey({ scheme: 'http', host: 'example.com', port: 80 }),
     );
-    assert.equal(makePoolKey({ scheme: 'http', host: '[::1]', port: 80 }), makePoolKey({ scheme: 'http', host: '::1', port: 80 }));
+    assert.equal(
+      makePoolKey({ scheme: 'http', host: '[::1]', port: 80 }),
+      makePoolKey({ scheme: 'http', host: '::1', port: 80 }),
+    );
   });
 
   test('the port, and every connection option, separate keys', () => {
@@ -25,11 +28,15 @@ describe('makePoolKey', () => {
     const a = makePoolKey({ scheme: 'http', host: 'a', port: 80, maxSize: 2, headers: { 'X-A': '1' } });
     const b = makePoolKey({ scheme: 'http', host: 'a', port: 80, headers: { 'x-a': '1' }, maxSize: 2 });
     assert.equal(a, b);
-    assert.notEqual(a, makePoolKey({ scheme: 'http', host: 'a', port: 80, maxSize: 2, headers: { 'X-A': '2' } }));
+    assert.notEqual(
+      a,
+      makePoolKey({ scheme: 'http', host: 'a', port: 80, maxSize: 2, headers: { 'X-A': '2' } }),
+    );
   });
 
   test('timeouts with equal limits share a key; different limits do not', () => {
-    const t = (ms: number) => makePoolKey({ scheme: 'http', host: 'a', port: 80, timeout: new Timeout({ connect: ms, read: ms }) });
+    const t = (ms: number) =>
+      makePoolKey({ scheme: 'http', host: 'a', port: 80, timeout: new Timeout({ connect: ms, read: ms }) });
     assert.equal(t(100), t(100));
     assert.notEqual(t(100), t(200));
   });
@@ -47,9 +54,24 @@ describe('makePoolKey', () => {
   });
 
   test('key passwords and in-memory keys never appear in the key in clear', () => {
-    const k = makePoolKey({ scheme: 'https', host: 'a', port: 443, keyPassword: 'hunter2', keyData: 'PRIVATE-KEY-BYTES' });
+    const k = makePoolKey({
+      scheme: 'https',
+      host: 'a',
+      port: 443,
+      keyPassword: 'hunter2',
+      keyData: 'PRIVATE-KEY-BYTES',
+    });
     assert.ok(!k.includes('hunter2'));
     assert.ok(!k.includes('PRIVATE-KEY-BYTES'));
-    assert.notEqual(k, makePoolKey({ scheme: 'https', host: 'a', port: 443, keyPassword: 'other', keyData: 'PRIVATE-KEY-BYTES' }));
+    assert.notEqual(
+      k,
+      makePoolKey({
+        scheme: 'https',
+        host: 'a',
+        port: 443,
+        keyPassword: 'other',
+        keyData: 'PRIVATE-KEY-BYTES',
+      }),
+    );
   });
 });
