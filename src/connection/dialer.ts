@@ -75,9 +75,6 @@ export interface Dialed {
   readonly sink: ReadSink | null;
 }
 
-/** Establishes the transport for a connection; errors are connect errors (or ProxyError). */
-export type Dialer = (timeout: number | null, signal: AbortSignal | null) => Promise<Dialed>;
-
 /** TCP, then SOCKS or a CONNECT tunnel when proxied, then TLS when the plan asks for it. */
 export async function dialTcp(
   plan: DialPlan,

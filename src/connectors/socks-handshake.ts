@@ -41,7 +41,7 @@ const SOCKS4_REPLIES: Record<number, string> = {
   0x5d: 'request rejected: identd reported a different user id',
 };
 
-export const SOCKS5_REPLIES: Record<number, string> = {
+const SOCKS5_REPLIES: Record<number, string> = {
   0x00: 'succeeded',
   0x01: 'general SOCKS server failure',
   0x02: 'connection not allowed by ruleset',

@@ -105,7 +105,7 @@ const CLASS_WORDS: Record<CodePointClass, string> = {
 };
 
 /** Why a U-label breaks RFC 5891 section 5.4 / RFC 5892, or null when it is valid. */
-export function labelProblem(text: string): string | null {
+function labelProblem(text: string): string | null {
   if (text === '') return 'the label is empty';
   if (text.normalize('NFC') !== text) return 'the label is not in Unicode Normalization Form C';
   const label = codePoints(text);

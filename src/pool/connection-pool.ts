@@ -75,7 +75,7 @@ export interface HTTPSConnectionPoolOptions
     Omit<HTTPSConnectionOptions, 'timeout' | 'port'> {}
 
 const POOL_ONLY = ['maxSize', 'block', 'headers', 'retries'];
-export const HTTP_POOL_OPTION_NAMES = [...POOL_ONLY, ...CONNECTION_OPTION_NAMES];
+const HTTP_POOL_OPTION_NAMES = [...POOL_ONLY, ...CONNECTION_OPTION_NAMES];
 export const HTTPS_POOL_OPTION_NAMES = [...HTTP_POOL_OPTION_NAMES, ...TLS_OPTION_NAMES];
 const HTTP_POOL_OPTIONS = optionSet(...HTTP_POOL_OPTION_NAMES);
 const HTTPS_POOL_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);

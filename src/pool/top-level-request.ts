@@ -13,7 +13,7 @@ let defaultManager: PoolManager | null = null;
 let envManager: EnvProxyManager | null = null;
 
 /** The PoolManager behind the top-level request(), created on first use. */
-export function getDefaultPoolManager(): PoolManager {
+function getDefaultPoolManager(): PoolManager {
   if (defaultManager === null) defaultManager = new PoolManager();
   return defaultManager;
 }
