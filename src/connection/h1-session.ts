@@ -165,6 +165,8 @@ export class H1Session implements ProtocolSession {
   /** The socket listeners, removed when a 101 hands the socket over. */
   private readonly socketListeners: ReadonlyArray<readonly [string, (...args: unknown[]) => void]>;
   private timerArmed = false;
+  /** The socket is unref'd: idle, it does not keep the process alive. */
+  private unrefd = false;
   /** Requests completed on this session. */
   requestsServed = 0;
   /** Set when the socket reads into the shared buffer (`onread`) instead of emitting 'data'. */
@@ -314,6 +316,11 @@ export class H1Session implements ProtocolSession {
       );
     }
     const head = serializeRequestHead(opts.method, opts.target, opts.headers);
+    // An exchange in flight keeps the process alive; an idle connection does not.
+    if (this.unrefd) {
+      this.unrefd = false;
+      this.socket.ref();
+    }
     const ex = new H1Exchange(this, opts);
     this.ex = ex;
     this.uncollected = ex;
@@ -599,6 +606,9 @@ export class H1Session implements ProtocolSession {
       this.destroy();
       return;
     }
+    // Idle keep-alive sockets never hold the process open (as node:http's agent and undici).
+    this.unrefd = true;
+    this.socket.unref();
     this.owner.sessionIdle(this);
   }
 

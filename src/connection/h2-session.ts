@@ -312,7 +312,7 @@ export class H2Session implements ProtocolSession, H2StreamHost {
         }),
       );
     }
-    this.activeStreams++;
+    if (this.activeStreams++ === 0) this.session.ref();
     return new H2Exchange(this, stream, opts, endStream, protocol !== null);
   }
 
@@ -346,7 +346,11 @@ export class H2Session implements ProtocolSession, H2StreamHost {
   streamClosed(completed: boolean): void {
     this.activeStreams--;
     if (completed) this.requestsServed++;
-    if (this.activeStreams === 0) this.idleSince = performance.now();
+    if (this.activeStreams === 0) {
+      this.idleSince = performance.now();
+      // An idle connection never holds the process open; a stream in flight does.
+      if (!this.session.destroyed) this.session.unref();
+    }
   }
 
   private onClose(): void {

@@ -1,0 +1,194 @@
+// A script that makes requests and never closes its manager exits when its
+// work is done (docs/api.md section 4): idle keep-alive connections, HTTP/1.1
+// sockets and HTTP/2 sessions alike, are unref'd and never hold the process
+// open, while the servers here keep them open for a minute. Each script runs
+// as a real child process; the test measures the time from its last line of
+// output to its exit.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { makeTestPki, type TestPki } from '../support/certs.js';
+import { startHttpProxy, type TestProxy } from '../support/proxy-servers.js';
+import { startHttpServer, type TestHttpServer } from '../support/servers.js';
+
+const INDEX = pathToFileURL(path.resolve('src/index.ts')).href;
+/** How long after its last line a finished script may take to exit (ms). */
+const EXIT_WITHIN = 1000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** ms from the last stdout line to the exit. */
+  lingered: number;
+}
+
+/** Runs `source` (an ES module) under tsx and times its exit. */
+async function runScript(
+  dir: string,
+  name: string,
+  source: string,
+  env: Record<string, string>,
+): Promise<Run> {
+  const file = path.join(dir, `${name}.mts`);
+  await writeFile(file, source);
+  return new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      env: { ...process.env, ...env, NODE_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let lastLine = 0;
+    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      lastLine = performance.now();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(kill);
+      resolve({ code, stdout, stderr, lingered: lastLine === 0 ? Number.NaN : performance.now() - lastLine });
+    });
+  });
+}
+
+function assertExitedPromptly(run: Run, expectedOutput: RegExp): void {
+  assert.equal(run.code, 0, `exit code ${run.code}; stderr: ${run.stderr}`);
+  assert.match(run.stdout, expectedOutput);
+  assert.ok(
+    run.lingered < EXIT_WITHIN,
+    `the script lingered ${run.lingered.toFixed(0)} ms after its last line`,
+  );
+}
+
+describe('processes exit when their requests are done', () => {
+  let dir: string;
+  let server: TestHttpServer;
+  let proxy: TestProxy;
+  let pki: TestPki;
+  let h2: http2.Http2SecureServer;
+  let h2Port: number;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'urllib3-exit-'));
+    server = await startHttpServer();
+    // The server would keep an idle connection for a minute: only the client can let go.
+    server.server.keepAliveTimeout = 60_000;
+    proxy = await startHttpProxy();
+    pki = await makeTestPki(path.join(dir, 'pki'));
+    h2 = http2.createSecureServer({ key: pki.serverKeyPem, cert: pki.serverCertPem });
+    h2.on('stream', (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      stream.end('over h2');
+    });
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
+    h2Port = (h2.address() as AddressInfo).port;
+  });
+
+  after(async () => {
+    await server.close();
+    await proxy.close();
+    await new Promise<void>((r) => h2.close(() => r()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the first README example (a PoolManager never closed) exits within a second', async () => {
+    const run = await runScript(
+      dir,
+      'readme-first',
+      `import { PoolManager } from '${INDEX}';
+const http = new PoolManager();
+const resp = await http.request('GET', process.env.URL);
+console.log(resp.status, resp.data.length > 0);
+`,
+      { URL: `${server.origin}/echo` },
+    );
+    assertExitedPromptly(run, /^200 true$/m);
+    assert.ok(server.requests.length > 0);
+  });
+
+  test('the module-level request() exits within a second', async () => {
+    const run = await runScript(
+      dir,
+      'top-level',
+      `import { request } from '${INDEX}';
+const r = await request('GET', process.env.URL);
+console.log(r.status);
+`,
+      { URL: `${server.origin}/echo` },
+    );
+    assertExitedPromptly(run, /^200$/m);
+  });
+
+  test('several keep-alive requests through a pool, left open, exit within a second', async () => {
+    const run = await runScript(
+      dir,
+      'pool',
+      `import { HTTPConnectionPool } from '${INDEX}';
+const u = new URL(process.env.URL);
+const pool = new HTTPConnectionPool(u.hostname, { port: Number(u.port), maxSize: 4 });
+const rs = await Promise.all([1, 2, 3, 4].map(() => pool.request('GET', '/echo')));
+const again = await pool.request('GET', '/echo');
+console.log(rs.length, again.status, pool.numConnections);
+`,
+      { URL: server.origin },
+    );
+    assertExitedPromptly(run, /^4 200 4$/m);
+  });
+
+  test('an HTTP/2 request exits within a second', async () => {
+    const run = await runScript(
+      dir,
+      'h2',
+      `import { PoolManager } from '${INDEX}';
+const http = new PoolManager({ caCerts: process.env.CA });
+const r = await http.request('GET', process.env.URL);
+console.log(r.status, r.versionString, r.data.toString());
+`,
+      { URL: `https://localhost:${h2Port}/`, CA: pki.caCert },
+    );
+    assertExitedPromptly(run, /^200 HTTP\/2 over h2$/m);
+  });
+
+  test('a proxied request exits within a second', async () => {
+    const run = await runScript(
+      dir,
+      'proxied',
+      `import { ProxyManager } from '${INDEX}';
+const http = new ProxyManager(process.env.PROXY);
+const r = await http.request('GET', process.env.URL);
+console.log(r.status);
+`,
+      { URL: `${server.origin}/echo`, PROXY: proxy.url },
+    );
+    assertExitedPromptly(run, /^200$/m);
+    assert.ok(proxy.seen.forwarded.length > 0, 'the request went through the proxy');
+  });
+
+  test('a request still in flight keeps the process alive until its response arrives', async () => {
+    const run = await runScript(
+      dir,
+      'in-flight',
+      `import { PoolManager } from '${INDEX}';
+const http = new PoolManager();
+console.log('sent');
+const started = Date.now();
+const r = await http.request('GET', process.env.URL);
+console.log(r.status, Date.now() - started >= 250);
+`,
+      { URL: `${server.origin}/delay?ms=300` },
+    );
+    assertExitedPromptly(run, /^200 true$/m);
+  });
+});
