@@ -12,7 +12,17 @@ export interface BodySink {
   fail(error: Error): void;
 }
 
+import { ProtocolError } from './errors.js';
+
 export type BodyChunk = Uint8Array | string;
+
+/** A body given whole (bytes, text or nothing) as a Buffer; null for an iterable. */
+export function bodyBytes(body: unknown): Buffer | null {
+  if (body === null || body === undefined) return Buffer.alloc(0);
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return null;
+}
 
 export class IterableBodyFeed {
   /** A hand-built response has no connection. */
@@ -23,13 +33,22 @@ export class IterableBodyFeed {
   #stopped = false;
   #resume: (() => void) | null = null;
 
-  constructor(body: Iterable<BodyChunk> | AsyncIterable<BodyChunk>) {
+  constructor(body: Iterable<BodyChunk> | AsyncIterable<BodyChunk>, preloadContent: boolean) {
+    if (preloadContent) {
+      throw new TypeError(
+        'new HTTPResponse({ body }): an iterable or stream body needs preloadContent: false ' +
+          '(its bytes arrive asynchronously; read them with await response.read())',
+      );
+    }
     this.#body = body;
   }
 
   start(sink: BodySink): void {
     this.#run(sink).catch((error: unknown) => {
-      if (!this.#stopped) sink.fail(error instanceof Error ? error : new Error(String(error)));
+      if (this.#stopped) return;
+      // As a connection's failures reach a reader: urllib3's "Connection broken".
+      const reason = error instanceof Error ? error.message : String(error);
+      sink.fail(new ProtocolError(`HTTPResponse body: Connection broken: ${reason}`, { cause: error }));
     });
   }
 

@@ -4,13 +4,11 @@
 // consumer of a huge body keeps memory flat. `data`, `json()` and `text()` are
 // views over a fully read body.
 //
-// A body with a Content-Encoding is decoded as it is read, never ahead: the
-// encoded bytes wait in their own queue and the decoder is pulled for about
-// as many bytes as the reader asked for (urllib3 2.6 closed the same hole,
-// CVE-2025-66471), so a few kilobytes that expand to a gigabyte cost no more
-// memory than the reads ask for. A body without one takes the direct path:
-// the connection's chunks are the reader's chunks. A preloaded body is
-// decoded whole once it has arrived: `data` is as large as it is.
+// An encoded body is decoded as it is read, never ahead: encoded bytes wait in
+// their own queue and the decoder is pulled for about what the reader asked
+// (as urllib3 2.6 for CVE-2025-66471), so a small body that expands to a
+// gigabyte costs no more memory than the reads ask for. An unencoded body's
+// chunks go straight to the reader. A preloaded body is decoded whole.
 //
 // Connection hand-back follows urllib3: once the whole body has been received
 // the connection is released (to its pool, if any); releasing earlier closes
@@ -21,7 +19,7 @@ import { ReadableStream } from 'node:stream/web';
 import { createContentDecoder, decodeAll, decodeAllSync, type ContentDecoder } from './body/decoders.js';
 import { HTTPError, ProtocolError, ResponseNotChunked } from './errors.js';
 import { HTTPHeaderDict, type HeadersInit } from './headers.js';
-import { type BodyChunk, IterableBodyFeed } from './response-body-feed.js';
+import { type BodyChunk, bodyBytes, IterableBodyFeed } from './response-body-feed.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
 import type { RawExtension } from './extension.js';
 import type { HTTPConnection } from './connection/connection.js';
@@ -497,28 +495,18 @@ export class HTTPResponse {
 
   /** A response built by hand: the body is there already, or comes from an iterable. */
   private _fillByHand(body: NonNullable<HTTPResponseOptions['body']> | null): void {
-    const bytes =
-      body === null
-        ? EMPTY
-        : typeof body === 'string'
-          ? Buffer.from(body, 'utf8')
-          : body instanceof Uint8Array
-            ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-            : null;
+    const bytes = bodyBytes(body);
     if (bytes === null) {
-      if (this._preloading) {
-        throw new TypeError(
-          'new HTTPResponse({ body }): an iterable or stream body needs preloadContent: false ' +
-            '(its bytes arrive asynchronously; read them with await response.read())',
-        );
-      }
-      const feed = new IterableBodyFeed(body as Iterable<BodyChunk> | AsyncIterable<BodyChunk>);
+      const feed = new IterableBodyFeed(
+        body as Iterable<BodyChunk> | AsyncIterable<BodyChunk>,
+        this._preloading,
+      );
       this._feeder = feed;
       this._setupDecoding();
       feed.start({
         push: (chunk) => this._pushRaw(chunk),
         finish: () => this._finishRaw(null),
-        fail: (error) => this._fail(connectionBroken(error, 'HTTPResponse body')),
+        fail: (error) => this._fail(error),
       });
       return;
     }
@@ -526,9 +514,7 @@ export class HTTPResponse {
       const enc = this.headers.get('content-encoding');
       this._data = this._decodeContent && enc !== undefined ? decodeAllSync(enc, bytes) : bytes;
       this._rawBytes = bytes.length;
-      this._rawDone = true;
-      this._ended = true;
-      this._want = Number.POSITIVE_INFINITY;
+      this._rawDone = this._ended = true;
       return;
     }
     this._setupDecoding();
