@@ -11,6 +11,13 @@ export type Coding = 'gzip' | 'deflate' | 'br' | 'zstd';
 /** Output chunk size of the zlib streams, and the step in which stacked decoders pass bytes on. */
 export const CHUNK_SIZE = 64 * 1024;
 
+/**
+ * Decoded output a zlib stream may prepare ahead of reads (its readable
+ * high-water mark): enough that zlib works while the reader handles the last
+ * read, small enough to keep memory flat.
+ */
+export const READ_AHEAD = 4 * CHUNK_SIZE;
+
 export interface ContentDecoder {
   /**
    * Hand over encoded bytes. Nothing is decoded yet: read() does that. `chunk`

@@ -18,7 +18,7 @@
 import zlib from 'node:zlib';
 import { decompress as fzstdDecompress } from 'fzstd';
 import { DecodeError } from '../errors.js';
-import { type Coding, type ContentDecoder, CHUNK_SIZE, decodeError } from './content-decoder.js';
+import { type Coding, type ContentDecoder, CHUNK_SIZE, decodeError, READ_AHEAD } from './content-decoder.js';
 import { StackedDecoder } from './stacked-decoder.js';
 import { ZlibDecoder } from './zlib-decoder.js';
 import { checkZstdFrames, createZstdDecoder, nativeZstd } from './zstd-decoder.js';
@@ -123,10 +123,10 @@ function truncate(header: string): string {
 
 // Z_SYNC_FLUSH: hand out everything decodable after each write, so output a
 // server flushed mid-stream (event streams, long polls) is not held back.
-// readableHighWaterMark: zlib stops once a chunk of output waits unread.
+// readableHighWaterMark: zlib stops once READ_AHEAD bytes of output wait unread.
 const ZLIB_OPTIONS = {
   chunkSize: CHUNK_SIZE,
-  readableHighWaterMark: CHUNK_SIZE,
+  readableHighWaterMark: READ_AHEAD,
   flush: zlib.constants.Z_SYNC_FLUSH,
 };
 
@@ -143,7 +143,7 @@ function makeDecoder(coding: Coding, header: string): ContentDecoder {
         // The options reach the stream's Transform, as for the other zlib streams; the typings omit it.
         zlib.createBrotliDecompress({
           chunkSize: CHUNK_SIZE,
-          readableHighWaterMark: CHUNK_SIZE,
+          readableHighWaterMark: READ_AHEAD,
         } as zlib.BrotliOptions),
       );
     case 'zstd':

@@ -1,7 +1,7 @@
 // A node:zlib decompression stream (gzip, deflate, br, and zstd where Node has
 // it) driven as a pull decoder. The stream runs in paused mode: zlib stops
-// producing output once about one chunk (CHUNK_SIZE) waits unread, and goes on
-// only when read() takes it. That, and not a limit on the input, is what keeps
+// producing output once READ_AHEAD bytes (its readable high-water mark) wait
+// unread, and goes on only when read() takes them. That, and not a limit on the input, is what keeps
 // a decompression bomb from filling memory: a few kilobytes of input that
 // expand to a gigabyte are decoded chunk by chunk as the reader asks.
 //

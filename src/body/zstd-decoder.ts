@@ -10,7 +10,14 @@ import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as FzstdDecompress } from 'fzstd';
 import { DecodeError } from '../errors.js';
-import { type ContentDecoder, CHUNK_SIZE, decodeError, destroyedError, takeFrom } from './content-decoder.js';
+import {
+  type ContentDecoder,
+  CHUNK_SIZE,
+  decodeError,
+  destroyedError,
+  READ_AHEAD,
+  takeFrom,
+} from './content-decoder.js';
 import { ZlibDecoder } from './zlib-decoder.js';
 import { ZstdFrameGuard } from './zstd-frame-guard.js';
 
@@ -33,7 +40,7 @@ export function createZstdDecoder(header: string): ContentDecoder {
   const inner =
     typeof create === 'function'
       ? new ZlibDecoder('zstd', header, 0, () =>
-          create.call(zlib, { chunkSize: CHUNK_SIZE, readableHighWaterMark: CHUNK_SIZE }),
+          create.call(zlib, { chunkSize: CHUNK_SIZE, readableHighWaterMark: READ_AHEAD }),
         )
       : new FzstdDecoder(header);
   return new ZstdDecoder(inner, header);
