@@ -566,10 +566,8 @@ export class HTTPResponse {
     this._mode = BodyMode.Decoding;
     this._decoder = decoder;
     this._decodeContent = true;
-    this._raw = this._chunks;
-    this._rawQueued = this._queued;
-    this._chunks = [];
-    this._queued = 0;
+    [this._raw, this._chunks] = [this._chunks, []];
+    [this._rawQueued, this._queued] = [this._queued, 0];
     this._ended = false;
   }
 
