@@ -9,9 +9,10 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { DecodeError, HTTPConnectionPool, type HTTPResponse } from '../../src/index.js';
+import { DecodeError, HTTPConnectionPool, type HTTPResponse, HttpVersion } from '../../src/index.js';
 import { bombs } from '../support/bombs.js';
 import { httpResponse, type RawServer, rawServer } from '../support/servers.js';
+import { type H2TestServer, startH2Server } from './h2-fixtures.js';
 
 const SIZE = 32 * 1024 * 1024;
 const READ = 65536;
@@ -114,6 +115,47 @@ describe('a decompression bomb is decoded only as far as the reader asks', () =>
     assert.ok(queued(response) <= BOUND, `${queued(response)} bytes decoded ahead of the reader`);
     response.releaseConn();
   });
+});
+
+describe('over HTTP/2 (h2c), a bomb is decoded only as far as the reader asks', () => {
+  let h2c: H2TestServer;
+  let h2Pool: HTTPConnectionPool;
+
+  before(async () => {
+    h2c = await startH2Server({
+      tls: false,
+      handler: (stream, headers) => {
+        const encoding = new URL(String(headers[':path']), 'http://x').searchParams.get('encoding');
+        if (encoding === null) return false;
+        stream.respond({ ':status': 200, 'content-encoding': encoding });
+        stream.end(fixtures[encoding]);
+        return true;
+      },
+    });
+    h2Pool = new HTTPConnectionPool('127.0.0.1', { port: h2c.port, disabledSvn: new Set([HttpVersion.h11]) });
+  });
+
+  after(async () => {
+    await h2Pool.close();
+    await h2c.close();
+  });
+
+  for (const encoding of ['br', 'zstd', 'gzip, br']) {
+    test(`read(65536) on a ${encoding} bomb over HTTP/2 keeps at most about one read queued`, async () => {
+      const response = await h2Pool.request('GET', `/?encoding=${encodeURIComponent(encoding)}`, {
+        preloadContent: false,
+      });
+      assert.equal(response.version, 20);
+      let total = 0;
+      let peak = 0;
+      for (let chunk = await response.read(READ); chunk.length > 0; chunk = await response.read(READ)) {
+        peak = Math.max(peak, queued(response));
+        total += chunk.length;
+      }
+      assert.equal(total, SIZE);
+      assert.ok(peak <= BOUND, `${peak} decoded bytes were queued at once (bound ${BOUND})`);
+    });
+  }
 });
 
 describe('stacked Content-Encodings are limited to five', () => {
