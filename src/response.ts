@@ -283,8 +283,9 @@ export class HTTPResponse {
     return this._take(amt);
   }
 
-  /** At most `amt` bytes of whatever has arrived, waiting only if nothing has. */
-  async read1(amt?: number): Promise<Buffer> {
+  /** At most `amt` bytes of whatever has arrived, waiting only if nothing has. `decodeContent` as for read(). */
+  async read1(amt?: number, decodeContent?: boolean): Promise<Buffer> {
+    this._chooseDecoding(decodeContent);
     this._readStarted = true;
     await this._waitFor(1);
     return this._take(amt === undefined || amt < 0 ? this._queued : amt);

@@ -107,6 +107,20 @@ describe('per-call decoding switches work', () => {
     assert.deepEqual(Buffer.concat(chunks), BROTLI);
   });
 
+  test('read1(amt, false) returns raw bytes too', async () => {
+    const response = await streaming('/gzip');
+    const parts: Buffer[] = [];
+    for (
+      let chunk = await response.read1(500, false);
+      chunk.length > 0;
+      chunk = await response.read1(500, false)
+    ) {
+      assert.ok(chunk.length <= 500);
+      parts.push(chunk);
+    }
+    assert.deepEqual(Buffer.concat(parts), GZIPPED);
+  });
+
   test('read(amt, { decodeContent: true }) decodes a response requested with decodeContent: false', async () => {
     const response = await streaming('/gzip', { decodeContent: false });
     assert.deepEqual(await response.read(undefined, { decodeContent: true }), TEXT);
