@@ -52,7 +52,7 @@ export {
   DEFAULT_USER_AGENT,
   VERSION,
 } from './request-headers.js';
-export { HTTPResponse, type ReadOptions } from './response.js';
+export { HTTPResponse, type HTTPResponseOptions, type ReadOptions } from './response.js';
 export { ResponsePromise } from './response-promise.js';
 export { parseUrl, Url } from './url.js';
 export { disableWarnings } from './warnings.js';

@@ -1,8 +1,14 @@
-// HTTPResponse (docs/api.md section 2): streaming first. The connection pushes raw
-// body bytes in; readers pull decoded bytes out through one bounded queue.
-// When the queue holds more than about a megabyte the connection is paused, so
-// a slow consumer of a huge body keeps memory flat. `data`, `json()` and
-// `text()` are views over a fully read body.
+// HTTPResponse (docs/api.md section 2): streaming first. The connection pushes
+// raw body bytes in; readers pull bytes out through a bounded queue. When the
+// queue holds more than about a megabyte the connection is paused, so a slow
+// consumer of a huge body keeps memory flat. `data`, `json()` and `text()` are
+// views over a fully read body.
+//
+// An encoded body is decoded as it is read, never ahead: encoded bytes wait in
+// their own queue and the decoder is pulled for about what the reader asked
+// (as urllib3 2.6 for CVE-2025-66471), so a small body that expands to a
+// gigabyte costs no more memory than the reads ask for. An unencoded body's
+// chunks go straight to the reader. A preloaded body is decoded whole.
 //
 // Connection hand-back follows urllib3: once the whole body has been received
 // the connection is released (to its pool, if any); releasing earlier closes
@@ -10,45 +16,14 @@
 
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
-import { createContentDecoder, decodeAll, type ContentDecoder } from './body/decoders.js';
-import { HTTPError, ProtocolError } from './errors.js';
-import type { HTTPHeaderDict } from './headers.js';
+import { createContentDecoder, decodeAll, decodeAllSync, type ContentDecoder } from './body/decoders.js';
+import { ResponseNotChunked } from './errors.js';
+import { HTTPHeaderDict, type HeadersInit } from './headers.js';
+import { type BodyChunk, bodyBytes, IterableBodyFeed } from './response-body-feed.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
 import type { RawExtension } from './extension.js';
 import type { Retry } from './policies/retry.js';
-
-/** What a response needs from the thing feeding it (an HTTP/1.1 or HTTP/2 session). */
-/**
- * What `response.connection` is: the connection that carried the response
- * (an HTTPConnection or HTTPSConnection). Declared here, by what the
- * response promises, so the response does not depend on the connection layer.
- */
-export interface ResponseConnection {
-  readonly scheme: 'http' | 'https';
-  readonly host: string;
-  readonly port: number;
-  readonly label: string;
-  readonly isConnected: boolean;
-  readonly isVerified: boolean;
-  readonly isProxyVerified: boolean | null;
-  readonly connectionInfo: ConnectionInfo | null;
-  readonly requestsServed: number;
-  close(): Promise<void>;
-}
-
-export interface ResponseFeeder {
-  /** Stop delivering body bytes for now (backpressure). */
-  pauseBody(): void;
-  resumeBody(): void;
-  /** The body was fully received and the reader is done with the connection: hand it back. */
-  releaseFromResponse(): void;
-  /** Close the connection: the body was not read to its end, or something failed. */
-  discardFromResponse(): void;
-  /** The low-level connection object exposed as `response.connection`. */
-  readonly connectionObject: unknown;
-  /** Whether releasing hands the connection to a pool (then `response.connection` becomes null). */
-  readonly pooled: boolean;
-}
+import type { ResponseConnection, ResponseFeeder } from './response-feeder.js';
 
 export interface ResponseInit {
   status: number;
@@ -65,11 +40,35 @@ export interface ResponseInit {
   noBody: boolean;
 }
 
+/**
+ * A response built by hand around a body, as urllib3 users build
+ * `HTTPResponse(body=..., status=..., headers=...)` for test doubles
+ * (docs/api.md section 2). Defaults follow urllib3: status 0, preloaded and
+ * decoded content.
+ */
+export interface HTTPResponseOptions {
+  /** Bytes or text (UTF-8), or an iterable / async iterable of chunks (a Node Readable) with `preloadContent: false`. */
+  body?: string | Uint8Array | Iterable<BodyChunk> | AsyncIterable<BodyChunk> | null;
+  status?: number;
+  reason?: string;
+  version?: 10 | 11 | 20 | 30;
+  headers?: HeadersInit;
+  preloadContent?: boolean;
+  decodeContent?: boolean;
+  requestMethod?: string;
+  requestUrl?: string;
+  retries?: Retry | null;
+}
+
 // Pause the connection above HIGH_WATER queued bytes, resume below LOW_WATER. Wide enough
 // that a fast reader of a big body rarely stops the socket (each pause and resume costs
-// system calls), small enough to keep a slow reader's memory flat.
+// system calls), small enough to keep a slow reader's memory flat. For an encoded body
+// the bytes counted are the encoded ones waiting for the decoder.
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
+// The least a reader's demand asks of the decoder at a time: small reads (read1(), a
+// stream(-1) chunk) do not cost a decoder round trip per few bytes.
+const DECODE_STEP = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const VERSION_STRINGS: Record<number, string> = {
@@ -82,6 +81,14 @@ const VERSION_STRINGS: Record<number, string> = {
 export interface ReadOptions {
   decodeContent?: boolean;
   cacheContent?: boolean;
+}
+
+/** Where the body's bytes wait between the connection and the reader. */
+enum BodyMode {
+  /** `_chunks` holds the bytes as they came (no decoding, or a preloaded body decoded at its end). */
+  Plain = 0,
+  /** Encoded bytes wait in `_raw`; the decoder turns them into `_chunks` as readers ask. */
+  Decoding = 1,
 }
 
 export class HTTPResponse {
@@ -106,8 +113,12 @@ export class HTTPResponse {
   /** @internal */ readonly _requestMethod: string;
   /** @internal */ _promise: unknown = null;
 
+  private _mode = BodyMode.Plain;
   private _chunks: Buffer[] = [];
   private _queued = 0;
+  /** Encoded bytes not yet handed to the decoder (Decoding mode). */
+  private _raw: Buffer[] = [];
+  private _rawQueued = 0;
   private _paused = false;
   private _want = 0;
   private _rawDone = false;
@@ -116,32 +127,52 @@ export class HTTPResponse {
   private _waiter: (() => void) | null = null;
   private _data: Buffer | null = null;
   private _decoder: ContentDecoder | null = null;
-  private _decodeChain: Promise<void> | null = null;
+  /** The Content-Encoding could not be decoded at all (too many codings): the first decoding read fails. */
+  private _decodeFailure: Error | null = null;
+  /** The decoder has been given bytes: the body can no longer be read raw. */
+  private _decoderFed = false;
+  private _pumping = false;
   private _decodeContent: boolean;
   private _readStarted = false;
   private _closed = false;
   private _released = false;
   private _preloading: boolean;
   private _rawBytes = 0;
-  private _decPending = 0;
+  /** `_chunks` holds wire bytes (false once a preloaded body was decoded into it). */
+  private _queueIsWire = true;
 
-  constructor(init: ResponseInit) {
-    this.status = init.status;
-    this.reason = init.reason;
-    this.version = init.version;
-    this.headers = init.headers;
-    this.url = init.requestUrl;
-    this._requestMethod = init.requestMethod;
-    this._feeder = init.feeder;
-    this.connectionInfo = init.connectionInfo;
-    this._decodeContent = init.decodeContent;
-    this._preloading = init.preloadContent;
-    if (init.preloadContent) this._want = Number.POSITIVE_INFINITY;
-    if (init.noBody) {
-      this._rawDone = true;
-      this._ended = true;
-      if (init.preloadContent) this._data = EMPTY;
+  constructor(init: ResponseInit | HTTPResponseOptions = {}) {
+    if ('feeder' in init) {
+      this.status = init.status;
+      this.reason = init.reason;
+      this.version = init.version;
+      this.headers = init.headers;
+      this.url = init.requestUrl;
+      this._requestMethod = init.requestMethod;
+      this._feeder = init.feeder;
+      this.connectionInfo = init.connectionInfo;
+      this._decodeContent = init.decodeContent;
+      this._preloading = init.preloadContent;
+      if (init.preloadContent) this._want = Number.POSITIVE_INFINITY;
+      if (init.noBody) {
+        this._rawDone = true;
+        this._ended = true;
+        if (init.preloadContent) this._data = EMPTY;
+      }
+      return;
     }
+    this.status = init.status ?? 0;
+    this.reason = init.reason ?? '';
+    this.version = init.version ?? 11;
+    this.headers = init.headers instanceof HTTPHeaderDict ? init.headers : new HTTPHeaderDict(init.headers);
+    this.url = init.requestUrl ?? '';
+    this._requestMethod = (init.requestMethod ?? 'GET').toUpperCase();
+    this.connectionInfo = null;
+    this.retries = init.retries ?? null;
+    this._decodeContent = init.decodeContent ?? true;
+    this._preloading = init.preloadContent ?? true;
+    this._feeder = null;
+    this._fillByHand(init.body ?? null);
   }
 
   get versionString(): string {
@@ -155,11 +186,17 @@ export class HTTPResponse {
   }
 
   get closed(): boolean {
-    return this._closed || (this._ended && this._queued === 0 && this._decodeChain === null);
+    return this._closed || (this._ended && this._queued === 0 && !this._pumping);
   }
 
   get bodyUsed(): boolean {
     return this._readStarted;
+  }
+
+  /** Whether the body comes with `Transfer-Encoding: chunked` (readChunked() needs it). */
+  get chunked(): boolean {
+    const te = this.headers.get('transfer-encoding') ?? '';
+    return te.split(',').some((coding) => coding.trim().toLowerCase() === 'chunked');
   }
 
   /** The whole decoded body; throws on a streaming response not yet read to its end. */
@@ -195,21 +232,30 @@ export class HTTPResponse {
     return this._promise !== null && this._promise === promise;
   }
 
+  /**
+   * Body bytes taken from the wire so far, as urllib3's `tell()`: encoded
+   * bytes when the body is decoded (those handed to the decoder), so it may
+   * differ from what read() returned.
+   */
+  tell(): number {
+    if (this._mode === BodyMode.Decoding) return this._rawBytes - this._rawQueued;
+    return this._queueIsWire ? this._rawBytes - this._queued : this._rawBytes;
+  }
+
   // ---- reading -------------------------------------------------------------
 
   /**
    * Up to `amt` bytes (exactly `amt` unless the body ends first); without
    * `amt`, the rest of the body. An empty Buffer means the body is done.
+   * `decodeContent: false` returns the bytes as they came (still encoded), as
+   * urllib3's `read(amt, decode_content=False)`; the first read decides, later
+   * reads cannot switch once bytes were taken.
    */
   async read(amt?: number, options?: ReadOptions): Promise<Buffer> {
     if (amt !== undefined && (!Number.isInteger(amt) || amt < 0)) {
       throw new RangeError(`read(amt): amt must be a non-negative integer, got ${amt}`);
     }
-    if (options?.decodeContent === false && !this._readStarted && this._decoder !== null) {
-      this._decoder.destroy();
-      this._decoder = null;
-      this._decodeContent = false;
-    }
+    this._chooseDecoding(options?.decodeContent);
     this._readStarted = true;
     if (amt === undefined) {
       await this._waitFor(Number.POSITIVE_INFINITY);
@@ -222,15 +268,20 @@ export class HTTPResponse {
     return this._take(amt);
   }
 
-  /** At most `amt` bytes of whatever has arrived, waiting only if nothing has. */
-  async read1(amt?: number): Promise<Buffer> {
+  /** At most `amt` bytes of whatever has arrived, waiting only if nothing has. `decodeContent` as for read(). */
+  async read1(amt?: number, decodeContent?: boolean): Promise<Buffer> {
+    this._chooseDecoding(decodeContent);
     this._readStarted = true;
     await this._waitFor(1);
     return this._take(amt === undefined || amt < 0 ? this._queued : amt);
   }
 
-  /** Chunks of `amt` bytes (the last may be shorter); `-1`: each chunk as it arrives. */
-  async *stream(amt = 65536): AsyncGenerator<Buffer, void, undefined> {
+  /**
+   * Chunks of `amt` bytes (the last may be shorter); `-1`: each chunk as it
+   * arrives. `decodeContent` as for read().
+   */
+  async *stream(amt = 65536, decodeContent?: boolean): AsyncGenerator<Buffer, void, undefined> {
+    this._chooseDecoding(decodeContent);
     if (amt === -1) {
       // Chunk by chunk as they were queued: no concatenation (read1() would join all queued chunks).
       for (;;) {
@@ -241,6 +292,26 @@ export class HTTPResponse {
     }
     for (;;) {
       const chunk = await this.read(amt);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
+
+  /**
+   * The body of a `Transfer-Encoding: chunked` response piece by piece as it
+   * arrives, each at most `amt` bytes, as urllib3's `read_chunked()`. Throws
+   * ResponseNotChunked when the response is not chunked.
+   */
+  async *readChunked(amt?: number, decodeContent?: boolean): AsyncGenerator<Buffer, void, undefined> {
+    if (!this.chunked) {
+      throw new ResponseNotChunked(
+        `Response is not chunked: header 'transfer-encoding: chunked' is missing (${this.status} from ${this.url || 'a response built by hand'})`,
+      );
+    }
+    if (amt === 0) return;
+    this._chooseDecoding(decodeContent);
+    for (;;) {
+      const chunk = amt === undefined || amt < 0 ? await this._nextChunk() : await this.read1(amt);
       if (chunk.length === 0) return;
       yield chunk;
     }
@@ -297,6 +368,8 @@ export class HTTPResponse {
   async drainConn(): Promise<void> {
     if (this._released) return;
     try {
+      // What is thrown away need not be decoded.
+      if (this._mode === BodyMode.Decoding) this._toPlain();
       // Discard as we go: draining a large body must not buffer it.
       this._chunks = [];
       this._queued = 0;
@@ -317,6 +390,8 @@ export class HTTPResponse {
       this._decoder.destroy();
       this._decoder = null;
     }
+    this._raw = [];
+    this._rawQueued = 0;
   }
 
   // ---- feeding (called by the session) -------------------------------------
@@ -326,52 +401,39 @@ export class HTTPResponse {
     // A preloaded body is decoded in one go by _finishRaw(), not streamed through a decoder.
     if (!this._decodeContent || this._ended || this._preloading) return;
     const enc = this.headers.get('content-encoding');
-    if (enc === undefined) return;
-    this._decoder = createContentDecoder(enc);
+    if (enc !== undefined) this._toDecoding(enc);
   }
 
   /** @internal A piece of raw body. */
   _pushRaw(chunk: Buffer): void {
     this._rawBytes += chunk.length;
-    if (this._decoder === null) {
+    if (this._mode === BodyMode.Plain) {
       this._enqueue(chunk);
       return;
     }
-    const dec = this._decoder;
-    const len = chunk.length;
-    this._decPending += len;
-    const step = (out: Buffer[]) => {
-      this._decPending -= len;
-      for (const b of out) if (b.length > 0) this._enqueue(b);
-    };
-    this._decodeChain = (this._decodeChain ?? Promise.resolve())
-      .then(() => dec.write(chunk))
-      .then(step, (err: Error) => this._fail(err));
-    // The decoder consumes asynchronously; count its input against the queue too.
-    this._maybePause();
+    if (this._closed || this._error !== null) return;
+    this._raw.push(chunk);
+    this._rawQueued += chunk.length;
+    if (!this._paused && this._rawQueued >= HIGH_WATER && this._feeder !== null) {
+      this._paused = true;
+      this._feeder.pauseBody();
+    }
+    if (this._queued < this._want) this._pump();
   }
 
   /** @internal The raw body is complete. */
   _finishRaw(trailers: HTTPHeaderDict | null): void {
     this._rawDone = true;
     if (trailers !== null) this.trailers = trailers;
-    if (this._decoder !== null) {
-      const dec = this._decoder;
-      const chain = this._decodeChain ?? Promise.resolve();
-      this._decodeChain = chain
-        .then(() => dec.end())
-        .then(
-          (out) => {
-            for (const b of out) if (b.length > 0) this._enqueue(b);
-            this._decodeChain = null;
-            this._markEnded();
-          },
-          (err: Error) => this._fail(err),
-        );
+    if (this._mode === BodyMode.Decoding) {
+      // Every byte has arrived: the connection is free even though decoding goes on.
+      this._releaseIfIntact();
+      if (this._queued < this._want) this._pump();
     } else if (this._preloading && this._decodeContent && this.headers.has('content-encoding')) {
       const raw = this._takeAll();
       decodeAll(this.headers.get('content-encoding')!, raw).then(
         (out) => {
+          this._queueIsWire = false;
           this._enqueue(out);
           this._markEnded();
         },
@@ -387,6 +449,12 @@ export class HTTPResponse {
     if (this._error !== null) return;
     this._error = err;
     if (!this._rawDone) this._discard();
+    if (this._decoder !== null) {
+      this._decoder.destroy();
+      this._decoder = null;
+    }
+    this._raw = [];
+    this._rawQueued = 0;
     this._wake();
   }
 
@@ -411,14 +479,167 @@ export class HTTPResponse {
     this._data = this._takeAll();
   }
 
-  private _markEnded(): void {
-    this._ended = true;
-    if (this._decoder !== null) this._decoder = null;
+  /** A response built by hand: the body is there already, or comes from an iterable. */
+  private _fillByHand(body: NonNullable<HTTPResponseOptions['body']> | null): void {
+    const bytes = bodyBytes(body);
+    if (bytes === null) {
+      const feed = new IterableBodyFeed(
+        body as Iterable<BodyChunk> | AsyncIterable<BodyChunk>,
+        this._preloading,
+      );
+      this._feeder = feed;
+      this._setupDecoding();
+      feed.start({
+        push: (chunk) => this._pushRaw(chunk),
+        finish: () => this._finishRaw(null),
+        fail: (error) => this._fail(error),
+      });
+      return;
+    }
+    if (this._preloading) {
+      const enc = this.headers.get('content-encoding');
+      this._data = this._decodeContent && enc !== undefined ? decodeAllSync(enc, bytes) : bytes;
+      this._rawBytes = bytes.length;
+      this._rawDone = this._ended = true;
+      return;
+    }
+    this._setupDecoding();
+    if (bytes.length > 0) this._pushRaw(bytes);
+    this._finishRaw(null);
+  }
+
+  // ---- decoding ------------------------------------------------------------
+
+  /**
+   * Applies a read's `decodeContent`. Until bytes have been taken either way is
+   * possible; after, the body cannot change between encoded and decoded (as
+   * urllib3 refuses `read(decode_content=False)` after a decoding read).
+   */
+  private _chooseDecoding(decode: boolean | undefined): void {
+    if (decode === undefined || this._preloading) return;
+    if (this._mode === BodyMode.Decoding) {
+      if (decode) return;
+      if (this._decoderFed) {
+        throw new TypeError(
+          `read(..., { decodeContent: false }) after decoded reads of ${this._describe()}: ` +
+            'the encoded bytes before this point went to the decoder',
+        );
+      }
+      this._toPlain();
+      return;
+    }
+    if (!decode) return;
+    const enc = this.headers.get('content-encoding');
+    if (enc === undefined) return;
+    if (this.tell() > 0 || this._data !== null) {
+      throw new TypeError(
+        `read(..., { decodeContent: true }) after undecoded reads of ${this._describe()}: ` +
+          'the encoded bytes before this point were returned as they came',
+      );
+    }
+    this._toDecoding(enc);
+  }
+
+  /** Decode from here on: the bytes queued so far are the decoder's input. */
+  private _toDecoding(enc: string): void {
+    let decoder: ContentDecoder | null = null;
+    try {
+      decoder = createContentDecoder(enc);
+    } catch (error) {
+      this._decodeFailure = error as Error;
+    }
+    if (decoder === null && this._decodeFailure === null) return;
+    this._mode = BodyMode.Decoding;
+    this._decoder = decoder;
+    this._decodeContent = true;
+    [this._raw, this._chunks] = [this._chunks, []];
+    [this._rawQueued, this._queued] = [this._queued, 0];
+    this._ended = false;
+  }
+
+  /** Stop decoding: what waits for the decoder goes to the reader as it came. */
+  private _toPlain(): void {
+    this._decoder?.destroy();
+    this._decoder = null;
+    this._decodeFailure = null;
+    this._mode = BodyMode.Plain;
+    this._decodeContent = false;
+    for (const chunk of this._raw) this._chunks.push(chunk);
+    this._queued += this._rawQueued;
+    this._raw = [];
+    this._rawQueued = 0;
+    if (this._rawDone && this._error === null) this._markEnded();
+  }
+
+  /** Pulls the decoder until the reader's demand is met; one pump at a time. */
+  private _pump(): void {
+    if (this._pumping || this._mode !== BodyMode.Decoding) return;
+    this._pumping = true;
+    this._pumpLoop().catch((err: Error) => this._fail(err));
+  }
+
+  private async _pumpLoop(): Promise<void> {
+    try {
+      while (this._queued < this._want && this._error === null && !this._ended) {
+        if (this._decodeFailure !== null) throw this._decodeFailure;
+        const decoder = this._decoder;
+        if (decoder === null) return;
+        let out: Buffer[];
+        try {
+          out = await decoder.read(Math.max(this._want - this._queued, DECODE_STEP));
+        } catch (error) {
+          if (this._decoder !== decoder) return;
+          throw error;
+        }
+        // Closed, failed or switched to raw reads meanwhile.
+        if (this._decoder !== decoder) return;
+        if (out.length > 0) {
+          for (const piece of out) {
+            this._chunks.push(piece);
+            this._queued += piece.length;
+          }
+          continue;
+        }
+        if (decoder.finished) {
+          this._decoder = null;
+          this._markEnded();
+          return;
+        }
+        const raw = this._raw.shift();
+        if (raw !== undefined) {
+          this._rawQueued -= raw.length;
+          this._decoderFed = true;
+          decoder.write(raw);
+          if (this._paused && this._rawQueued < LOW_WATER) this._resume();
+        } else if (this._rawDone) {
+          decoder.end();
+        } else {
+          // Starved: _pushRaw() starts the pump again when bytes come.
+          this._resume();
+          return;
+        }
+      }
+    } finally {
+      this._pumping = false;
+      if (this._queued >= this._want) this._wake();
+    }
+  }
+
+  private _describe(): string {
+    return `the ${this.status} response from ${this.url || '(built by hand)'} (content-encoding: ${this.headers.get('content-encoding')})`;
+  }
+
+  private _releaseIfIntact(): void {
     // Everything arrived from the wire: the connection is no longer needed by this response.
     if (!this._released && this._feeder !== null && this._error === null) {
       this._released = true;
       this._feeder.releaseFromResponse();
     }
+  }
+
+  private _markEnded(): void {
+    this._ended = true;
+    this._releaseIfIntact();
     this._wake();
   }
 
@@ -436,8 +657,7 @@ export class HTTPResponse {
   }
 
   private _maybePause(): void {
-    const held = this._queued + this._decPending;
-    if (!this._paused && held >= HIGH_WATER && this._queued >= this._want && this._feeder !== null) {
+    if (!this._paused && this._queued >= HIGH_WATER && this._queued >= this._want && this._feeder !== null) {
       this._paused = true;
       this._feeder.pauseBody();
     }
@@ -464,7 +684,15 @@ export class HTTPResponse {
       if (this._error !== null) throw this._error;
       if (this._queued >= n || this._ended) return;
       this._want = n;
-      if (this._paused && (this._queued + this._decPending < LOW_WATER || this._queued < n)) this._resume();
+      if (this._mode === BodyMode.Decoding) {
+        if (this._decodeFailure !== null) {
+          this._fail(this._decodeFailure);
+          continue;
+        }
+        this._pump();
+      } else if (this._paused && (this._queued < LOW_WATER || this._queued < n)) {
+        this._resume();
+      }
       await new Promise<void>((resolve) => {
         this._waiter = resolve;
       });
@@ -528,7 +756,8 @@ export class HTTPResponse {
 
   private _afterTake(): void {
     this._want = 0;
-    if (this._paused && this._queued + this._decPending < LOW_WATER) this._resume();
+    // In Decoding mode the connection waits on the encoded queue, which the pump drains.
+    if (this._paused && this._mode === BodyMode.Plain && this._queued < LOW_WATER) this._resume();
   }
 
   /** Raw (still encoded) body bytes received so far. */
@@ -546,10 +775,4 @@ function charsetOf(contentType: string | undefined): string {
   if (semi !== -1) v = v.slice(0, semi).trim();
   if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1);
   return v.toLowerCase() || 'utf-8';
-}
-
-/** Wrap a body-read failure so that callers see a ProtocolError (urllib3's "Connection broken"). */
-export function connectionBroken(cause: Error, where: string): HTTPError {
-  if (cause instanceof HTTPError) return cause;
-  return new ProtocolError(`${where}: Connection broken: ${cause.message}`, { cause });
 }

@@ -19,7 +19,8 @@ import type { PreparedBody } from '../body/request-body.js';
 import { HTTPError, ProtocolError, ReadTimeoutError, RequestAbortedError } from '../errors.js';
 import { RawExtension, type RawExtensionInit } from '../extension.js';
 import type { HTTPHeaderDict } from '../headers.js';
-import { HTTPResponse, type ResponseFeeder } from '../response.js';
+import { HTTPResponse } from '../response.js';
+import type { ResponseFeeder } from '../response-feeder.js';
 import { CONTINUE_TIMEOUT, waitUntil } from './expect-continue.js';
 import type { ExchangeRequest } from './session.js';
 

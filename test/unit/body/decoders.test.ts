@@ -6,9 +6,12 @@ import {
   type ContentDecoder,
   createContentDecoder,
   decodeAll,
+  decodeAllSync,
+  MAX_STACKED_CODINGS,
   SUPPORTED_ENCODINGS,
 } from '../../../src/body/decoders.js';
 import { DecodeError } from '../../../src/errors.js';
+import { bombs } from '../../support/bombs.js';
 
 // The zstd fixtures come from the zstd CLI (v1.5.4), as the test suite has no
 // zstd compressor of its own:
@@ -55,12 +58,36 @@ const STREAMED_ZST = Buffer.from('28b52ffd0458a1000073747265616d6564207a73746420
 
 const TEXT = Buffer.from(zstdText());
 
-async function decodeStream(encoding: string, data: Buffer, step = data.length): Promise<Buffer> {
+/** Everything the decoder can give now, read `max` bytes at a time. */
+async function readAvailable(decoder: ContentDecoder, max = Number.POSITIVE_INFINITY): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (;;) {
+    const got = await decoder.read(max);
+    if (got.length === 0) return out;
+    for (const piece of got) {
+      assert.ok(piece.length <= max, `read(${max}) returned ${piece.length} bytes`);
+      out.push(piece);
+    }
+  }
+}
+
+/** Writes `data` in `step`-byte pieces, reading out what each allows, then ends. */
+async function decodeStream(
+  encoding: string,
+  data: Buffer,
+  step = data.length,
+  max?: number,
+): Promise<Buffer> {
   const decoder = createContentDecoder(encoding);
   assert.ok(decoder, `expected a decoder for ${encoding}`);
   const out: Buffer[] = [];
-  for (let i = 0; i < data.length; i += step) out.push(...(await decoder.write(data.subarray(i, i + step))));
-  out.push(...(await decoder.end()));
+  for (let i = 0; i < data.length; i += step) {
+    decoder.write(data.subarray(i, i + step));
+    out.push(...(await readAvailable(decoder, max)));
+  }
+  decoder.end();
+  out.push(...(await readAvailable(decoder, max)));
+  assert.ok(decoder.finished, `the ${encoding} decoder is finished once its output is read`);
   return Buffer.concat(out);
 }
 
@@ -177,8 +204,11 @@ describe('createContentDecoder', () => {
   test('an empty body decodes to nothing for every coding', async () => {
     for (const encoding of ['gzip', 'x-gzip', 'deflate', 'br', 'zstd', 'gzip, br']) {
       const decoder = createContentDecoder(encoding)!;
-      assert.deepEqual(await decoder.write(Buffer.alloc(0)), []);
-      assert.deepEqual(await decoder.end(), [], encoding);
+      decoder.write(Buffer.alloc(0));
+      assert.deepEqual(await decoder.read(1024), []);
+      decoder.end();
+      assert.deepEqual(await readAvailable(decoder), [], encoding);
+      assert.ok(decoder.finished, encoding);
     }
   });
 
@@ -195,7 +225,7 @@ describe('createContentDecoder', () => {
     await assert.rejects(decodeStream('zstd', damaged), isDecodeErrorNaming('zstd'));
   });
 
-  test('a truncated body is a DecodeError on end(), not on write()', async () => {
+  test('a truncated body is a DecodeError once it ends, not before', async () => {
     const cases: [string, Buffer][] = [
       ['gzip', zlib.gzipSync(TEXT)],
       ['deflate', zlib.deflateSync(TEXT)],
@@ -206,10 +236,18 @@ describe('createContentDecoder', () => {
     ];
     for (const [encoding, data] of cases) {
       const decoder = createContentDecoder(encoding)!;
-      await decoder.write(data.subarray(0, data.length - 5));
+      decoder.write(data.subarray(0, data.length - 5));
+      await readAvailable(decoder);
       // In a stacked list the last coding is undone first, so it is the one that sees the cut.
       const coding = encoding.split(',').at(-1)!.trim();
-      await assert.rejects(decoder.end(), isDecodeErrorNaming(coding), encoding);
+      await assert.rejects(
+        async () => {
+          decoder.end();
+          await readAvailable(decoder);
+        },
+        isDecodeErrorNaming(coding),
+        encoding,
+      );
     }
   });
 
@@ -219,9 +257,10 @@ describe('createContentDecoder', () => {
 
   test('a decoder that failed keeps failing', async () => {
     const decoder = createContentDecoder('gzip')!;
-    await assert.rejects(decoder.write(Buffer.from('not gzip, definitely not')), DecodeError);
-    await assert.rejects(decoder.write(zlib.gzipSync('ok')), DecodeError);
-    await assert.rejects(decoder.end(), DecodeError);
+    decoder.write(Buffer.from('not gzip, definitely not'));
+    await assert.rejects(decoder.read(1024), DecodeError);
+    assert.throws(() => decoder.write(zlib.gzipSync('ok')), DecodeError);
+    await assert.rejects(decoder.read(1024), DecodeError);
   });
 
   test('output is handed back as it is produced, not held until the end', async () => {
@@ -230,9 +269,11 @@ describe('createContentDecoder', () => {
     const decoder = createContentDecoder('gzip')!;
     let before = 0;
     for (let i = 0; i < encoded.length; i += 64 * 1024) {
-      for (const chunk of await decoder.write(encoded.subarray(i, i + 64 * 1024))) before += chunk.length;
+      decoder.write(encoded.subarray(i, i + 64 * 1024));
+      for (const chunk of await readAvailable(decoder)) before += chunk.length;
     }
-    const tail = (await decoder.end()).reduce((n, chunk) => n + chunk.length, 0);
+    decoder.end();
+    const tail = (await readAvailable(decoder)).reduce((n, chunk) => n + chunk.length, 0);
     assert.equal(before + tail, plain.length);
     assert.ok(tail <= 128 * 1024, `only the last piece may come at the end, got ${tail} bytes`);
   });
@@ -260,23 +301,106 @@ describe('createContentDecoder', () => {
 
   test('write after end and use after destroy are DecodeErrors', async () => {
     const ended = createContentDecoder('br')!;
-    await ended.write(zlib.brotliCompressSync('x'));
-    await ended.end();
-    await assert.rejects(ended.write(Buffer.from('more')), DecodeError);
+    ended.write(zlib.brotliCompressSync('x'));
+    ended.end();
+    assert.equal(Buffer.concat(await readAvailable(ended)).toString(), 'x');
+    assert.throws(() => ended.write(Buffer.from('more')), DecodeError);
 
     for (const encoding of ['gzip', 'zstd', 'gzip, br']) {
       const decoder = createContentDecoder(encoding)!;
       decoder.destroy();
       decoder.destroy();
-      await assert.rejects(decoder.write(Buffer.from([1, 2, 3])), DecodeError, encoding);
+      assert.throws(() => decoder.write(Buffer.from([0x28, 0xb5, 0x2f])), DecodeError, encoding);
     }
   });
 
-  test('destroy while a write is in flight settles that write', async () => {
+  test('destroy while a read is in flight settles that read', async () => {
     const decoder: ContentDecoder = createContentDecoder('gzip')!;
-    const pending = decoder.write(zlib.gzipSync(randomBytes(256 * 1024)));
+    decoder.write(zlib.gzipSync(randomBytes(256 * 1024)));
+    const pending = decoder.read(1024 * 1024);
     decoder.destroy();
     await assert.rejects(pending, DecodeError);
+  });
+
+  test('read(max) never returns more than max, for every coding and stack', async () => {
+    const cases: [string, Buffer][] = [
+      ['gzip', zlib.gzipSync(TEXT)],
+      ['deflate', zlib.deflateRawSync(TEXT)],
+      ['br', zlib.brotliCompressSync(TEXT)],
+      ['zstd', ZDATA_ZST],
+      ['gzip, br', zlib.brotliCompressSync(zlib.gzipSync(TEXT))],
+    ];
+    for (const [encoding, data] of cases) {
+      for (const max of [1, 7, 1000]) {
+        assert.equal(
+          (await decodeStream(encoding, data, 100, max)).toString(),
+          TEXT.toString(),
+          `${encoding} ${max}`,
+        );
+      }
+    }
+  });
+
+  test('a decompression bomb is decoded only as far as reads ask, on every coding and stack', async () => {
+    const size = 64 * 1024 * 1024;
+    for (const [encoding, bomb] of Object.entries(await bombs(size))) {
+      const decoder = createContentDecoder(encoding)!;
+      decoder.write(bomb);
+      decoder.end();
+      const before = process.memoryUsage().arrayBuffers;
+      const first = await decoder.read(65536);
+      assert.ok(first.length > 0 && first.reduce((n, b) => n + b.length, 0) <= 65536, encoding);
+      // Give a decoder that decodes ahead every chance to do so.
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      const grown = process.memoryUsage().arrayBuffers - before;
+      assert.ok(grown < 8 * 1024 * 1024, `${encoding}: ${grown} bytes held after one 64 KiB read`);
+      decoder.destroy();
+    }
+  });
+
+  test('a decompression bomb read to its end gives every byte and stays finished', async () => {
+    const size = 8 * 1024 * 1024;
+    for (const [encoding, bomb] of Object.entries(await bombs(size))) {
+      const decoder = createContentDecoder(encoding)!;
+      decoder.write(bomb);
+      decoder.end();
+      let total = 0;
+      for (const piece of await readAvailable(decoder, 65536)) {
+        assert.ok(piece.every((b) => b === 0));
+        total += piece.length;
+      }
+      assert.equal(total, size, encoding);
+      assert.ok(decoder.finished, encoding);
+    }
+  });
+});
+
+describe('stacked codings', () => {
+  test(`more than ${MAX_STACKED_CODINGS} stacked codings is a DecodeError, as in urllib3 2.6`, async () => {
+    const six = Array(MAX_STACKED_CODINGS + 1)
+      .fill('gzip')
+      .join(', ');
+    assert.throws(
+      () => createContentDecoder(six),
+      (e: unknown) => e instanceof DecodeError && /too many/.test(e.message),
+    );
+    await assert.rejects(decodeAll(six, Buffer.from('x')), DecodeError);
+    assert.throws(() => decodeAllSync(six, Buffer.from('x')), DecodeError);
+    const thousand = Array(1000).fill('gzip').join(',');
+    assert.throws(
+      () => createContentDecoder(thousand),
+      (e: unknown) => e instanceof DecodeError && e.message.length < 300,
+    );
+  });
+
+  test(`${MAX_STACKED_CODINGS} stacked codings decode, and identity does not count`, async () => {
+    let body = TEXT;
+    for (let i = 0; i < MAX_STACKED_CODINGS; i++) body = zlib.gzipSync(body);
+    const five = Array(MAX_STACKED_CODINGS).fill('gzip').join(', ');
+    assert.deepEqual(await decodeStream(five, body, 50), TEXT);
+    assert.deepEqual(await decodeStream(`identity, ${five}, identity`, body), TEXT);
+    assert.deepEqual(await decodeAll(five, body), TEXT);
+    assert.deepEqual(decodeAllSync(five, body), TEXT);
   });
 });
 
@@ -317,5 +441,22 @@ describe('decodeAll', () => {
       isDecodeErrorNaming('deflate'),
     );
     await assert.rejects(decodeAll('zstd', ZDATA_ZST.subarray(0, 500)), isDecodeErrorNaming('zstd'));
+  });
+});
+
+describe('decodeAllSync', () => {
+  test('decodes every coding and stack on the calling thread', () => {
+    for (const [coding, encode] of Object.entries(ENCODERS)) {
+      assert.deepEqual(decodeAllSync(coding, encode(TEXT)), TEXT, coding);
+    }
+    assert.equal(decodeAllSync('zstd', ZDATA_ZST).toString(), zstdText());
+    assert.deepEqual(decodeAllSync('gzip, br', zlib.brotliCompressSync(zlib.gzipSync(TEXT))), TEXT);
+    const data = Buffer.from('plain');
+    assert.equal(decodeAllSync('identity', data), data);
+  });
+
+  test('corrupt data is a DecodeError naming the coding', () => {
+    assert.throws(() => decodeAllSync('br', Buffer.from('nope, not brotli')), isDecodeErrorNaming('br'));
+    assert.throws(() => decodeAllSync('zstd', ZDATA_ZST.subarray(0, 500)), isDecodeErrorNaming('zstd'));
   });
 });
