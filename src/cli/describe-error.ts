@@ -36,7 +36,13 @@ export function describeError(err: unknown, where: string): Failure {
   if (err instanceof UsageError) return { code: ExitCode.usage, message: oneLine(err.message) };
   const e = innermost(err);
   const msg = oneLine(e instanceof Error ? e.message : String(e));
-  const at = (text: string) => (text.includes(where) ? text : `${where}: ${text}`);
+  // The library's messages usually name the host and port (`host:port`, or
+  // `HTTPConnection(host='h', port=p)`); where they do not, say it first.
+  const colon = where.lastIndexOf(':');
+  const [host, port] = [where.slice(0, colon), where.slice(colon + 1)];
+  const named = (text: string) =>
+    text.includes(where) || (text.includes(`host='${host}'`) && text.includes(`port=${port}`));
+  const at = (text: string) => (named(text) ? text : `${where}: ${text}`);
   if (e instanceof ResponseError || (err instanceof MaxRetryError && /too many redirects/.test(msg))) {
     return {
       code: ExitCode.tooManyRedirects,
