@@ -69,9 +69,9 @@ export function formatTiming(
   return paint('dim', `* ${parts.join(' · ')}${facts.length ? ` (${facts.join(', ')})` : ''}`) + '\n';
 }
 
-/** Indented JSON, keys and values coloured by kind. */
-export function formatJson(value: unknown, paint: Paint): string {
-  const text = JSON.stringify(value, null, 2);
+/** JSON, indented or not, keys and values coloured by kind (when `paint` colours). */
+export function formatJson(value: unknown, paint: Paint, indent = true): string {
+  const text = JSON.stringify(value, null, indent ? 2 : undefined);
   if (text === undefined) return '';
   // Tokens of JSON.stringify's own output: strings (keys when a colon follows), literals, numbers.
   return text.replace(

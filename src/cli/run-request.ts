@@ -45,7 +45,12 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 async function write(out: NodeJS.WritableStream, data: Buffer | string): Promise<boolean> {
   if ((out as NodeJS.WriteStream).destroyed) return false;
   if (!out.write(data)) {
-    await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    try {
+      await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    } catch {
+      // EPIPE: the reader closed its end (`| head`); main.ts keeps the error quiet.
+      return false;
+    }
   }
   return !(out as NodeJS.WriteStream).destroyed;
 }
@@ -83,7 +88,8 @@ async function saveBody(response: HTTPResponse, path: string, io: Io): Promise<v
   try {
     for await (const chunk of response.stream(-1)) {
       bar?.update(chunk.length);
-      await write(file, chunk);
+      // A failing disk rejects here (events.once rejects on 'error').
+      if (!file.write(chunk)) await once(file, 'drain');
     }
   } catch (err) {
     bar?.abort();
@@ -98,11 +104,11 @@ async function saveBody(response: HTTPResponse, path: string, io: Io): Promise<v
 async function printBody(response: HTTPResponse, io: Io, style: Style): Promise<void> {
   const paint = painter(style.color);
   const contentType = response.headers.get('content-type');
-  if (style.format && isJsonType(contentType)) {
+  if ((style.format || style.color) && isJsonType(contentType)) {
     const data = (await response.read()) as Buffer;
     let text: string;
     try {
-      text = formatJson(JSON.parse(data.toString('utf8')), paint);
+      text = formatJson(JSON.parse(data.toString('utf8')), paint, style.format);
     } catch {
       text = data.toString('utf8');
     }
