@@ -4,10 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { EXIT_CODE_HELP } from '../../src/cli/exit-codes.js';
 import { OPTIONS } from '../../src/cli/option-table.js';
 import { startHttpServer, type TestHttpServer } from '../support/servers.js';
 import { hasStackTrace, runCli } from './run-cli.js';
@@ -53,6 +54,25 @@ describe('help and version', () => {
     const r = await runCli(['--version']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^urllib3-ts \d+\.\d+\.\d+ \(node v\d+/);
+  });
+
+  test("the README's Command line section lists every option and the same exit codes", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('\n## Command line\n');
+    assert.ok(start > 0, 'README has a Command line section');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
+    for (const o of OPTIONS) assert.ok(section.includes(`\`${o.long}`), `README mentions ${o.long}`);
+    const codes = [...section.matchAll(/^\| (\d+) \| /gm)].map((m) => Number(m[1]));
+    assert.deepEqual(
+      codes,
+      EXIT_CODE_HELP.map(([code]) => code),
+    );
+  });
+
+  test('urllib3-ts demo runs the guided demo', async () => {
+    const r = await runCli(['demo']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Done in \d+ ms/);
   });
 
   test('no arguments at all is a usage error with a hint', async () => {
