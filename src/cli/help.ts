@@ -53,7 +53,10 @@ DESCRIPTION
        http://; ":8080/path" means http://localhost:8080/path.
 
        A body comes from data items (a JSON object unless --form), or from
-       standard input when it is redirected and there are no data items.
+       standard input when it is redirected and there are no data items;
+       scripts whose standard input is a pipe left open should pass
+       --ignore-stdin.
+
        Redirects are returned, not followed, unless --follow is given.
        Problems are reported as one line on standard error.
 

@@ -142,6 +142,7 @@ export async function runRequest(args: RequestArgs, io: Io): Promise<number> {
   };
 
   let client: ReturnType<typeof createClient> | null = null;
+  let response: HTTPResponse | null = null;
   try {
     const useStdin = !args.ignoreStdin && !hasDataItems(args.items) && stdinIsRedirected(io.stdin);
     const plan = planRequest(args, useStdin ? await readAll(io.stdin) : null);
@@ -153,7 +154,7 @@ export async function runRequest(args: RequestArgs, io: Io): Promise<number> {
     }
     let info: ConnectionInfo | null = null;
     const t0 = performance.now();
-    const response = await client.request(plan.method, plan.url, {
+    response = await client.request(plan.method, plan.url, {
       headers: plan.headers,
       ...(plan.body !== null ? { body: plan.body } : {}),
       preloadContent: false,
@@ -196,6 +197,8 @@ export async function runRequest(args: RequestArgs, io: Io): Promise<number> {
   } catch (err) {
     return fail(err);
   } finally {
+    // A body left unread (a reader gone, a failed write) would keep its socket, and the process, alive.
+    if (response !== null && !response.closed) response.close();
     await client?.close();
   }
 }
