@@ -31,7 +31,7 @@ export function formatRequestHead(
 ): string {
   const u = new URL(url);
   let out = `${paint('bold', `${method} ${u.pathname}${u.search}`)}\n`;
-  out += `${paint('cyan', 'Host')}: ${u.host}\n`;
+  if (!headers.has('Host')) out += `${paint('cyan', 'Host')}: ${u.host}\n`;
   for (const [name, value] of headers.items()) {
     if (value === SKIP_HEADER) continue;
     out += `${paint('cyan', name)}: ${value}\n`;
