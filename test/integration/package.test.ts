@@ -8,9 +8,18 @@
 // runs. The demo the README promises runs too.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
@@ -168,3 +177,72 @@ test('the demo runs against its embedded server and finishes', { timeout: 30_000
   assert.match(stdout, /caught ReadTimeoutError/);
   assert.match(stdout, /Done in \d+ ms/);
 });
+
+test(
+  'the shipped declarations hold no internal member and type-check in a strict consumer',
+  { timeout: 180_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'urllib3-ts-dts-'));
+    try {
+      const tsc = join(root, 'node_modules/typescript/bin/tsc');
+      const out = join(dir, 'dist');
+      await run(process.execPath, [
+        tsc,
+        '-p',
+        join(root, 'tsconfig.build.json'),
+        '--emitDeclarationOnly',
+        '--outDir',
+        out,
+      ]);
+      const dts: string[] = [];
+      const walk = (d: string) => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          const p = join(d, e.name);
+          if (e.isDirectory()) walk(p);
+          else if (p.endsWith('.d.ts')) dts.push(p);
+        }
+      };
+      walk(out);
+      assert.ok(dts.length > 10, 'declarations were emitted');
+      for (const f of dts) {
+        assert.ok(
+          !readFileSync(f, 'utf8').includes('@internal'),
+          `${relative(out, f)} keeps an @internal member`,
+        );
+      }
+      writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+      writeFileSync(
+        join(dir, 'consumer.ts'),
+        [
+          "import * as u3 from './dist/index.js';",
+          'const pm: u3.PoolManager = new u3.PoolManager({ retries: new u3.Retry({ total: 1 }) });',
+          "const ctx: u3.Urllib3Context = u3.createUrllib3Context({ sslMinimumVersion: 'TLSv1.2' });",
+          'const tlsOptions: u3.TlsOptions = { sslContext: ctx };',
+          "export const used = [pm.connectionFromUrl('http://example.com/').host, tlsOptions];",
+        ].join('\n'),
+      );
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            lib: ['ES2023'],
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            strict: true,
+            skipLibCheck: false,
+            noEmit: true,
+            types: ['node'],
+            typeRoots: [join(root, 'node_modules/@types')],
+          },
+          files: ['consumer.ts'],
+        }),
+      );
+      await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')]).catch((err) => {
+        assert.fail(`the declarations do not type-check:\n${err.stdout}${err.stderr}`);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
