@@ -57,10 +57,12 @@ export function zshCompletion(): string {
       else if (Array.isArray(o.complete)) action = `:${name}:(${(o.complete as string[]).join(' ')})`;
       else action = `:${name}: `;
     }
-    const rep = o.repeat ? '*' : '';
-    if (o.short !== undefined)
-      return `  '${rep}(${o.short} ${o.long})'{${o.short},${o.long}}'[${help}]${action}'`;
-    return `  '${rep}${o.long}[${help}]${action}'`;
+    // A repeatable option is `*`-prefixed and excludes nothing; others exclude their other spelling.
+    if (o.short !== undefined) {
+      const prefix = o.repeat ? '*' : `(${o.short} ${o.long})`;
+      return `  '${prefix}'{${o.short},${o.long}}'[${help}]${action}'`;
+    }
+    return `  '${o.repeat ? '*' : ''}${o.long}[${help}]${action}'`;
   });
   return `#compdef urllib3-ts
 # zsh completion for urllib3-ts; save as _urllib3-ts in a directory on $fpath,
