@@ -1,38 +1,57 @@
 #!/usr/bin/env node
-// The `urllib3-ts` command. For now it runs the guided demo (`urllib3-ts demo`)
-// or fetches one URL and prints the body (`urllib3-ts URL`); the full
-// curl/httpie-like client (docs/api.md section 14) is a later issue.
+// The `urllib3-ts` command (docs/api.md section 14): a curl/httpie-like client
+// built only on the package's public API. This file dispatches; argument
+// parsing, request building, output and completion live beside it.
 
-import { HTTPError, request } from '../index.js';
+import { VERSION } from '../index.js';
+import { parseArgs } from './args.js';
+import { bashCompletion, zshCompletion } from './completion.js';
+import { describeError, failureLine } from './describe-error.js';
+import { ExitCode } from './exit-codes.js';
+import { helpText } from './help.js';
+import { runRequest } from './run-request.js';
 
 async function main(argv: string[]): Promise<number> {
-  const args = argv.slice(2);
-  if (args.length === 0 || args[0] === 'demo') {
-    await import('../demo/demo.js');
-    return 0;
+  if (argv.length === 0) {
+    process.stderr.write(
+      'usage: urllib3-ts [METHOD] URL [ITEM ...] [OPTIONS]   (urllib3-ts --help for more)\n',
+    );
+    return ExitCode.usage;
   }
-  if (args[0] === '-h' || args[0] === '--help') {
-    process.stdout.write('usage: urllib3-ts [demo] | urllib3-ts [METHOD] URL\n');
-    return 0;
-  }
-  const [method, url] = args.length >= 2 ? [args[0]!.toUpperCase(), args[1]!] : ['GET', args[0]!];
-  try {
-    const r = await request(method, url, { preloadContent: false });
-    for await (const chunk of r) process.stdout.write(chunk);
-    return r.status < 400 ? 0 : 1;
-  } catch (err) {
-    const e = err as Error;
-    process.stderr.write(`urllib3-ts: ${e instanceof HTTPError ? `${e.name}: ` : ''}${e.message}\n`);
-    return 2;
+  const args = parseArgs(argv);
+  switch (args.command) {
+    case 'help':
+      process.stdout.write(helpText(VERSION));
+      return ExitCode.ok;
+    case 'version':
+      process.stdout.write(`urllib3-ts ${VERSION} (node ${process.version})\n`);
+      return ExitCode.ok;
+    case 'completion':
+      process.stdout.write(args.shell === 'bash' ? bashCompletion() : zshCompletion());
+      return ExitCode.ok;
+    case 'demo':
+      await import('../demo/demo.js');
+      return ExitCode.ok;
+    case 'request':
+      return runRequest(args, {
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+      });
   }
 }
 
-main(process.argv).then(
+// A closed pipe on stdout (`urllib3-ts URL | head -1`) ends the output, not the process with a trace.
+process.stdout.on('error', () => {});
+
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: Error) => {
-    process.stderr.write(`urllib3-ts: ${err.message}\n`);
-    process.exitCode = 2;
+  (err: unknown) => {
+    const f = describeError(err, 'urllib3-ts');
+    process.stderr.write(failureLine(f));
+    process.exitCode = f.code;
   },
 );
