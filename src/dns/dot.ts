@@ -10,7 +10,7 @@
 
 import { promises as dnsPromises } from 'node:dns';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { debug } from '../debug.js';
 import { upgradeToTls } from '../net/connect.js';
 import { buildTlsOptions, type TlsOptions, verifyPeer } from '../net/tls-options.js';

@@ -7,6 +7,7 @@
 // having dropped any that do not.
 
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { debug } from '../debug.js';
 import { ConnectTimeoutError, HTTPError, RequestAbortedError } from '../errors.js';
 import { interpret, MAX_CNAME_CHAIN, type QueryKey } from './answer.js';
@@ -63,6 +64,8 @@ export abstract class QueryResolver extends BaseResolver {
     super(options);
     this.timeout = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : options.timeout;
     this.cache = options.cache === false ? null : new DnsCache<LookupResult>(options.cache ?? {});
+    // Every query in flight listens for close(): there may be hundreds.
+    setMaxListeners(0, this.closing.signal);
   }
 
   /** Where queries go, for messages: e.g. "dou://127.0.0.1:53". */

@@ -39,6 +39,9 @@ export interface TestDnsServer {
   queries: SeenQuery[];
   /** TCP/TLS connections accepted so far. */
   connections: number;
+  /** Closes every TCP/TLS connection from the server side; the listeners stay. */
+  dropConnections(): void;
+  /** Stops the server (idempotent). */
   close(): Promise<void>;
 }
 
@@ -119,6 +122,7 @@ export async function startDnsServer(
     await new Promise<void>((resolve) => tlsServer!.listen(0, host, resolve));
     tlsPort = (tlsServer.address() as net.AddressInfo).port;
   }
+  let closed = false;
   return {
     host,
     port,
@@ -127,7 +131,12 @@ export async function startDnsServer(
     get connections() {
       return state.connections;
     },
+    dropConnections() {
+      for (const s of sockets) s.destroy();
+    },
     async close() {
+      if (closed) return;
+      closed = true;
       for (const s of sockets) s.destroy();
       await Promise.all([
         new Promise<void>((r) => udp.close(() => r())),
