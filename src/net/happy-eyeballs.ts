@@ -149,12 +149,14 @@ class Race<T extends Closable> {
     const literal = literalAddress(this.o.host, this.o.port, this.o.family);
     if (literal !== null) {
       if (literal.length === 0) {
-        return this.fail(
+        this.fail(
           new NewConnectionError(null, `${this.label}: ${this.o.host} is not an IPv${this.o.family} address`),
         );
+        return;
       }
       this.addAddresses(literal[0]!.family, literal);
-      return this.startRacing();
+      this.startRacing();
+      return;
     }
     const families: Array<4 | 6> = this.o.family === 0 ? [6, 4] : [this.o.family];
     this.lookupsPending = families.length;
@@ -184,9 +186,15 @@ class Race<T extends Closable> {
       err ? (err as Error).message : list.map((a) => a.address).join(' ') || 'none',
     );
     this.addAddresses(family, list);
-    if (this.state === 'racing') return this.pump();
+    if (this.state === 'racing') {
+      this.pump();
+      return;
+    }
     // Resolving: start on AAAA at once; on A alone, give AAAA the resolution delay.
-    if (this.lookupsPending === 0 || (family === 6 && list.length > 0)) return this.startRacing();
+    if (this.lookupsPending === 0 || (family === 6 && list.length > 0)) {
+      this.startRacing();
+      return;
+    }
     if (family === 4 && list.length > 0 && this.resolutionTimer === null) {
       this.resolutionTimer = setTimeout(() => this.startRacing(), RESOLUTION_DELAY_MS);
     }
