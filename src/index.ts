@@ -13,8 +13,29 @@ export {
   type HTTPSConnectionOptions,
 } from './connection/connection.js';
 export { ConnectionInfo, HttpVersion } from './connection/connection-info.js';
-export { BaseResolver, type ResolvedAddress, type ResolveOptions } from './dns/resolver.js';
+export {
+  BaseResolver,
+  type BaseResolverOptions,
+  type ResolvedAddress,
+  type ResolveOptions,
+} from './dns/resolver.js';
 export { SystemResolver } from './dns/system.js';
+export { InMemoryResolver, type InMemoryResolverOptions, type InMemoryTable } from './dns/in-memory.js';
+export { NullResolver } from './dns/null.js';
+export { ManyResolver } from './dns/many.js';
+export { QueryResolver, type QueryResolverOptions } from './dns/query-resolver.js';
+export { PlainResolver, type PlainResolverOptions } from './dns/dou.js';
+export { TLSResolver, type TLSResolverOptions } from './dns/dot.js';
+export {
+  type DohClientSettings,
+  type DohHttpClient,
+  type DohRequest,
+  type DohResponse,
+  HTTPSResolver,
+  type HTTPSResolverOptions,
+} from './dns/doh.js';
+export { ResolverDescription, type ResolverContext, type ResolverProtocol } from './dns/description.js';
+export type { DnsCacheOptions } from './dns/cache.js';
 export * from './errors.js';
 export { RawExtension } from './extension.js';
 export { HTTPHeaderDict, type HeadersInit } from './headers.js';
@@ -51,7 +72,13 @@ export { SocksError } from './connectors/socks-handshake.js';
 export type { PoolKey } from './pool/pool-key.js';
 export { RequestMethods, type RequestOptions } from './pool/request-methods.js';
 export type { UrlopenOptions } from './pool/urlopen-options.js';
-export { makeHeaders, SKIP_HEADER, SKIPPABLE_HEADERS, DEFAULT_USER_AGENT, VERSION } from './request-headers.js';
+export {
+  makeHeaders,
+  SKIP_HEADER,
+  SKIPPABLE_HEADERS,
+  DEFAULT_USER_AGENT,
+  VERSION,
+} from './request-headers.js';
 export { HTTPResponse, type ReadOptions } from './response.js';
 export { ResponsePromise } from './response-promise.js';
 export { parseUrl, Url } from './url.js';
