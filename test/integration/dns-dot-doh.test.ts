@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import type net from 'node:net';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { HTTPSResolver } from '../../src/dns/doh.js';
 import { TLSResolver } from '../../src/dns/dot.js';
@@ -129,6 +129,53 @@ describe('dot://', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal((await r.getaddrinfo('two2.test', 80, { family: 4 }))[0]!.address, '192.0.2.2');
     assert.equal(s.connections, 2);
+    await r.close();
+  });
+
+  test('a TLS server that never answers is a timeout after the resolver timeout', async () => {
+    const s = await startDnsServer(() => null, { tls: { cert: pki.server.certPem, key: pki.server.keyPem } });
+    cleanups.push(() => s.close());
+    const r = new TLSResolver({
+      server: 'localhost',
+      port: s.tlsPort!,
+      timeout: 300,
+      tls: { caCertData: pki.caCertPem },
+    });
+    await assert.rejects(
+      r.getaddrinfo('a.test', 80, { family: 4 }),
+      /dot:\/\/localhost:\d+ did not answer within 300 ms/,
+    );
+    await r.close();
+  });
+
+  test('a port that does not speak TLS is an SSLError saying so', async () => {
+    const open = new Set<net.Socket>();
+    const plain = net.createServer((sock) => {
+      open.add(sock);
+      sock.on('error', () => {});
+      sock.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          plain.close(() => resolve());
+          for (const sock of open) sock.destroy();
+        }),
+    );
+    const port = (plain.address() as net.AddressInfo).port;
+    const r = new TLSResolver({
+      server: 'localhost',
+      port,
+      timeout: 2000,
+      tls: { caCertData: pki.caCertPem },
+    });
+    await assert.rejects(r.getaddrinfo('a.test', 80, { family: 4 }), (err: Error) => {
+      assert.ok(err instanceof NameResolutionError);
+      assert.ok(err.cause instanceof SSLError, String(err.cause));
+      assert.match(err.message, /did not answer in TLS/);
+      return true;
+    });
     await r.close();
   });
 

@@ -226,6 +226,14 @@ describe('dou://', () => {
     assert.deepEqual(await r.getHttpsAlpn('svc.test'), ['h3', 'h2', 'http/1.1']);
   });
 
+  test('queries an IPv6 server', async () => {
+    const s = await startDnsServer(zone, { host: '::1' });
+    servers.push(s);
+    const r = new PlainResolver({ server: '[::1]', port: s.port });
+    assert.equal(r.describe(), `dou://[::1]:${s.port}`);
+    assert.equal((await r.getaddrinfo('dual.test', 80, { family: 6 }))[0]!.address, '2001:db8::1');
+  });
+
   test('a closed resolver is unavailable and refuses to resolve', async () => {
     const s = await serve(zone);
     const r = resolver(s);
