@@ -18,6 +18,7 @@ import {
   BaseResolver,
   type BaseResolverOptions,
   literalAddress,
+  matchesHostPattern,
   normaliseHost,
   type ResolveOptions,
   type ResolvedAddress,
@@ -40,6 +41,13 @@ export interface OutgoingQuery extends QueryKey {
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
+const NO_RECORDS: ResourceRecord[] = [];
+
+function pushAddress(out: ResolvedAddress[], rr: ResourceRecord, port: number): void {
+  const d = rr.data;
+  if (d.kind === 'a') out.push({ address: d.address, family: 4, port });
+  else if (d.kind === 'aaaa') out.push({ address: d.address, family: 6, port });
+}
 
 // Query IDs come from the CSPRNG (RFC 5452 section 9.2), drawn in batches.
 let idPool = randomBytes(0);
@@ -99,7 +107,7 @@ export abstract class QueryResolver extends BaseResolver {
     const literal = literalAddress(host, port, family);
     if (literal !== null) return literal;
     const name = normaliseHost(host);
-    if (!this.supports(name)) {
+    if (this.hostPatterns.length > 0 && !matchesHostPattern(name, this.hostPatterns)) {
       throw resolutionError(host, `${this.describe()} only answers for ${this.hostPatterns.join(', ')}`, {
         final: true,
       });
@@ -132,24 +140,24 @@ export abstract class QueryResolver extends BaseResolver {
     results: Array<LookupResult | null>,
     probe = false,
   ): ResolvedAddress[] {
-    const lists: ResolvedAddress[][] = [];
+    // At most two lists (AAAA, A): interleave them record by record.
+    let first: ResourceRecord[] = NO_RECORDS;
+    let second: ResourceRecord[] = NO_RECORDS;
     let nxdomain = false;
-    for (const r of results) {
-      if (r === null) continue;
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
+      if (r === null || r === undefined) continue;
       if (r.kind !== 'records') {
         if (r.kind === 'nxdomain') nxdomain = true;
-        continue;
-      }
-      const list: ResolvedAddress[] = [];
-      for (const rr of r.records) {
-        if (rr.data.kind === 'a') list.push({ address: rr.data.address, family: 4, port });
-        else if (rr.data.kind === 'aaaa') list.push({ address: rr.data.address, family: 6, port });
-      }
-      lists.push(list);
+      } else if (first === NO_RECORDS) first = r.records;
+      else second = r.records;
     }
     const out: ResolvedAddress[] = [];
-    const longest = Math.max(0, ...lists.map((l) => l.length));
-    for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
+    const longest = first.length > second.length ? first.length : second.length;
+    for (let i = 0; i < longest; i++) {
+      if (i < first.length) pushAddress(out, first[i]!, port);
+      if (i < second.length) pushAddress(out, second[i]!, port);
+    }
     if (out.length === 0 && !probe) {
       throw resolutionError(
         host,

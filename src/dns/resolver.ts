@@ -58,6 +58,11 @@ export function matchesHostPattern(host: string, patterns: readonly string[]): b
 
 /** An IP literal answers for itself, whatever the resolver: the one address, if its family is allowed. */
 export function literalAddress(host: string, port: number, family: 0 | 4 | 6): ResolvedAddress[] | null {
+  // Cheap test first (this runs on every request): a name's last label is
+  // never all digits, so an IP literal ends in a digit, a hex digit after a
+  // colon, ']' or '.'.
+  const last = host.charCodeAt(host.length - 1);
+  if (!(last >= 48 && last <= 57) && last !== 93 && last !== 46 && !host.includes(':')) return null;
   const h = normaliseHost(host);
   const kind = isIP(h);
   if (kind === 0) return null;
