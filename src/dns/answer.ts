@@ -4,7 +4,8 @@
 // or why there is no answer (NXDOMAIN, NODATA, SERVFAIL with the extended
 // error of RFC 8914, REFUSED). Sans-IO: a Message in, an Outcome out.
 
-import { CLASS_IN, type Message, RCode, type ResourceRecord, RRType } from './message.js';
+import { debug } from '../debug.js';
+import { CLASS_IN, decodeMessage, type Message, RCode, type ResourceRecord, RRType } from './message.js';
 import { sameName } from './wire.js';
 
 /** Longest CNAME chain followed, across re-queries too (unbound, glibc and Go use 8 to 16). */
@@ -161,4 +162,21 @@ export function interpret(q: QueryKey, m: Message, chainSoFar = 0): Outcome {
     return { kind: 'follow', target: current, ttl, chain };
   }
   return { kind: 'nodata', negativeTtl: negativeTtlOf(m), chain };
+}
+
+/** Decodes `bytes` and checks it answers `q`; null (and a debug line) when it must be dropped. */
+export function acceptResponse(q: QueryKey, bytes: Uint8Array, from: string): Message | null {
+  let m: Message;
+  try {
+    m = decodeMessage(bytes);
+  } catch (err) {
+    debug('dns dropped an undecodable answer from %s: %s', from, (err as Error).message);
+    return null;
+  }
+  const why = mismatch(q, m);
+  if (why !== null) {
+    debug('dns dropped an answer from %s: %s', from, why);
+    return null;
+  }
+  return m;
 }

@@ -14,7 +14,7 @@
 import { isIP } from 'node:net';
 import { resolutionError } from './failure.js';
 import { decodeJsonAnswer } from './doh-json.js';
-import { acceptResponse } from './dou.js';
+import { acceptResponse } from './answer.js';
 import type { Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
 import type { TlsOptions } from '../net/tls-options.js';

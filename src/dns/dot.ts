@@ -14,7 +14,7 @@ import type tls from 'node:tls';
 import { debug } from '../debug.js';
 import { upgradeToTls } from '../net/connect.js';
 import { buildTlsOptions, type TlsOptions, verifyPeer } from '../net/tls-options.js';
-import { acceptResponse } from './dou.js';
+import { acceptResponse } from './answer.js';
 import type { Message } from './message.js';
 import {
   type OutgoingQuery,

@@ -12,8 +12,8 @@ import dgram from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import net from 'node:net';
 import { debug } from '../debug.js';
-import { mismatch } from './answer.js';
-import { decodeMessage, type Message } from './message.js';
+import { acceptResponse } from './answer.js';
+import type { Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
 
@@ -27,23 +27,6 @@ export interface PlainResolverOptions extends QueryResolverOptions {
 }
 
 const RESEND_AFTER_MS = 1000;
-
-/** Decodes `bytes` and checks it answers `q`; null (and a debug line) when it must be dropped. */
-export function acceptResponse(q: OutgoingQuery, bytes: Uint8Array, from: string): Message | null {
-  let m: Message;
-  try {
-    m = decodeMessage(bytes);
-  } catch (err) {
-    debug('dns dropped an undecodable answer from %s: %s', from, (err as Error).message);
-    return null;
-  }
-  const why = mismatch(q, m);
-  if (why !== null) {
-    debug('dns dropped an answer from %s: %s', from, why);
-    return null;
-  }
-  return m;
-}
 
 export class PlainResolver extends QueryResolver {
   readonly server: string;

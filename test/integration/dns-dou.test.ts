@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { ResolverDescription } from '../../src/dns/description.js';
 import { PlainResolver } from '../../src/dns/dou.js';
 import { NameResolutionError } from '../../src/errors.js';
 import { alpnValue, buildResponse, svcbData, T } from '../support/dns-wire.js';
@@ -224,6 +225,14 @@ describe('dou://', () => {
     });
     const r = resolver(s);
     assert.deepEqual(await r.getHttpsAlpn('svc.test'), ['h3', 'h2', 'http/1.1']);
+  });
+
+  test('source_address sends the queries from that address', async () => {
+    const s = await serve(zone);
+    const r = ResolverDescription.fromUrl(`dou://127.0.0.1:${s.port}?source_address=127.0.0.3`).new();
+    await r.getaddrinfo('dual.test', 80, { family: 4 });
+    assert.match(s.queries[0]!.from, /^127\.0\.0\.3:\d+$/);
+    await r.close();
   });
 
   test('queries an IPv6 server', async () => {

@@ -17,6 +17,8 @@ export interface SeenQuery {
   name: string;
   type: number;
   raw: Buffer;
+  /** The client's address and port. */
+  from: string;
 }
 
 export interface DnsReplyPlan {
@@ -80,7 +82,12 @@ export async function startDnsServer(
       while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
         const raw = pending.subarray(2, 2 + pending.readUInt16BE(0));
         pending = pending.subarray(2 + raw.length);
-        const q: SeenQuery = { transport, ...parseQuery(raw), raw };
+        const q: SeenQuery = {
+          transport,
+          ...parseQuery(raw),
+          raw,
+          from: `${socket.remoteAddress}:${socket.remotePort}`,
+        };
         queries.push(q);
         void (async () => {
           const p = plan(await handler(q));
@@ -92,7 +99,12 @@ export async function startDnsServer(
   };
 
   udp.on('message', (raw, rinfo) => {
-    const q: SeenQuery = { transport: 'udp', ...parseQuery(raw), raw };
+    const q: SeenQuery = {
+      transport: 'udp',
+      ...parseQuery(raw),
+      raw,
+      from: `${rinfo.address}:${rinfo.port}`,
+    };
     queries.push(q);
     void (async () => {
       const p = plan(await handler(q));
