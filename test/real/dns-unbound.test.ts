@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ResolverDescription } from '../../src/dns/description.js';
-import { HTTPSResolver } from '../../src/dns/doh.js';
+import { HTTPSResolver, setDohClientFactory } from '../../src/dns/doh.js';
 import { TLSResolver } from '../../src/dns/dot.js';
 import { PlainResolver } from '../../src/dns/dou.js';
 import { setUpResolver } from '../../src/dns/resolver-option.js';
@@ -15,6 +15,7 @@ import { NameResolutionError, SSLError } from '../../src/errors.js';
 import { happyEyeballs } from '../../src/net/happy-eyeballs.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
 import { http2DohClient, type TestDohClient } from '../support/doh-client.js';
+import { poolManagerDohClient } from '../support/pool-doh-client.js';
 import { requireServer } from '../support/real-servers.js';
 import { startUnbound, type UnboundServer } from '../support/unbound.js';
 
@@ -95,6 +96,27 @@ describe('unbound', { skip }, () => {
       assert.deepEqual(sorted(await r.getaddrinfo('a.test', 443)), ['192.0.2.1', '2001:db8::1']);
       await assert.rejects(r.getaddrinfo('nowhere.test', 443), /NXDOMAIN/);
       await r.close();
+    }
+  });
+
+  test("doh:// over the library's own PoolManager (HTTP/2), from a URL with the CA in its options", async () => {
+    setDohClientFactory(poolManagerDohClient);
+    try {
+      const r = ResolverDescription.fromUrl(
+        `doh://localhost:${ub.httpsPort}/dns-query?ca_certs=${encodeURIComponent(pki.caCert)}&timeout=3`,
+      ).new();
+      assert.deepEqual(sorted(await r.getaddrinfo('a.test', 443)), ['192.0.2.1', '2001:db8::1']);
+      assert.equal((await r.getaddrinfo('many.test', 443, { family: 4 })).length, 20);
+      await assert.rejects(r.getaddrinfo('nowhere.test', 443), /NXDOMAIN/);
+      await r.close();
+      // Without the CA, the pool refuses unbound's certificate.
+      const untrusted = ResolverDescription.fromUrl(`doh://localhost:${ub.httpsPort}?ca_cert_data=x`);
+      untrusted.set('ca_cert_data', pki.otherCa.certPem);
+      const u = untrusted.new();
+      await assert.rejects(u.getaddrinfo('a.test', 443), (err: Error) => err instanceof NameResolutionError);
+      await u.close();
+    } finally {
+      setDohClientFactory(null);
     }
   });
 
