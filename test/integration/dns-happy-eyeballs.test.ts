@@ -197,6 +197,37 @@ describe('happyEyeballs', () => {
     multi.socket.destroy();
   });
 
+  test('families are interleaved, IPv6 first, and when every address fails the error names each', async () => {
+    const order: string[] = [];
+    const closedPort = await new Promise<number>((resolve) => {
+      const s = net.createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    await assert.rejects(
+      happyEyeballs({
+        resolver: table('::1', '127.0.0.1', '127.0.0.2', '127.0.0.3', '::ffff:127.0.0.4'),
+        host: 'he.test',
+        port: closedPort,
+        family: 0,
+        concurrency: 4,
+        timeout: 5000,
+        connect: (a, signal) => {
+          order.push(a.address);
+          return tcpConnect(a, signal);
+        },
+      }),
+      (err: Error) => {
+        assert.ok(err instanceof NewConnectionError, String(err));
+        assert.match(err.message, /every address failed \(::1: .*127\.0\.0\.3: /);
+        return true;
+      },
+    );
+    assert.deepEqual(order, ['::1', '127.0.0.1', '::ffff:127.0.0.4', '127.0.0.2', '127.0.0.3']);
+  });
+
   test('socketFamily 4 tries only IPv4 addresses', async () => {
     const seen: string[] = [];
     const r = await happyEyeballs({
