@@ -269,3 +269,20 @@ export function describePool(pool: PoolLike): string {
   const label = name && name !== 'Object' ? name : 'Pool';
   return `${label}(host='${host}', port=${pool.port ?? 'None'})`;
 }
+
+// ---- DNS (docs/api.md section 10) ---------------------------------------------
+
+/**
+ * A DNS message that cannot be decoded (or a name that cannot be encoded):
+ * truncated, pointer loops, too many records, malformed record data. A
+ * resolver discards such an answer; it surfaces only as the `cause` of a
+ * NameResolutionError.
+ */
+export class DnsMessageError extends HTTPError {
+  /** Byte offset in the message where decoding stopped, or -1 when encoding. */
+  readonly offset: number;
+  constructor(message: string, offset = -1, options?: ErrorOptions) {
+    super(offset >= 0 ? `${message} (at byte ${offset})` : message, options);
+    this.offset = offset;
+  }
+}

@@ -12,8 +12,29 @@ export {
 } from './connection/connection.js';
 export { HTTPSConnection, type HTTPSConnectionOptions } from './connection/https-connection.js';
 export { ConnectionInfo, HttpVersion } from './connection/connection-info.js';
-export { BaseResolver, type ResolvedAddress, type ResolveOptions } from './dns/resolver.js';
+export {
+  BaseResolver,
+  type BaseResolverOptions,
+  type ResolvedAddress,
+  type ResolveOptions,
+} from './dns/resolver.js';
 export { SystemResolver } from './dns/system.js';
+export { InMemoryResolver, type InMemoryResolverOptions, type InMemoryTable } from './dns/in-memory.js';
+export { NullResolver } from './dns/null.js';
+export { ManyResolver } from './dns/many.js';
+export { QueryResolver, type QueryResolverOptions } from './dns/query-resolver.js';
+export { PlainResolver, type PlainResolverOptions } from './dns/dou.js';
+export { TLSResolver, type TLSResolverOptions } from './dns/dot.js';
+export {
+  type DohClientSettings,
+  type DohHttpClient,
+  type DohRequest,
+  type DohResponse,
+  HTTPSResolver,
+  type HTTPSResolverOptions,
+} from './dns/doh.js';
+export { ResolverDescription, type ResolverContext, type ResolverProtocol } from './dns/description.js';
+export type { DnsCacheOptions } from './dns/cache.js';
 export * from './errors.js';
 export { RawExtension } from './extension.js';
 export { HTTPHeaderDict, type HeadersInit } from './headers.js';

@@ -1,0 +1,218 @@
+// `dot://server[:853]` (docs/api.md section 10): DNS over TLS, RFC 7858. The
+// certificate is verified as for any HTTPS connection (tls-options.ts: the
+// same caCerts, certReqs, client certificates, fingerprints). One connection
+// is kept alive and every query is pipelined on it (section 3.4), each with a
+// random ID unique among those in flight, padded to 128 bytes (RFC 8467);
+// answers are matched by ID, and one whose question does not match its
+// query is dropped. When the connection ends, the queries in flight fail and
+// the next query opens a new one. The idle connection does not hold the
+// process open.
+
+import { promises as dnsPromises } from 'node:dns';
+import net from 'node:net';
+import type tls from 'node:tls';
+import { debug } from '../debug.js';
+import { upgradeToTls } from '../net/connect.js';
+import { checkFingerprint } from '../net/tls-fingerprint.js';
+import type { TlsOptions } from '../net/tls-options.js';
+import { planTls } from '../net/tls-plan.js';
+import { acceptResponse } from './answer.js';
+import type { Message } from './message.js';
+import {
+  type OutgoingQuery,
+  QueryResolver,
+  type QueryResolverOptions,
+  randomQueryId,
+} from './query-resolver.js';
+import { frameMessage, readFramedMessages } from './tcp-framing.js';
+
+export interface TLSResolverOptions extends QueryResolverOptions {
+  /** The server: an IP address, or a name (resolved through the system, and the name checked in its certificate). */
+  server: string;
+  /** Default 853. */
+  port?: number;
+  sourceAddress?: string | [string, number] | null;
+  /** Certificate options, as on an HTTPS connection; `serverHostname` sets SNI and the name checked. */
+  tls?: TlsOptions;
+}
+
+interface Pending {
+  query: OutgoingQuery;
+  resolve(m: Message): void;
+  reject(err: unknown): void;
+}
+
+interface Connection {
+  socket: tls.TLSSocket;
+  pending: Map<number, Pending>;
+}
+
+export class TLSResolver extends QueryResolver {
+  readonly server: string;
+  readonly port: number;
+  readonly sourceAddress: [string, number] | null;
+  readonly tlsOptions: TlsOptions;
+  private connecting: Promise<Connection> | null = null;
+  private current: Connection | null = null;
+  /** TLS connections opened so far (one is reused while it lives). */
+  connectionsOpened = 0;
+
+  constructor(options: TLSResolverOptions) {
+    super(options);
+    this.server = options.server.replace(/^\[(.*)\]$/, '$1');
+    this.port = options.port ?? 853;
+    const src = options.sourceAddress ?? null;
+    this.sourceAddress = src === null ? null : typeof src === 'string' ? [src, 0] : src;
+    this.tlsOptions = { ...(options.tls ?? {}) };
+  }
+
+  describe(): string {
+    return `dot://${net.isIPv6(this.server) ? `[${this.server}]` : this.server}:${this.port}`;
+  }
+
+  protected override paddingBlock(): number {
+    return 128;
+  }
+
+  protected override newQueryId(): number {
+    const inFlight = this.current?.pending;
+    for (;;) {
+      const id = randomQueryId();
+      if (inFlight === undefined || !inFlight.has(id)) return id;
+    }
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.current?.socket.destroy();
+    this.current = null;
+  }
+
+  protected async exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+    const reused = this.current !== null && !this.current.socket.destroyed;
+    try {
+      return await this.send(query, signal);
+    } catch (err) {
+      // The server may close an idle connection just as a query goes out
+      // (RFC 7766 section 6.2.1): once, on a fresh connection.
+      if (!reused || signal.aborted || !(err as { connectionClosed?: boolean }).connectionClosed) throw err;
+      debug('dns %s: connection closed under query %d, sending it again', this.describe(), query.id);
+      return this.send(query, signal);
+    }
+  }
+
+  private async send(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+    const conn = await this.connection(signal);
+    return new Promise<Message>((resolve, reject) => {
+      const done = () => {
+        conn.pending.delete(query.id);
+        signal.removeEventListener('abort', onAbort);
+        if (conn.pending.size === 0) conn.socket.unref();
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason);
+      };
+      if (signal.aborted) return reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      // A fresh ID could have been drawn while another query was connecting.
+      if (conn.pending.has(query.id)) return reject(new Error('query ID already in flight'));
+      conn.pending.set(query.id, {
+        query,
+        resolve: (m) => {
+          done();
+          resolve(m);
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
+      });
+      conn.socket.ref();
+      conn.socket.write(frameMessage(query.bytes));
+    });
+  }
+
+  private connection(signal: AbortSignal): Promise<Connection> {
+    const c = this.current;
+    if (c !== null && !c.socket.destroyed && c.socket.writable) return Promise.resolve(c);
+    this.connecting ??= this.open(signal).finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private async open(signal: AbortSignal): Promise<Connection> {
+    const address =
+      net.isIP(this.server) !== 0 ? this.server : (await dnsPromises.lookup(this.server)).address;
+    const tcp = await new Promise<net.Socket>((resolve, reject) => {
+      const opts: net.NetConnectOpts = { host: address, port: this.port };
+      if (this.sourceAddress !== null) opts.localAddress = this.sourceAddress[0];
+      const s = net.connect(opts);
+      const onAbort = () => {
+        s.destroy();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      s.once('connect', () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      });
+    });
+    const tlsOptions = { alpnProtocols: ['dot'], ...this.tlsOptions };
+    let socket: tls.TLSSocket;
+    try {
+      const plan = planTls(this.server, tlsOptions);
+      socket = await upgradeToTls(tcp, {
+        tlsOptions: plan.nodeOptions,
+        hostname: this.server,
+        port: this.port,
+        timeout: this.timeout,
+        signal,
+        label: this.describe(),
+        minVersion: plan.minVersion,
+        maxVersion: plan.maxVersion,
+        checkedName: plan.checkedName,
+        keylogFile: plan.keylogFile,
+      });
+      if (plan.fingerprint !== null) {
+        checkFingerprint(
+          socket.getPeerCertificate()?.raw,
+          plan.fingerprint,
+          `${this.describe()} (${this.server}:${this.port})`,
+        );
+      }
+    } catch (err) {
+      tcp.destroy();
+      throw err;
+    }
+    this.connectionsOpened++;
+    debug('dns %s: TLS connection open (%s)', this.describe(), socket.getProtocol());
+    const conn: Connection = { socket, pending: new Map() };
+    this.current = conn;
+    readFramedMessages(socket, (frame) => {
+      const id = frame.length >= 2 ? frame.readUInt16BE(0) : -1;
+      const p = conn.pending.get(id);
+      if (p === undefined) {
+        debug('dns %s: dropped an answer with ID %d that no query is waiting for', this.describe(), id);
+        return;
+      }
+      const m = acceptResponse(p.query, frame, this.describe());
+      if (m !== null) p.resolve(m);
+    });
+    const fail = (err: Error) => {
+      if (this.current === conn) this.current = null;
+      for (const p of [...conn.pending.values()]) p.reject(err);
+    };
+    socket.on('error', (err) => fail(err));
+    socket.on('close', () =>
+      fail(Object.assign(new Error('the server closed the connection'), { connectionClosed: true })),
+    );
+    socket.unref();
+    return conn;
+  }
+}

@@ -1,0 +1,306 @@
+// What the DNS-speaking resolvers (dou.ts, dot.ts, doh.ts) share: turning
+// getaddrinfo() into A and AAAA queries asked together, the cache (cache.ts)
+// with coalescing per name and type, CNAMEs the server did not chase, the
+// per-query timeout, and failures as NameResolutionErrors that say what
+// happened. A subclass only moves bytes: exchange() sends one query and
+// returns the decoded response that matches it (ID, question, source),
+// having dropped any that do not.
+
+import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { debug } from '../debug.js';
+import { ConnectTimeoutError, HTTPError, RequestAbortedError } from '../errors.js';
+import { interpret, MAX_CNAME_CHAIN, type QueryKey } from './answer.js';
+import { DnsCache, type DnsCacheOptions } from './cache.js';
+import { resolutionError } from './failure.js';
+import { encodeQuery, type Message, type ResourceRecord, RRType } from './message.js';
+import {
+  BaseResolver,
+  type BaseResolverOptions,
+  literalAddress,
+  matchesHostPattern,
+  normaliseHost,
+  type ResolveOptions,
+  type ResolvedAddress,
+} from './resolver.js';
+
+export interface QueryResolverOptions extends BaseResolverOptions {
+  /** Milliseconds one query may take, retries over another transport included (default 5,000). */
+  timeout?: number | null;
+  /** Cache settings, or false for no cache (each lookup asks the server). */
+  cache?: DnsCacheOptions | false;
+}
+
+/** What one lookup of a name and type ended with; failures are thrown instead. */
+export type LookupResult =
+  | { kind: 'records'; records: ResourceRecord[] }
+  | { kind: 'nxdomain' | 'nodata'; chain: string[] };
+
+export interface OutgoingQuery extends QueryKey {
+  bytes: Buffer;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const NO_RECORDS: ResourceRecord[] = [];
+
+function pushAddress(out: ResolvedAddress[], rr: ResourceRecord, port: number): void {
+  const d = rr.data;
+  if (d.kind === 'a') out.push({ address: d.address, family: 4, port });
+  else if (d.kind === 'aaaa') out.push({ address: d.address, family: 6, port });
+}
+
+// Query IDs come from the CSPRNG (RFC 5452 section 9.2), drawn in batches.
+let idPool = randomBytes(0);
+let idOffset = 0;
+export function randomQueryId(): number {
+  if (idOffset + 2 > idPool.length) {
+    idPool = randomBytes(512);
+    idOffset = 0;
+  }
+  const id = idPool.readUInt16BE(idOffset);
+  idOffset += 2;
+  return id;
+}
+
+export abstract class QueryResolver extends BaseResolver {
+  readonly timeout: number | null;
+  protected readonly cache: DnsCache<LookupResult> | null;
+  protected closed = false;
+  private readonly closing = new AbortController();
+
+  constructor(options: QueryResolverOptions = {}) {
+    super(options);
+    this.timeout = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : options.timeout;
+    this.cache = options.cache === false ? null : new DnsCache<LookupResult>(options.cache ?? {});
+    // Every query in flight listens for close(): there may be hundreds.
+    setMaxListeners(0, this.closing.signal);
+  }
+
+  /** Where queries go, for messages: e.g. "dou://127.0.0.1:53". */
+  abstract describe(): string;
+
+  /** Sends `query` and resolves with the matching response; `signal` fires on timeout or close. */
+  protected abstract exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message>;
+
+  /** The ID for a new query: random by default (DoH uses 0, RFC 8484 section 4.1). */
+  protected newQueryId(): number {
+    return randomQueryId();
+  }
+
+  /** EDNS padding block for the query (RFC 8467: 128 over encrypted transports); 0 = none. */
+  protected paddingBlock(): number {
+    return 0;
+  }
+
+  override isAvailable(): boolean {
+    return !this.closed;
+  }
+
+  override async close(): Promise<void> {
+    this.closed = true;
+    this.closing.abort();
+    this.cache?.clear();
+  }
+
+  async getaddrinfo(host: string, port: number, options?: ResolveOptions): Promise<ResolvedAddress[]> {
+    const family = options?.family ?? 0;
+    const literal = literalAddress(host, port, family);
+    if (literal !== null) return literal;
+    const name = normaliseHost(host);
+    if (this.hostPatterns.length > 0 && !matchesHostPattern(name, this.hostPatterns)) {
+      throw resolutionError(host, `${this.describe()} only answers for ${this.hostPatterns.join(', ')}`, {
+        final: true,
+      });
+    }
+    // Fast path: both families cached, no promise per family.
+    const cache = this.cache;
+    if (cache !== null) {
+      const v6 = family === 4 ? null : cache.get(`${name}|${RRType.AAAA}`);
+      const v4 = family === 6 ? null : cache.get(`${name}|${RRType.A}`);
+      if (v6 !== undefined && v4 !== undefined) return this.addresses(host, port, [v6, v4]);
+    }
+    const types = family === 0 ? [RRType.AAAA, RRType.A] : family === 6 ? [RRType.AAAA] : [RRType.A];
+    const settled = await Promise.allSettled(types.map((t) => this.lookup(name, t, options?.signal)));
+    const results: Array<LookupResult | null> = [];
+    let failure: unknown = null;
+    for (const s of settled) {
+      if (s.status === 'fulfilled') results.push(s.value);
+      else failure ??= s.reason;
+    }
+    const found = this.addresses(host, port, results, true);
+    // One family failing (a timeout on AAAA) does not hide the other's addresses.
+    if (found.length > 0 || failure === null) return this.addresses(host, port, results);
+    throw failure;
+  }
+
+  /** Interleaves IPv6 and IPv4 addresses (RFC 8305 section 4); throws when there are none. */
+  private addresses(
+    host: string,
+    port: number,
+    results: Array<LookupResult | null>,
+    probe = false,
+  ): ResolvedAddress[] {
+    // At most two lists (AAAA, A): interleave them record by record.
+    let first: ResourceRecord[] = NO_RECORDS;
+    let second: ResourceRecord[] = NO_RECORDS;
+    let nxdomain = false;
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
+      if (r === null || r === undefined) continue;
+      if (r.kind !== 'records') {
+        if (r.kind === 'nxdomain') nxdomain = true;
+      } else if (first === NO_RECORDS) first = r.records;
+      else second = r.records;
+    }
+    const out: ResolvedAddress[] = [];
+    const longest = first.length > second.length ? first.length : second.length;
+    for (let i = 0; i < longest; i++) {
+      if (i < first.length) pushAddress(out, first[i]!, port);
+      if (i < second.length) pushAddress(out, second[i]!, port);
+    }
+    if (out.length === 0 && !probe) {
+      throw resolutionError(
+        host,
+        nxdomain
+          ? `the name does not exist (NXDOMAIN from ${this.describe()})`
+          : `no address records for this name (from ${this.describe()})`,
+        { final: true },
+      );
+    }
+    return out;
+  }
+
+  override async getHttpsAlpn(host: string, options?: { signal?: AbortSignal }): Promise<string[] | null> {
+    const result = await this.lookup(normaliseHost(host), RRType.HTTPS, options?.signal);
+    if (result.kind !== 'records') return [];
+    // ServiceMode records in priority order; AliasMode (priority 0) carries no ALPN.
+    const alpn: string[] = [];
+    const records = result.records
+      .filter((r) => r.data.kind === 'svcb' && r.data.priority > 0)
+      .sort((a, b) =>
+        a.data.kind === 'svcb' && b.data.kind === 'svcb' ? a.data.priority - b.data.priority : 0,
+      );
+    for (const r of records) {
+      if (r.data.kind !== 'svcb') continue;
+      for (const id of r.data.alpn) if (!alpn.includes(id)) alpn.push(id);
+      if (!r.data.noDefaultAlpn && !alpn.includes('http/1.1')) alpn.push('http/1.1');
+    }
+    return alpn;
+  }
+
+  /** One name and type: from the cache, or one query shared by everyone asking meanwhile. */
+  lookup(name: string, type: number, signal?: AbortSignal): Promise<LookupResult> {
+    if (this.closed) return Promise.reject(resolutionError(name, `${this.describe()} is closed`));
+    const key = `${name}|${type}`;
+    const shared =
+      this.cache === null
+        ? this.resolveChain(name, type)
+        : this.cache.lookup(key, () => this.resolveChain(name, type));
+    return signal ? raceSignal(shared, signal, name) : shared;
+  }
+
+  private async resolveChain(name: string, type: number): Promise<LookupResult> {
+    let current = name;
+    let followed = 0;
+    let ttl = Number.POSITIVE_INFINITY;
+    const chain: string[] = [];
+    for (;;) {
+      const message = await this.query(name, current, type);
+      const outcome = interpret({ id: message.id, name: current, type }, message, followed);
+      if (outcome.kind === 'error')
+        throw resolutionError(name, `${outcome.reason} (from ${this.describe()})`);
+      if (outcome.kind === 'records' || outcome.kind === 'follow') {
+        ttl = Math.min(ttl, outcome.ttl);
+        chain.push(...outcome.chain);
+      }
+      if (outcome.kind === 'records') {
+        const result: LookupResult = { kind: 'records', records: outcome.records };
+        this.cache?.set(`${name}|${type}`, result, ttl);
+        return result;
+      }
+      if (outcome.kind === 'follow') {
+        followed += outcome.chain.length;
+        if (followed >= MAX_CNAME_CHAIN) {
+          throw resolutionError(name, `the CNAME chain is longer than ${MAX_CNAME_CHAIN} names`, {
+            final: true,
+          });
+        }
+        current = outcome.target;
+        continue;
+      }
+      chain.push(...outcome.chain);
+      const result: LookupResult = { kind: outcome.kind, chain };
+      this.cache?.set(`${name}|${type}`, result, Math.min(outcome.negativeTtl, ttl), true);
+      return result;
+    }
+  }
+
+  /** One query for `qname` under the resolver's timeout; `host` is the name the user asked for. */
+  private async query(host: string, qname: string, type: number): Promise<Message> {
+    const id = this.newQueryId();
+    let bytes: Buffer;
+    try {
+      bytes = encodeQuery({ id, name: qname, type, padBlock: this.paddingBlock() });
+    } catch (err) {
+      throw resolutionError(host, (err as Error).message, { final: true, cause: err });
+    }
+    const ac = new AbortController();
+    const onClose = () => ac.abort(new Error(`${this.describe()} was closed`));
+    this.closing.signal.addEventListener('abort', onClose, { once: true });
+    const timer =
+      this.timeout === null
+        ? null
+        : setTimeout(
+            () => ac.abort(new ConnectTimeoutError(`no answer within ${this.timeout} ms`)),
+            this.timeout,
+          );
+    const started = performance.now();
+    debug('dns query %s type %d id %d -> %s', qname, type, id, this.describe());
+    try {
+      const message = await this.exchange({ id, name: qname, type, bytes }, ac.signal);
+      debug(
+        'dns answer %s type %d id %d rcode %d, %d records in %d ms',
+        qname,
+        type,
+        id,
+        message.rcode,
+        message.answers.length,
+        Math.round(performance.now() - started),
+      );
+      return message;
+    } catch (err) {
+      debug('dns query %s type %d id %d failed: %s', qname, type, id, (err as Error).message);
+      if (ac.signal.aborted && ac.signal.reason instanceof ConnectTimeoutError) {
+        throw resolutionError(host, `${this.describe()} did not answer within ${this.timeout} ms`, {
+          cause: ac.signal.reason,
+        });
+      }
+      if (err instanceof HTTPError && err.name === 'NameResolutionError') throw err;
+      throw resolutionError(host, `${this.describe()}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+      this.closing.signal.removeEventListener('abort', onClose);
+    }
+  }
+}
+
+/** `p`, or a RequestAbortedError as soon as `signal` fires (the shared query goes on for the others). */
+function raceSignal<T>(p: Promise<T>, signal: AbortSignal, name: string): Promise<T> {
+  if (signal.aborted)
+    return Promise.reject(new RequestAbortedError(`resolving ${name} was aborted`, { cause: signal.reason }));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () =>
+      reject(new RequestAbortedError(`resolving ${name} was aborted`, { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
