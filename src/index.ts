@@ -77,3 +77,6 @@ export { HTTPResponse, type HTTPResponseOptions, type ReadOptions } from './resp
 export { ResponsePromise } from './response-promise.js';
 export { parseUrl, Url } from './url.js';
 export { disableWarnings } from './warnings.js';
+
+// doh:// resolvers go over the library's own pool: registered here, where both layers are loaded.
+import './pool/doh-client.js';

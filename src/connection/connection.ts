@@ -14,7 +14,8 @@ import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { type PreparedBody, prepareBody } from '../body/request-body.js';
 import type { BaseResolver } from '../dns/resolver.js';
-import { systemResolver } from '../dns/system.js';
+import { ownResolver, type ResolverInput } from '../dns/resolver-option.js';
+import { checkHappyEyeballs } from '../net/happy-eyeballs.js';
 import { ProtocolError } from '../errors.js';
 import type { HeadersInit } from '../headers.js';
 import type { SocketOptions } from '../net/connect.js';
@@ -44,8 +45,11 @@ export interface HTTPConnectionOptions {
   blocksize?: number;
   proxy?: string | null;
   proxyConfig?: unknown;
-  resolver?: BaseResolver | null;
+  /** A resolver, a resolver URL (`dou://...`), a ResolverDescription, or a list of them (docs/api.md section 10). */
+  resolver?: ResolverInput;
   socketFamily?: 0 | 4 | 6;
+  /** Happy Eyeballs (RFC 8305): true races 4 attempts, a number n > 1 races n; false or 1 tries addresses in turn. */
+  happyEyeballs?: boolean | number;
   disabledSvn?: Iterable<HttpVersion> | null;
   maxHeaderSize?: number;
 }
@@ -98,6 +102,7 @@ export const CONNECTION_OPTION_NAMES: readonly string[] = [
   'proxyConfig',
   'resolver',
   'socketFamily',
+  'happyEyeballs',
   'disabledSvn',
   'maxHeaderSize',
 ];
@@ -131,6 +136,8 @@ export class HTTPConnection implements SessionOwner, Poolable {
   readonly blocksize: number;
   readonly resolver: BaseResolver;
   readonly socketFamily: 0 | 4 | 6;
+  /** How many connection attempts race at once (1: Happy Eyeballs off). */
+  readonly happyEyeballs: number;
   readonly maxHeaderSize: number;
   readonly disabledSvn: ReadonlySet<HttpVersion>;
   readonly proxy: string | null;
@@ -172,8 +179,9 @@ export class HTTPConnection implements SessionOwner, Poolable {
     this.sourceAddress = o.sourceAddress ?? null;
     this.socketOptions = { noDelay: true, ...(o.socketOptions ?? {}) };
     this.blocksize = o.blocksize ?? 16384;
-    this.resolver = o.resolver ?? systemResolver();
+    this.resolver = ownResolver(o.resolver, o as TlsOptions).resolver;
     this.socketFamily = o.socketFamily ?? 0;
+    this.happyEyeballs = checkHappyEyeballs(o.happyEyeballs, new.target.name);
     this.maxHeaderSize = o.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     this.proxy = o.proxy ?? null;
     this.proxyConfig = o.proxyConfig ?? null;
@@ -364,6 +372,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
       socketOptions: this.socketOptions,
       resolver: this.resolver,
       socketFamily: this.socketFamily,
+      happyEyeballs: this.happyEyeballs,
       tls: null,
       proxyTls: () => this.proxyTlsOptions(),
       priorKnowledgeH2: this.disabledSvn.has(HttpVersion.h11),

@@ -49,6 +49,8 @@ export interface DialPlan {
   socketOptions: SocketOptions;
   resolver: BaseResolver;
   socketFamily: 0 | 4 | 6;
+  /** Connection attempts racing at once (Happy Eyeballs); 1: one address after another. */
+  happyEyeballs: number;
   /** TLS to the destination, or null for plain TCP. */
   tls: { options: TlsOptions; accept: readonly string[] } | null;
   /** TLS options for the leg to an HTTPS proxy. */
@@ -107,6 +109,7 @@ export async function dialTcp(
       socketOptions: plan.socketOptions,
       resolver: plan.resolver,
       family: plan.socketFamily,
+      happyEyeballs: plan.happyEyeballs,
       signal,
       label: plan.label,
       conn: plan.conn,

@@ -53,6 +53,25 @@ function isSpec(v: unknown): v is ResolverSpec {
   return typeof v === 'string' || v instanceof BaseResolver || v instanceof ResolverDescription;
 }
 
+/**
+ * The `resolver` option as an object to call: a BaseResolver is used as it
+ * is (the caller owns it); anything else (a URL, a description, a list) is
+ * set up here, with `caOptions` passed on to dot:// and doh:// URLs that
+ * bring none, and the result's close() belongs to whoever asked.
+ */
+export function ownResolver(
+  input: ResolverInput,
+  caOptions: { caCerts?: string | null; caCertDir?: string | null; caCertData?: string | Uint8Array | null },
+): ResolverSetup {
+  if (input instanceof BaseResolver)
+    return { resolver: input, key: resolverKey(input), close: async () => {} };
+  return setUpResolver(input, {
+    caCerts: caOptions.caCerts ?? null,
+    caCertDir: caOptions.caCertDir ?? null,
+    caCertData: caOptions.caCertData ?? null,
+  });
+}
+
 export function setUpResolver(input: ResolverInput, options: ResolverSetupOptions = {}): ResolverSetup {
   if (input === null || input === undefined) {
     return { resolver: systemResolver(), key: 'system://default', close: async () => {} };

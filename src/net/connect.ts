@@ -18,6 +18,7 @@ import {
   markConnectError,
 } from '../errors.js';
 import { unbracketHost } from '../authority.js';
+import { happyEyeballs } from './happy-eyeballs.js';
 import { debug } from '../debug.js';
 import type { BaseResolver, ResolvedAddress } from '../dns/resolver.js';
 
@@ -38,6 +39,12 @@ export interface TcpConnectOptions {
   resolver: BaseResolver;
   family: 0 | 4 | 6;
   signal: AbortSignal | null;
+  /**
+   * Happy Eyeballs (RFC 8305): how many connection attempts may race at once
+   * (`happyEyeballsConcurrency()` of the option); 1 or absent: one address
+   * after another.
+   */
+  happyEyeballs?: number;
   /** Who is connecting, for error messages: e.g. "HTTPConnection(host='a', port=80)". */
   label: string;
   /** The connection object, kept on NewConnectionError.conn. */
@@ -70,6 +77,9 @@ export async function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult
   const deadline = o.timeout === null ? null : started + o.timeout;
   const host = unbracketHost(o.host);
   if (o.signal?.aborted) throw abortError(o.signal, o.label);
+
+  const race = o.happyEyeballs ?? 1;
+  if (race > 1 && net.isIP(host) === 0) return raceTcp(o, host, race, started);
 
   let addresses: ResolvedAddress[];
   const ipFamily = net.isIP(host);
@@ -111,6 +121,43 @@ export async function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult
     }
   }
   throw lastError;
+}
+
+/**
+ * Happy Eyeballs: AAAA and A asked together, families interleaved, attempts
+ * staggered, the first connected socket wins and the others are closed; the
+ * connect timeout bounds the whole race once, not each address.
+ */
+async function raceTcp(
+  o: TcpConnectOptions,
+  host: string,
+  concurrency: number,
+  started: number,
+): Promise<TcpConnectResult> {
+  try {
+    const r = await happyEyeballs<net.Socket>({
+      resolver: o.resolver,
+      host,
+      port: o.port,
+      family: o.family,
+      concurrency,
+      timeout: o.timeout,
+      signal: o.signal,
+      label: o.label,
+      // The race owns the deadline and the abort: one attempt has neither of its own.
+      connect: (addr, signal) => connectOne(addr, { ...o, signal }, null),
+    });
+    return {
+      socket: r.socket,
+      address: [r.address.address, r.address.port],
+      resolutionLatency: r.resolutionLatency,
+      establishedLatency: performance.now() - started - r.resolutionLatency,
+    };
+  } catch (err) {
+    if (err instanceof RequestAbortedError) throw markConnectError(err);
+    if (err instanceof HTTPError) throw err;
+    throw new NameResolutionError(host, o.conn, err as Error);
+  }
 }
 
 function connectOne(

@@ -42,6 +42,20 @@ export function happyEyeballsConcurrency(option: boolean | number | null | undef
   return 1;
 }
 
+/** The `happyEyeballs` option validated and turned into a concurrency (see happyEyeballsConcurrency). */
+export function checkHappyEyeballs(option: unknown, where: string): number {
+  if (option === undefined || option === null) return 1;
+  if (
+    typeof option === 'boolean' ||
+    (typeof option === 'number' && Number.isInteger(option) && option >= 0)
+  ) {
+    return happyEyeballsConcurrency(option);
+  }
+  throw new TypeError(
+    `${where}: happyEyeballs must be a boolean or a non-negative integer (concurrent attempts), got ${JSON.stringify(option)}`,
+  );
+}
+
 export interface Closable {
   destroy(): void;
 }

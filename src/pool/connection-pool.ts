@@ -23,6 +23,9 @@
 // is asked (a fresh connection, one to avoid): taking a connection that is
 // available right now stays synchronous and allocates nothing.
 
+import { checkHappyEyeballs } from '../net/happy-eyeballs.js';
+import { ownResolver, type ResolverSetup } from '../dns/resolver-option.js';
+import type { TlsOptions } from '../net/tls-options.js';
 import { authority, defaultPort, unbracketHost } from '../authority.js';
 import { canResend, type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import {
@@ -129,6 +132,8 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
   numRequests = 0;
 
   protected readonly connOptions: Record<string, unknown>;
+  /** The resolver the pool's connections share (closed with the pool when the pool set it up). */
+  private readonly resolverSetup: ResolverSetup;
   /** Which connection each request goes out on (all the pool's connection state). */
   private readonly scheduler: PoolScheduler<HTTPConnection>;
   private readonly hostHeader: string;
@@ -154,11 +159,16 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     this.block = o.block ?? false;
     // Fails here rather than at the first request (connections are made lazily).
     if (o.disabledSvn !== undefined && o.disabledSvn !== null) checkDisabledSvn(o.disabledSvn, ctor.name);
+    checkHappyEyeballs(o.happyEyeballs, ctor.name);
     const connOptions: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(o)) {
       if (!POOL_ONLY.includes(k) && v !== undefined) connOptions[k] = v;
     }
     delete connOptions['timeout'];
+    // A resolver given as URLs is set up once, shared by the pool's connections, closed with the pool.
+    const resolver = ownResolver(o.resolver, o as TlsOptions);
+    if (o.resolver !== undefined && o.resolver !== null) connOptions['resolver'] = resolver.resolver;
+    this.resolverSetup = resolver;
     this.connOptions = connOptions;
     this.hostHeader = authority(this.host, this.port, this.scheme);
     this.origin = `${this.scheme}://${this.hostHeader}`;
@@ -231,8 +241,9 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
 
   /** Close idle connections now and busy ones when their response is released; later requests fail. */
   close(): Promise<void> {
+    if (this.scheduler.isClosed) return Promise.resolve();
     this.scheduler.close();
-    return Promise.resolve();
+    return this.resolverSetup.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

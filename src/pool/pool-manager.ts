@@ -4,6 +4,9 @@
 // in removeHeadersOnRedirect when the host changes. The top-level request()
 // uses one module-level manager, as urllib3.request() does.
 
+import { checkHappyEyeballs } from '../net/happy-eyeballs.js';
+import type { TlsOptions } from '../net/tls-options.js';
+import { ownResolver, type ResolverInput, type ResolverSetup } from '../dns/resolver-option.js';
 import { authority, defaultPort } from '../authority.js';
 import { type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import type { HTTPConnection } from '../connection/connection.js';
@@ -89,6 +92,7 @@ export class PoolManager extends MultiplexingRequestMethods {
   private readonly targets = new Map<string, Target>();
   protected readonly connectionPoolKw: Record<string, unknown>;
   private closed = false;
+  private readonly resolverSetup: ResolverSetup;
 
   constructor(options?: PoolManagerOptions) {
     checkOptions('PoolManager', options, MANAGER_OPTIONS);
@@ -100,8 +104,12 @@ export class PoolManager extends MultiplexingRequestMethods {
     this.numPools = numPools;
     const svn = (poolKw as { disabledSvn?: Iterable<HttpVersion> | null }).disabledSvn;
     if (svn !== undefined && svn !== null) checkDisabledSvn(svn, new.target.name);
+    checkHappyEyeballs((poolKw as { happyEyeballs?: unknown }).happyEyeballs, new.target.name);
     const kw: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(poolKw)) if (v !== undefined) kw[k] = v;
+    // One resolver for every pool (one cache, one DoT connection), closed with the manager.
+    this.resolverSetup = ownResolver(kw['resolver'] as ResolverInput, kw as TlsOptions);
+    if (kw['resolver'] !== undefined && kw['resolver'] !== null) kw['resolver'] = this.resolverSetup.resolver;
     this.connectionPoolKw = kw;
   }
 
@@ -272,8 +280,9 @@ export class PoolManager extends MultiplexingRequestMethods {
   }
 
   close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
-    return this.clear();
+    return this.clear().then(() => this.resolverSetup.close());
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -15,7 +15,7 @@ import { NameResolutionError, SSLError } from '../../src/errors.js';
 import { happyEyeballs } from '../../src/net/happy-eyeballs.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
 import { http2DohClient, type TestDohClient } from '../support/doh-client.js';
-import { poolManagerDohClient } from '../support/pool-doh-client.js';
+import { poolManagerDohClient } from '../../src/pool/doh-client.js';
 import { requireServer } from '../support/real-servers.js';
 import { startUnbound, type UnboundServer } from '../support/unbound.js';
 

@@ -1,14 +1,13 @@
-// The DohHttpClient the pool layer is meant to register with
-// setDohClientFactory(): DoH queries through the library's own PoolManager
-// (HTTP/2 by ALPN, the resolver's TLS options, source address). It lives
-// here, under test/, only until the integrator moves it to
-// src/pool/doh-client.ts (src/dns/ must not import the pool: see doh.ts);
-// the unbound tests use it to prove DoH works over the library's pool.
+// DNS over HTTPS through the library's own PoolManager (HTTP/2 by ALPN, the
+// resolver's TLS options, source address): the DohHttpClient doh:// resolvers
+// use unless given their own. src/dns/ sits below the pool and must not
+// import it, so this module registers itself with setDohClientFactory() when
+// the package entry point (index.ts) loads it.
 
-import type { DohClientSettings, DohHttpClient } from '../../src/dns/doh.js';
-import { HttpVersion } from '../../src/connection/connection-info.js';
-import { PoolManager } from '../../src/pool/pool-manager.js';
-import { ProxyManager } from '../../src/pool/proxy-manager.js';
+import { type DohClientSettings, type DohHttpClient, setDohClientFactory } from '../dns/doh.js';
+import { HttpVersion } from '../connection/connection-info.js';
+import { PoolManager } from './pool-manager.js';
+import { ProxyManager } from './proxy-manager.js';
 
 const SVN: Record<string, (typeof HttpVersion)[keyof typeof HttpVersion]> = {
   h11: HttpVersion.h11,
@@ -47,3 +46,5 @@ export function poolManagerDohClient(s: DohClientSettings): DohHttpClient {
     close: () => pm.close(),
   };
 }
+
+setDohClientFactory(poolManagerDohClient);
