@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -203,4 +203,33 @@ test('every code block is either run or marked as an illustration, and most of t
       blocks.some((b) => b.file === file),
       `${file} has no code block`,
     );
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as dashes. */
+function anchorOf(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+test('every link between README.md and docs/ points at a file and a heading that exist', () => {
+  const broken: string[] = [];
+  for (const file of markdownFiles()) {
+    const text = readFileSync(join(ROOT, file), 'utf8').replace(/```[\s\S]*?```/g, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue; // http:, https:, mailto:
+      const [path, anchor] = target!.split('#') as [string, string | undefined];
+      const linked = path === '' ? file : join(file, '..', path);
+      if (!existsSync(join(ROOT, linked))) {
+        broken.push(`${file}: ${target} (no such file)`);
+        continue;
+      }
+      if (anchor === undefined || !linked.endsWith('.md')) continue;
+      const body = readFileSync(join(ROOT, linked), 'utf8');
+      const anchors = [...body.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1]!));
+      if (!anchors.includes(anchor)) broken.push(`${file}: ${target} (no such heading)`);
+    }
+  }
+  assert.deepEqual(broken, []);
 });
