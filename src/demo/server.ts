@@ -3,8 +3,9 @@
 // It answers the httpbin paths the docs use, with httpbin's JSON shapes:
 // /get, /post, /put, /patch, /delete, /anything, /headers, /robots.txt,
 // /bytes/N, /delay/N, /redirect/N, /relative-redirect/N, /redirect-to,
-// /status/N, /basic-auth/U/P, /response-headers, /gzip, /image/png, and an
-// echo after `101 Switching Protocols` for any request with `Upgrade`.
+// /status/N, /basic-auth/U/P, /cookies, /cookies/set, /response-headers,
+// /gzip, /image/png, and an echo after `101 Switching Protocols` for any
+// request with `Upgrade`.
 // A plain port speaks HTTP/1.1 and HTTP/2 with prior knowledge (h2c): the
 // first bytes of a connection tell which. With a key and certificate it
 // serves HTTPS instead, HTTP/2 or HTTP/1.1 by ALPN.
@@ -217,6 +218,23 @@ async function handle(req: Req, res: Res, base: string): Promise<void> {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="Fake Realm"', 'Content-Length': 0 });
       res.end();
       return;
+    }
+    case 'cookies': {
+      if (parts[1] === 'set') {
+        res.writeHead(302, {
+          Location: '/cookies',
+          'Set-Cookie': Object.entries(args).map(([k, v]) => `${k}=${v}; Path=/`),
+          'Content-Length': 0,
+        });
+        res.end();
+        return;
+      }
+      const cookies: Record<string, string> = {};
+      for (const pair of (req.headers.cookie ?? '').split(';')) {
+        const eq = pair.indexOf('=');
+        if (eq > 0) cookies[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+      }
+      return sendJson(res, 200, { cookies });
     }
     case 'response-headers':
       return sendJson(res, 200, args, args);
