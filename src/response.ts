@@ -208,8 +208,12 @@ export class HTTPResponse {
     );
   }
 
-  json(): unknown {
-    return JSON.parse(this.text());
+  /**
+   * The body parsed as JSON (docs/api.md section 2); throws `SyntaxError` when it is not JSON.
+   * `T` describes the value you expect; it is not checked at run time.
+   */
+  json<T = unknown>(): T {
+    return JSON.parse(this.text()) as T;
   }
 
   text(): string {

@@ -45,11 +45,20 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 async function write(out: NodeJS.WritableStream, data: Buffer | string): Promise<boolean> {
   if ((out as NodeJS.WriteStream).destroyed) return false;
   if (!out.write(data)) {
+    // The listeners of the event that did not happen are removed (abort), or
+    // each wait would leave a 'close' and an 'error' listener behind.
+    const settled = new AbortController();
+    const emitter = out as NodeJS.WriteStream;
     try {
-      await Promise.race([once(out, 'drain'), once(out, 'close')]);
+      await Promise.race([
+        once(emitter, 'drain', { signal: settled.signal }),
+        once(emitter, 'close', { signal: settled.signal }),
+      ]);
     } catch {
       // EPIPE: the reader closed its end (`| head`); main.ts keeps the error quiet.
       return false;
+    } finally {
+      settled.abort();
     }
   }
   return !(out as NodeJS.WriteStream).destroyed;

@@ -234,6 +234,9 @@ function proxyFailure(plan: DialPlan, state: DialState, err: unknown): unknown {
   if (err instanceof ProxyError || err instanceof RequestAbortedError) return err;
   const e = err as Error;
   const where = `${proxy.host}:${proxy.port}`;
+  // The underlying error names this connection already: say it once.
+  const prefix = `${plan.label}: `;
+  const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
   if (proxy.scheme === 'https' && looksLikePlainHttp(e)) {
     return markConnectError(
       new ProxyError(
@@ -244,6 +247,6 @@ function proxyFailure(plan: DialPlan, state: DialState, err: unknown): unknown {
     );
   }
   return markConnectError(
-    new ProxyError(`${plan.label}: Unable to connect to proxy ${where}: ${e.message}`, { cause: e }),
+    new ProxyError(`${plan.label}: Unable to connect to proxy ${where}: ${detail}`, { cause: e }),
   );
 }

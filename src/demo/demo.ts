@@ -1,158 +1,184 @@
-// `npm run demo`: a guided tour of urllib3-ts against an HTTP server embedded
-// in this process on a loopback ephemeral port. No network needed.
+// `npm run demo`: a guided tour of urllib3-ts against the small httpbin of
+// server.ts, embedded in this process on a loopback port. No network needed.
+// Each step is a piece of code that is printed and then run as it is shown
+// (the text is the program), each line's console output printed beside it.
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { HTTPConnectionPool, PoolManager, ReadTimeoutError, MaxRetryError, Retry } from '../index.js';
+import * as lib from '../index.js';
+import { startDemoServer } from './server.js';
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+interface Step {
+  title: string;
+  code: string[];
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://demo.local');
-  const body = await readBody(req);
-  const json = (status: number, value: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(value));
+const STEPS: Step[] = [
+  {
+    title: 'A GET request',
+    code: [
+      "const r = await http.request('GET', `${base}/robots.txt`);",
+      'console.log(r.status, r.reason);',
+      "console.log(r.headers.get('content-type'));",
+      'console.log(JSON.stringify(r.text()));',
+    ],
+  },
+  {
+    title: 'JSON responses, query fields',
+    code: [
+      "const r = await http.request('GET', `${base}/get`, { fields: { q: 'a b', page: 2 } });",
+      'console.log(r.url);',
+      'console.log(r.json().args);',
+    ],
+  },
+  {
+    title: 'Forms, file uploads, JSON bodies',
+    code: [
+      "let r = await http.request('POST', `${base}/post`, { fields: { name: 'Ada' }, encodeMultipart: false });",
+      'console.log(r.json().form);',
+      "r = await http.request('POST', `${base}/post`, {",
+      "  fields: { note: 'hi', upload: ['notes.txt', 'file contents'] },",
+      '});',
+      'console.log(r.json().form, r.json().files);',
+      "r = await http.request('POST', `${base}/post`, { json: { attribute: 'value' } });",
+      'console.log(r.json().json);',
+    ],
+  },
+  {
+    title: 'Streaming a download',
+    code: [
+      "const r = await http.request('GET', `${base}/bytes/4194304`, { preloadContent: false });",
+      'let chunks = 0, bytes = 0;',
+      'for await (const chunk of r.stream(256 * 1024)) {',
+      '  chunks++;',
+      '  bytes += chunk.length;',
+      '}',
+      'console.log(`${bytes} bytes in ${chunks} chunks, never all in memory`);',
+    ],
+  },
+  {
+    title: 'Connection pooling',
+    code: [
+      "const pool = new HTTPConnectionPool('127.0.0.1', { port, maxSize: 1 });",
+      "for (let i = 0; i < 100; i++) await pool.request('GET', `/get?i=${i}`);",
+      'console.log(`100 requests opened ${pool.numConnections} TCP connection(s)`);',
+      'await pool.close();',
+    ],
+  },
+  {
+    title: 'Redirects and their history',
+    code: [
+      "const r = await http.request('GET', `${base}/redirect/2`);",
+      'console.log(r.status, r.url);',
+      'for (const h of r.retries.history) console.log(h.status, h.redirectLocation);',
+    ],
+  },
+  {
+    title: 'HTTP/2 (h2c, prior knowledge)',
+    code: [
+      'const h2 = new PoolManager({ disabledSvn: new Set([HttpVersion.h11]) });',
+      "const r = await h2.request('GET', `${base}/get`);",
+      'console.log(r.versionString, r.status);',
+      'await h2.close();',
+    ],
+  },
+  {
+    title: 'Timeouts and retries',
+    code: [
+      'try {',
+      "  await http.request('GET', `${base}/delay/2`, { timeout: 300, retries: false });",
+      '} catch (err) {',
+      "  if (err instanceof ReadTimeoutError) console.log('caught ReadTimeoutError:', err.message);",
+      '}',
+      'try {',
+      "  await http.request('GET', `${base}/delay/2`, { timeout: 200, retries: new Retry({ total: 1 }) });",
+      '} catch (err) {',
+      "  if (err instanceof MaxRetryError) console.log('caught MaxRetryError, reason:', err.reason.name);",
+      '}',
+    ],
+  },
+];
+
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+  ...args: string[]
+) => (...values: unknown[]) => Promise<void>;
+
+function format(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value) ?? String(value);
+}
+
+interface Printed {
+  /** index of the code line that printed it, or -1 when unknown */
+  line: number;
+  text: string;
+}
+
+/** Where in the step's code a console.log call is: the Function constructor puts the body two lines down. */
+function callerLine(): number {
+  const frame = /<anonymous>:(\d+):\d+/.exec(new Error().stack ?? '');
+  return frame ? Number(frame[1]) - 3 : -1;
+}
+
+/** Runs a step's code with the library's exports, `http`, `base` and `port` in scope; returns what it printed. */
+async function runStep(step: Step, scope: Record<string, unknown>): Promise<Printed[]> {
+  const printed: Printed[] = [];
+  const console = {
+    log: (...args: unknown[]) => printed.push({ line: callerLine(), text: args.map(format).join(' ') }),
   };
-  switch (url.pathname) {
-    case '/robots.txt':
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('User-agent: *\nDisallow: /deny\n');
-      return;
-    case '/json':
-      return json(200, { slideshow: { title: 'Sample Slide Show', slides: 2 } });
-    case '/get':
-      return json(200, { args: Object.fromEntries(url.searchParams), headers: req.headers });
-    case '/post':
-      return json(200, {
-        contentType: req.headers['content-type'],
-        bodyBytes: body.length,
-        bodyStart: body.subarray(0, 120).toString('latin1'),
-      });
-    case '/download': {
-      const total = 4 * 1024 * 1024;
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
-      const piece = Buffer.alloc(64 * 1024, 0x61);
-      let sent = 0;
-      const pump = () => {
-        while (sent < total) {
-          sent += piece.length;
-          if (!res.write(piece)) {
-            res.once('drain', pump);
-            return;
-          }
-        }
-        res.end();
-      };
-      pump();
-      return;
-    }
-    case '/slow':
-      // Answers after 2 s: longer than the demo's read timeout.
-      setTimeout(() => json(200, { late: true }), 2000).unref();
-      return;
-    default:
-      return json(404, { error: 'not found' });
-  }
+  const names = [...Object.keys(scope), 'console'];
+  const fn = new AsyncFunction(...names, step.code.join('\n'));
+  await fn(...Object.values(scope), console);
+  return printed;
 }
 
-function log(title: string, ...lines: string[]): void {
-  console.log(`\n== ${title}`);
-  for (const l of lines) console.log(`   ${l}`);
+/**
+ * Each line of output beside the line of code that printed it when they fit
+ * side by side, else under it after an arrow.
+ */
+function layout(code: string[], printed: Printed[], width: number): string[] {
+  const at = (i: number) => printed.filter((p) => p.line === i).map((p) => p.text);
+  const stray = printed.filter((p) => p.line < 0 || p.line >= code.length).map((p) => p.text);
+  const left = Math.max(...code.map((l) => l.length));
+  const right = Math.max(0, ...printed.map((p) => p.text.length));
+  const lines: string[] = [];
+  if (left + right + 7 <= width) {
+    const row = (c: string, o: string | undefined) =>
+      lines.push(`  ${c.padEnd(left)}${o === undefined ? '' : `  │ ${o}`}`.trimEnd());
+    code.forEach((c, i) => {
+      const out = at(i);
+      row(c, out[0]);
+      for (const o of out.slice(1)) row('', o);
+    });
+    for (const o of stray) row('', o);
+    return lines;
+  }
+  code.forEach((c, i) => {
+    lines.push(`  ${c}`);
+    for (const o of at(i)) lines.push(`  → ${o}`);
+  });
+  for (const o of stray) lines.push(`  → ${o}`);
+  return lines;
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
-  });
-  let tcpConnections = 0;
-  server.on('connection', () => tcpConnections++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}`;
+  const server = await startDemoServer();
+  const base = server.url;
   console.log(`urllib3-ts demo: embedded server at ${base}`);
+  console.log('Each step shows its code and runs it; what a line prints is beside it (or below it after →).');
+  const width = process.stdout.isTTY ? process.stdout.columns : 160;
 
-  await using http = new PoolManager();
-
-  // 1. Making a request
-  let r = await http.request('GET', `${base}/robots.txt`);
-  log(
-    'GET /robots.txt',
-    `status ${r.status} ${r.reason}`,
-    `content-type ${r.headers.get('content-type')}`,
-    `data ${JSON.stringify(r.data.toString())}`,
-  );
-
-  // 2. JSON
-  r = await http.request('GET', `${base}/json`);
-  log('JSON', `r.json() -> ${JSON.stringify(r.json())}`);
-
-  // 3. Query parameters from fields
-  r = await http.request('GET', `${base}/get`, { fields: { arg: 'value', q: 'a b' } });
-  log(
-    'Query fields',
-    `sent to ${r.url}`,
-    `server saw args ${JSON.stringify((r.json() as { args: unknown }).args)}`,
-  );
-
-  // 4. Form data: urlencoded and multipart with a file
-  r = await http.request('POST', `${base}/post`, { fields: { field: 'value' }, encodeMultipart: false });
-  log('Form (urlencoded)', JSON.stringify(r.json()));
-  r = await http.request('POST', `${base}/post`, {
-    fields: { note: 'hello', filefield: ['example.txt', 'contents of the file'] },
-  });
-  const mp = r.json() as { contentType: string; bodyBytes: number };
-  log('Multipart upload', `content-type ${mp.contentType}`, `${mp.bodyBytes} bytes sent`);
-
-  // 5. JSON request body
-  r = await http.request('POST', `${base}/post`, { json: { attribute: 'value' } });
-  log('JSON body', JSON.stringify(r.json()));
-
-  // 6. Streaming a download in chunks
-  const stream = await http.request('GET', `${base}/download`, { preloadContent: false });
-  let chunks = 0;
-  let bytes = 0;
-  for await (const chunk of stream.stream(256 * 1024)) {
-    chunks++;
-    bytes += chunk.length;
-  }
-  stream.releaseConn();
-  log('Streamed download', `${bytes} bytes in ${chunks} chunks of up to 256 KiB, never all in memory`);
-
-  // 7. One pool, 100 requests, connections reused
-  const before = tcpConnections;
-  await using pool = new HTTPConnectionPool('127.0.0.1', { port, maxSize: 1 });
-  for (let i = 0; i < 100; i++) await pool.request('GET', `/get?i=${i}`);
-  log(
-    'Connection pooling',
-    `100 requests opened ${tcpConnections - before} TCP connection(s) (pool.numConnections = ${pool.numConnections})`,
-  );
-
-  // 8. Timeouts
+  const http = new lib.PoolManager();
+  const scope: Record<string, unknown> = { ...lib, http, base, port: server.port };
   try {
-    await http.request('GET', `${base}/slow`, { timeout: 300, retries: false });
-  } catch (err) {
-    if (err instanceof ReadTimeoutError) log('Timeout', `caught ReadTimeoutError: ${err.message}`);
-    else throw err;
+    for (const [i, step] of STEPS.entries()) {
+      const output = await runStep(step, scope);
+      console.log(`\n${i + 1}. ${step.title}`);
+      for (const line of layout(step.code, output, width)) console.log(line);
+    }
+  } finally {
+    await http.close();
+    await server.close();
   }
-  try {
-    await http.request('GET', `${base}/slow`, { timeout: 200, retries: new Retry({ total: 1 }) });
-  } catch (err) {
-    if (err instanceof MaxRetryError)
-      log('Timeout with retries', `caught MaxRetryError, reason: ${err.reason?.name}`);
-    else throw err;
-  }
-
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
   console.log(`\nDone in ${Date.now() - started} ms.`);
 }
 

@@ -105,7 +105,12 @@ export async function writeWithBackpressure(
     off += n;
     if (progress) progress.written = off;
     if (!ok) {
-      await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+      // Aborting removes the listeners of the event that did not happen.
+      const settled = new AbortController();
+      await Promise.race([
+        once(stream, 'drain', { signal: settled.signal }),
+        once(stream, 'close', { signal: settled.signal }),
+      ]).finally(() => settled.abort());
     }
   }
   if (!stream.destroyed) stream.end();

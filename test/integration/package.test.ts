@@ -102,7 +102,7 @@ test('npm pack takes dist JavaScript and declarations, the CLI, the demo, README
   // The demo ships only as the one script `npm run demo` and `urllib3-ts demo` run.
   assert.deepEqual(
     paths.filter((p) => p.startsWith('dist/demo/')),
-    ['dist/demo/demo.js'],
+    ['dist/demo/demo.js', 'dist/demo/server.js'],
   );
   // The command line is not a library: its declarations stay out.
   assert.deepEqual(

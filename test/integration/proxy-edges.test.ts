@@ -13,6 +13,7 @@ import {
   request,
 } from '../../src/index.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
+import { getFreePort } from '../support/free-port.js';
 import { startHttpProxy, type TestProxy } from '../support/proxy-servers.js';
 import {
   startHttpServer,
@@ -113,5 +114,22 @@ test('the top-level request() uses the environment proxy only when asked', async
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
+  }
+});
+
+test('a proxy that refuses the connection is named once in the message, with the reason', async () => {
+  const closed = await getFreePort();
+  await using proxy = new ProxyManager(`http://127.0.0.1:${closed}/`);
+  for (const url of [`${target.origin}/get`, `${tlsTarget.origin}/get`]) {
+    const err = await proxy.request('GET', url, { retries: false }).then(
+      () => assert.fail('the request should fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ProxyError);
+    const message = err.message;
+    const label = message.slice(0, message.indexOf(': '));
+    assert.match(label, new RegExp(`^HTTPS?Connection\\(host='127\\.0\\.0\\.1', port=${closed}\\)$`));
+    assert.equal(message.split(label).length - 1, 1, message);
+    assert.match(message, new RegExp(`Unable to connect to proxy 127\\.0\\.0\\.1:${closed}: .*ECONNREFUSED`));
   }
 });

@@ -283,6 +283,16 @@ describe('preloaded bodies', () => {
     assert.deepEqual(r.json(), { a: 1, b: [true, null], c: 'é' });
   });
 
+  test('json<T>() returns the parsed body typed as T', async () => {
+    const r = await pm.request('GET', srv.url('/json'));
+    const value = r.json<{ a: number; b: (boolean | null)[]; c: string }>();
+    // Typed: these compile without casts (npm run typecheck checks them).
+    const a: number = value.a;
+    const c: string = value.c;
+    assert.equal(a + 1, 2);
+    assert.equal(c.toUpperCase(), 'É');
+  });
+
   test('json() throws SyntaxError on invalid JSON', async () => {
     const r = await pm.request('GET', srv.url('/badjson'));
     assert.throws(() => r.json(), SyntaxError);

@@ -172,9 +172,14 @@ export async function rejectionOf(p: Promise<unknown>): Promise<Error> {
 /** Collects the process warnings of one type while `fn` runs (warnings arrive on a later tick). */
 export async function warningsDuring(type: string, fn: () => Promise<void>): Promise<Error[]> {
   const seen: Error[] = [];
+  // The warnings a test expects are taken here, not printed on stderr by
+  // Node's own listener; any other warning still reaches it.
+  const others = process.listeners('warning');
   const onWarning = (w: Error) => {
     if (w.name === type) seen.push(w);
+    else for (const listener of others) listener(w);
   };
+  process.removeAllListeners('warning');
   process.on('warning', onWarning);
   try {
     await fn();
@@ -182,6 +187,7 @@ export async function warningsDuring(type: string, fn: () => Promise<void>): Pro
     await new Promise((r) => setTimeout(r, 10));
   } finally {
     process.off('warning', onWarning);
+    for (const listener of others) process.on('warning', listener);
   }
   return seen;
 }
