@@ -1,0 +1,111 @@
+// Issue 15 (urllib3 parity), the proxy and TLS items, against in-process
+// HTTP and HTTPS proxies: failures towards the proxy are ProxyErrors, the
+// proxy's own context serves forwarding too, and what a connection says
+// about its verification is true. Each test is named after its item.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  createUrllib3Context,
+  HTTPSConnection,
+  ProxyError,
+  ProxyManager,
+  ReadTimeoutError,
+  RequestError,
+  SSLError,
+  MaxRetryError,
+  TimeoutError,
+} from '../../src/index.js';
+import { makeTestPki, type TestPki } from '../support/certs.js';
+import { startHttpProxy, type TestProxy } from '../support/proxy-servers.js';
+import {
+  startHttpServer,
+  startHttpsServer,
+  type TestHttpServer,
+  type TestHttpsServer,
+} from '../support/servers.js';
+
+let pki: TestPki;
+let target: TestHttpServer;
+let tlsTarget: TestHttpsServer;
+let tlsProxy: TestProxy;
+let plainProxy: TestProxy;
+
+before(async () => {
+  pki = await makeTestPki();
+  target = await startHttpServer();
+  tlsTarget = await startHttpsServer({ cert: pki.serverCertPem, key: pki.serverKeyPem });
+  tlsProxy = await startHttpProxy({ tls: { cert: pki.serverCertPem, key: pki.serverKeyPem } });
+  plainProxy = await startHttpProxy();
+});
+
+after(async () => {
+  await Promise.all([target.close(), tlsTarget.close(), tlsProxy.close(), plainProxy.close()]);
+});
+
+async function rejectionOf(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  assert.fail('expected the promise to reject');
+}
+
+test('issue 15 item 9: a TLS failure towards an HTTPS proxy is a ProxyError whose cause is the SSLError, forwarding or tunnelling', async () => {
+  await using pm = new ProxyManager(`https://localhost:${tlsProxy.port}`, { retries: false });
+  for (const url of [`${target.origin}/echo`, `https://localhost:${tlsTarget.port}/echo`]) {
+    const err = await rejectionOf(pm.request('GET', url));
+    assert.ok(err instanceof ProxyError, `${url}: got ${err.name}: ${err.message}`);
+    assert.ok(err.cause instanceof SSLError, `${url}: cause is ${String(err.cause)}`);
+    assert.equal(err.phase, 'connect');
+  }
+});
+
+test('issue 15 item 9: an https:// proxy URL pointing at an HTTP-only proxy is a ProxyError with the "only uses HTTP" hint', async () => {
+  await using pm = new ProxyManager(`https://127.0.0.1:${plainProxy.port}`, { retries: false });
+  for (const url of [`${target.origin}/echo`, `https://localhost:${tlsTarget.port}/echo`]) {
+    const err = await rejectionOf(pm.request('GET', url));
+    assert.ok(err instanceof ProxyError, `${url}: got ${err.name}: ${err.message}`);
+    assert.match(err.message, /Your proxy appears to only use HTTP and not HTTPS/);
+  }
+});
+
+test('issue 15 item 15: proxySslContext verifies the TLS leg to an HTTPS proxy that forwards, not only tunnels', async () => {
+  const proxyCtx = createUrllib3Context();
+  proxyCtx.loadVerifyLocations({ cafile: pki.caCert });
+  await using pm = new ProxyManager(`https://localhost:${tlsProxy.port}`, {
+    proxySslContext: proxyCtx,
+    retries: false,
+  });
+  const before = tlsProxy.seen.forwarded.length;
+  const r = await pm.request('GET', `${target.origin}/echo`);
+  assert.equal(r.status, 200);
+  assert.equal(tlsProxy.seen.forwarded.length, before + 1);
+});
+
+test('issue 15 item 16: through an HTTPS proxy that forwards, isVerified is false and isProxyVerified true', async () => {
+  const conn = new HTTPSConnection('localhost', {
+    port: tlsProxy.port,
+    proxy: `https://localhost:${tlsProxy.port}`,
+    caCerts: pki.caCert,
+  });
+  try {
+    await conn.connect();
+    assert.equal(conn.hasConnectedToProxy, true);
+    assert.equal(conn.isProxyVerified, true);
+    assert.equal(conn.isVerified, false);
+  } finally {
+    await conn.close();
+  }
+});
+
+test("issue 15 item 16: a ReadTimeoutError is also an instanceof RequestError, as urllib3's", () => {
+  const err = new ReadTimeoutError(null, '/x', 'Read timed out.');
+  assert.ok(err instanceof TimeoutError);
+  assert.ok(err instanceof RequestError);
+  // Only RequestError itself widens; its subclasses keep the ordinary check.
+  assert.equal(err instanceof MaxRetryError, false);
+  assert.equal(new TimeoutError('x') instanceof RequestError, false);
+  assert.ok(new MaxRetryError(null, '/x') instanceof RequestError);
+});
