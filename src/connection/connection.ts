@@ -9,7 +9,7 @@
 //
 // HTTPSConnection (https-connection.ts) adds the TLS leg to the dial plan.
 
-import { authority, bracketHost, defaultPort } from '../authority.js';
+import { authority, bracketHost, defaultPort, unbracketHost } from '../authority.js';
 import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { type PreparedBody, prepareBody } from '../body/request-body.js';
@@ -350,6 +350,18 @@ export class HTTPConnection implements SessionOwner, Poolable {
     return dialTcp(this.dialPlan(), this, timeout, signal);
   }
 
+  /**
+   * The proxy the dialer goes through: the `proxy` option, or, when only
+   * setTunnel() was called, this connection's own host and port as a plain
+   * HTTP proxy (urllib3 tunnels whenever set_tunnel was called, with the
+   * first hop as the proxy; docs/api.md section 4). Never a request in plain
+   * text to a first hop that was meant to tunnel.
+   */
+  private get firstHopProxy(): ProxyRoute | null {
+    if (this.proxyRoute !== null || this.tunnel === null) return this.proxyRoute;
+    return { scheme: 'http', host: unbracketHost(this.host), port: this.port, auth: null };
+  }
+
   /** What the TCP dialer needs; HTTPSConnection adds the TLS leg. */
   protected dialPlan(): DialPlan {
     return {
@@ -358,7 +370,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
       host: this.host,
       port: this.port,
       destination: this.destination,
-      proxy: this.proxyRoute,
+      proxy: this.firstHopProxy,
       tunnel: this.tunnel,
       sourceAddress: this.sourceAddress,
       socketOptions: this.socketOptions,

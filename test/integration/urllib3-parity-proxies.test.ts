@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   createUrllib3Context,
+  HTTPConnection,
   HTTPSConnection,
   ProxyError,
   ProxyManager,
@@ -51,6 +52,32 @@ async function rejectionOf(p: Promise<unknown>): Promise<Error> {
   }
   assert.fail('expected the promise to reject');
 }
+
+test('issue 15 item 8: setTunnel() without a proxy option tunnels through the first hop, never sends the request to it', async () => {
+  const conn = new HTTPConnection(plainProxy.host, { port: plainProxy.port });
+  conn.setTunnel('127.0.0.1', { port: target.port, headers: { 'X-Tunnel': 'yes' } });
+  assert.equal(conn.proxyIsTunneling, true);
+  const forwardedBefore = plainProxy.seen.forwarded.length;
+  const connectsBefore = plainProxy.seen.connects.length;
+  try {
+    await conn.request('GET', '/echo');
+    const r = await conn.getResponse();
+    assert.equal(r.status, 200);
+    assert.equal((r.json() as { url: string }).url, '/echo');
+    assert.equal(conn.hasConnectedToProxy, true);
+  } finally {
+    await conn.close();
+  }
+  assert.equal(
+    plainProxy.seen.forwarded.length,
+    forwardedBefore,
+    'the proxy must not see the request itself',
+  );
+  assert.equal(plainProxy.seen.connects.length, connectsBefore + 1);
+  const connect = plainProxy.seen.connects.at(-1)!;
+  assert.equal(connect.authority, `127.0.0.1:${target.port}`);
+  assert.equal(connect.headers['x-tunnel'], 'yes');
+});
 
 test('issue 15 item 9: a TLS failure towards an HTTPS proxy is a ProxyError whose cause is the SSLError, forwarding or tunnelling', async () => {
   await using pm = new ProxyManager(`https://localhost:${tlsProxy.port}`, { retries: false });
