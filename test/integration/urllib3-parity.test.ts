@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import {
+  HTTPConnection,
   HTTPConnectionPool,
   IncompleteRead,
   InvalidChunkLength,
@@ -13,7 +14,7 @@ import {
   ProtocolError,
   Retry,
 } from '../../src/index.js';
-import { type RawHandler, type RawServer, rawServer } from '../support/servers.js';
+import { httpResponse, type RawHandler, type RawServer, rawServer, waitUntil } from '../support/servers.js';
 
 const HOST = '127.0.0.1';
 
@@ -73,5 +74,30 @@ describe('issue 15 item 3', () => {
     assert.ok(retried.reason instanceof ProtocolError);
     assert.ok(retried.reason.cause instanceof IncompleteRead);
     assert.equal(truncated.requests.length, 2);
+  });
+});
+
+describe('issue 15 item 10', () => {
+  test('issue 15 item 10: response.connection stays set while a preloadContent: false body is unread, even when all of it has arrived, and is null after release', async () => {
+    const raw = await scripted((socket) => {
+      socket.write(httpResponse(200, 'small'));
+    });
+    const pool = poolFor(raw);
+    const r = await pool.urlopen('GET', '/small', { preloadContent: false });
+    // Every byte of the body is here (the pool already has the connection back).
+    assert.equal(await waitUntil(() => pool.numIdle === 1, 1000), true);
+    assert.ok(r.connection instanceof HTTPConnection, 'response.connection while the body is unread');
+    assert.equal(r.connection.isVerified, false);
+    assert.equal((await r.read()).toString(), 'small');
+    assert.equal(r.connection, null, 'null once the body was read');
+
+    const r2 = await pool.urlopen('GET', '/small', { preloadContent: false });
+    assert.equal(await waitUntil(() => pool.numIdle === 1, 1000), true);
+    assert.ok(r2.connection instanceof HTTPConnection);
+    r2.releaseConn();
+    assert.equal(r2.connection, null, 'null after releaseConn()');
+
+    const preloaded = await pool.urlopen('GET', '/small');
+    assert.equal(preloaded.connection, null, 'a preloaded response has released its connection');
   });
 });
