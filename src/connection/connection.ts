@@ -122,7 +122,10 @@ export class HTTPConnection implements SessionOwner, Poolable {
   /** @internal The options this class accepts (HTTPSConnection adds the TLS ones). */
   static readonly optionSet: ReadonlySet<string> = HTTP_OPTION_SET;
   readonly scheme: 'http' | 'https' = 'http';
+  /** The host, without the trailing dot of an absolute name. */
   readonly host: string;
+  /** The host as given, trailing dot included: what is looked up in DNS. */
+  private readonly dnsHost: string;
   readonly port: number;
   /** The connect (and default read) timeout, as urllib3's `conn.timeout`. */
   timeout: number | Timeout | null;
@@ -162,7 +165,10 @@ export class HTTPConnection implements SessionOwner, Poolable {
       throw new TypeError(`${new.target.name}: host must be a non-empty string`);
     }
     const o = options ?? {};
-    this.host = host;
+    // A trailing dot (an absolute name) is kept for the DNS lookup only: the
+    // Host header and the certificate check use the name without it, as urllib3 (docs/api.md section 4).
+    this.dnsHost = host;
+    this.host = host.length > 1 && host.endsWith('.') ? host.slice(0, -1) : host;
     this.port = o.port ?? ctor.defaultPort;
     if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) {
       throw new RangeError(`${new.target.name}: invalid port ${String(o.port)}`);
@@ -178,8 +184,8 @@ export class HTTPConnection implements SessionOwner, Poolable {
     this.proxy = o.proxy ?? null;
     this.proxyConfig = o.proxyConfig ?? null;
     this.disabledSvn = checkDisabledSvn(o.disabledSvn, new.target.name);
-    this.label = `${new.target.name}(host='${host}', port=${this.port})`;
-    const bracketed = bracketHost(host);
+    this.label = `${new.target.name}(host='${this.host}', port=${this.port})`;
+    const bracketed = bracketHost(this.host);
     this.ownHostHeader = this.port === ctor.defaultPort ? bracketed : `${bracketed}:${this.port}`;
     this.proxyRoute = this.proxy === null ? null : parseProxy(this.proxy, new.target.name);
   }
@@ -359,7 +365,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
    */
   private get firstHopProxy(): ProxyRoute | null {
     if (this.proxyRoute !== null || this.tunnel === null) return this.proxyRoute;
-    return { scheme: 'http', host: unbracketHost(this.host), port: this.port, auth: null };
+    return { scheme: 'http', host: unbracketHost(this.dnsHost), port: this.port, auth: null };
   }
 
   /** What the TCP dialer needs; HTTPSConnection adds the TLS leg. */
@@ -367,7 +373,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
     return {
       label: this.label,
       conn: this,
-      host: this.host,
+      host: this.dnsHost,
       port: this.port,
       destination: this.destination,
       proxy: this.firstHopProxy,

@@ -8,6 +8,8 @@ import { after, before, test } from 'node:test';
 import {
   createUrllib3Context,
   HTTPConnection,
+  HTTPConnectionPool,
+  HTTPSConnectionPool,
   HTTPSConnection,
   ProxyError,
   ProxyManager,
@@ -17,6 +19,7 @@ import {
   MaxRetryError,
   TimeoutError,
 } from '../../src/index.js';
+import { LoopbackResolver } from './tls-fixtures.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { startHttpProxy, type TestProxy } from '../support/proxy-servers.js';
 import {
@@ -135,4 +138,37 @@ test("issue 15 item 16: a ReadTimeoutError is also an instanceof RequestError, a
   assert.equal(err instanceof MaxRetryError, false);
   assert.equal(new TimeoutError('x') instanceof RequestError, false);
   assert.ok(new MaxRetryError(null, '/x') instanceof RequestError);
+});
+
+test('issue 15 item 11: a trailing dot is looked up in DNS but left out of host, the Host header and the certificate check', async () => {
+  const resolver = new LoopbackResolver();
+  await using pool = new HTTPSConnectionPool('localhost.', {
+    port: tlsTarget.port,
+    caCerts: pki.caCert,
+    resolver,
+    retries: false,
+  });
+  assert.equal(pool.host, 'localhost.', 'the pool keeps what it was given');
+  const r = await pool.request('GET', '/echo');
+  assert.equal(r.status, 200);
+  const echo = r.json() as { headers: Record<string, string> };
+  assert.equal(echo.headers.host, `localhost:${tlsTarget.port}`);
+  assert.deepEqual(resolver.calls, ['localhost.']);
+  assert.equal(tlsTarget.sniNames.at(-1), 'localhost');
+  assert.equal(r.url, `https://localhost:${tlsTarget.port}/echo`);
+  const conn = new HTTPSConnection('localhost.', { port: tlsTarget.port });
+  assert.equal(conn.host, 'localhost');
+});
+
+test('issue 15 item 12: an absolute URL given to a pool on an HTTP proxy goes out in absolute form, so foreign hosts work with assertSameHost: false', async () => {
+  await using pool = new HTTPConnectionPool(plainProxy.host, { port: plainProxy.port, retries: false });
+  const before = plainProxy.seen.forwarded.length;
+  const r = await pool.request('GET', `${target.origin}/echo?q=1#frag`, { assertSameHost: false });
+  assert.equal(r.status, 200);
+  assert.equal((r.json() as { url: string }).url, '/echo?q=1');
+  assert.equal(plainProxy.seen.forwarded.length, before + 1);
+  const seen = plainProxy.seen.forwarded.at(-1)!;
+  assert.equal(seen.url, `${target.origin}/echo?q=1`, 'absolute form, without the fragment');
+  assert.equal(seen.headers.host, `127.0.0.1:${target.port}`);
+  assert.equal(r.url, `${target.origin}/echo?q=1`);
 });

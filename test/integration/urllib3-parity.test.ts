@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import {
+  BaseResolver,
   HTTPConnection,
   HTTPConnectionPool,
+  HTTPSConnectionPool,
   IncompleteRead,
   InvalidChunkLength,
   MaxRetryError,
   ProtocolError,
+  type ResolvedAddress,
   Retry,
 } from '../../src/index.js';
 import { httpResponse, type RawHandler, type RawServer, rawServer, waitUntil } from '../support/servers.js';
@@ -99,5 +102,44 @@ describe('issue 15 item 10', () => {
 
     const preloaded = await pool.urlopen('GET', '/small');
     assert.equal(preloaded.connection, null, 'a preloaded response has released its connection');
+  });
+});
+
+/** Sends every name to one loopback port, recording the name and port it was asked for. */
+class OnePortResolver extends BaseResolver {
+  asked: string[] = [];
+  constructor(private readonly port: number) {
+    super();
+  }
+  async getaddrinfo(host: string, port: number): Promise<ResolvedAddress[]> {
+    this.asked.push(`${host} ${port}`);
+    return [{ address: HOST, family: 4, port: this.port }];
+  }
+}
+
+describe('issue 15 item 11', () => {
+  test('issue 15 item 11: pools keep what they were given: port null when none was given, a zone id with a bare %', async () => {
+    const raw = await scripted((socket) => {
+      socket.write(httpResponse(200, 'ok'));
+    });
+    const resolver = new OnePortResolver(raw.port);
+    const pool = new HTTPConnectionPool('Example.COM', { resolver, retries: false });
+    pools.push(pool);
+    assert.equal(pool.port, null);
+    assert.equal(pool.host, 'example.com');
+    assert.equal(String(pool), "HTTPConnectionPool(host='example.com', port=None)");
+    assert.equal(new HTTPSConnectionPool('example.com').port, null);
+    assert.equal(pool.isSameHost('http://example.com:80/x'), true);
+    assert.equal(pool.isSameHost('http://example.com:8080/x'), false);
+    // The scheme's default port is what connections use.
+    const r = await pool.request('GET', '/x');
+    assert.equal(r.data.toString(), 'ok');
+    assert.deepEqual(resolver.asked, ['example.com 80']);
+    assert.equal(raw.requests.at(-1)!.headers.host, 'example.com');
+    assert.equal(r.url, 'http://example.com/x');
+
+    assert.equal(new HTTPConnectionPool('[fe80::1%25eth0]', { port: 8080 }).host, 'fe80::1%eth0');
+    assert.equal(new HTTPConnectionPool('fe80::1%eth0', { port: 8080 }).host, 'fe80::1%eth0');
+    assert.equal(new HTTPConnectionPool('[FE80::1]').host, 'fe80::1');
   });
 });
