@@ -18,6 +18,11 @@ import { systemResolver } from '../dns/system.js';
 import { ProtocolError } from '../errors.js';
 import type { HeadersInit } from '../headers.js';
 import type { SocketOptions } from '../net/connect.js';
+import {
+  DEFAULT_SOCKET_OPTIONS,
+  resolveSocketOptions,
+  type SocketOptionTriple,
+} from '../net/socket-options.js';
 import type { TlsOptions } from '../net/tls-options.js';
 import { checkOptions, optionSet } from '../options.js';
 import { Timeout } from '../policies/timeout.js';
@@ -39,7 +44,8 @@ export interface HTTPConnectionOptions {
   /** ms; a number sets connect and read; null = no limit. */
   timeout?: number | Timeout | null;
   sourceAddress?: [string, number] | string | null;
-  socketOptions?: SocketOptions | null;
+  /** urllib3's list of [level, option, value] triples, or the object form (docs/api.md section 4). */
+  socketOptions?: SocketOptions | readonly SocketOptionTriple[] | null;
   /** Size of the pieces a streamed upload is read in (bytes). */
   blocksize?: number;
   proxy?: string | null;
@@ -119,6 +125,8 @@ const connectedChannel = channel('urllib3:connection:connected');
 
 export class HTTPConnection implements SessionOwner, Poolable {
   static readonly defaultPort: number = 80;
+  /** urllib3's `default_socket_options`: `[[IPPROTO_TCP, TCP_NODELAY, 1]]` (Nagle's algorithm off). */
+  static readonly defaultSocketOptions: readonly SocketOptionTriple[] = DEFAULT_SOCKET_OPTIONS;
   /** @internal The options this class accepts (HTTPSConnection adds the TLS ones). */
   static readonly optionSet: ReadonlySet<string> = HTTP_OPTION_SET;
   readonly scheme: 'http' | 'https' = 'http';
@@ -176,7 +184,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
     this.timeout = o.timeout === undefined ? null : o.timeout;
     if (typeof this.timeout === 'number') Timeout.from(this.timeout); // validates
     this.sourceAddress = o.sourceAddress ?? null;
-    this.socketOptions = { noDelay: true, ...(o.socketOptions ?? {}) };
+    this.socketOptions = resolveSocketOptions(o.socketOptions, new.target.name);
     this.blocksize = o.blocksize ?? 16384;
     this.resolver = o.resolver ?? systemResolver();
     this.socketFamily = o.socketFamily ?? 0;

@@ -21,12 +21,9 @@ import { unbracketHost } from '../authority.js';
 import { debug } from '../debug.js';
 import type { BaseResolver, ResolvedAddress } from '../dns/resolver.js';
 
-export interface SocketOptions {
-  /** TCP_NODELAY; on by default as in urllib3. */
-  noDelay?: boolean;
-  keepAlive?: boolean;
-  keepAliveInitialDelay?: number;
-}
+import type { SocketOptions } from './socket-options.js';
+
+export type { SocketOptions };
 
 export interface TcpConnectOptions {
   host: string;

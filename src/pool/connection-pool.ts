@@ -59,6 +59,7 @@ import { channel } from 'node:diagnostics_channel';
 import { isFollowable, resolveLocation, schemeOf, spendOnResponse, withoutBodyHeaders } from './redirect.js';
 import { MultiplexingRequestMethods, type OnSent } from './multiplexing.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
+import { resolveSocketOptions } from '../net/socket-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
 import { type ConnRequest, PoolScheduler } from './scheduler.js';
 
@@ -158,6 +159,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     this.block = o.block ?? false;
     // Fails here rather than at the first request (connections are made lazily).
     if (o.disabledSvn !== undefined && o.disabledSvn !== null) checkDisabledSvn(o.disabledSvn, ctor.name);
+    resolveSocketOptions(o.socketOptions, ctor.name);
     const connOptions: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(o)) {
       if (!POOL_ONLY.includes(k) && v !== undefined) connOptions[k] = v;
@@ -196,7 +198,11 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
 
   /** A new, unconnected connection; the scheduler owns it from then on. */
   protected newConnection(): HTTPConnection {
-    const opts = { ...this.connOptions, port: this.portToUse, timeout: this.timeout } as HTTPSConnectionOptions;
+    const opts = {
+      ...this.connOptions,
+      port: this.portToUse,
+      timeout: this.timeout,
+    } as HTTPSConnectionOptions;
     const tunnel = this.tunnelProxy();
     const Cls = (this.constructor as typeof HTTPConnectionPool).ConnectionCls;
     let conn: HTTPConnection;

@@ -16,6 +16,7 @@ import {
   ProtocolError,
   type ResolvedAddress,
   Retry,
+  socketConstants,
 } from '../../src/index.js';
 import { httpResponse, type RawHandler, type RawServer, rawServer, waitUntil } from '../support/servers.js';
 
@@ -141,5 +142,63 @@ describe('issue 15 item 11', () => {
     assert.equal(new HTTPConnectionPool('[fe80::1%25eth0]', { port: 8080 }).host, 'fe80::1%eth0');
     assert.equal(new HTTPConnectionPool('fe80::1%eth0', { port: 8080 }).host, 'fe80::1%eth0');
     assert.equal(new HTTPConnectionPool('[FE80::1]').host, 'fe80::1');
+  });
+});
+
+describe('issue 15 item 14', () => {
+  test("issue 15 item 14: socketOptions takes urllib3's [level, option, value] triples, [] turns the TCP_NODELAY default off, and what Node cannot set is a TypeError", async () => {
+    const { SOL_SOCKET, IPPROTO_TCP, TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPCNT } = socketConstants;
+    assert.deepEqual(HTTPConnection.defaultSocketOptions, [[IPPROTO_TCP, TCP_NODELAY, 1]]);
+    assert.deepEqual(new HTTPConnection(HOST, { socketOptions: [] }).socketOptions, {
+      noDelay: false,
+      keepAlive: false,
+    });
+    const raw = await scripted((socket) => {
+      socket.write(httpResponse(200, 'ok'));
+    });
+    const pool = poolFor(raw, {
+      socketOptions: [
+        ...HTTPConnection.defaultSocketOptions,
+        [SOL_SOCKET, SO_KEEPALIVE, 1],
+        [IPPROTO_TCP, TCP_KEEPIDLE, 30],
+      ],
+    });
+    assert.equal((await pool.request('GET', '/')).data.toString(), 'ok');
+    const conn = new HTTPConnection(HOST, {
+      socketOptions: [
+        ...HTTPConnection.defaultSocketOptions,
+        [SOL_SOCKET, SO_KEEPALIVE, 1],
+        [IPPROTO_TCP, TCP_KEEPIDLE, 30],
+      ],
+    });
+    assert.deepEqual(conn.socketOptions, { noDelay: true, keepAlive: true, keepAliveInitialDelay: 30000 });
+
+    const unsupported = /cannot be set from Node\.js; supported: .*TCP_NODELAY.*SO_KEEPALIVE.*TCP_KEEPIDLE/;
+    assert.throws(
+      () => new HTTPConnection(HOST, { socketOptions: [[SOL_SOCKET, 2, 1]] }),
+      (err: unknown) => {
+        assert.ok(err instanceof TypeError);
+        assert.match(err.message, unsupported);
+        return true;
+      },
+    );
+    assert.throws(
+      () =>
+        new HTTPConnectionPool(HOST, {
+          socketOptions: [
+            [SOL_SOCKET, SO_KEEPALIVE, 1],
+            [IPPROTO_TCP, TCP_KEEPCNT, 5],
+          ],
+        }),
+      unsupported,
+    );
+    assert.throws(
+      () => new HTTPConnection(HOST, { socketOptions: [[IPPROTO_TCP, TCP_KEEPIDLE, 30]] }),
+      /needs \[SOL_SOCKET, SO_KEEPALIVE, 1\]/,
+    );
+    assert.throws(
+      () => new HTTPConnection(HOST, { socketOptions: { reuseAddress: true } as never }),
+      /unknown socketOptions key "reuseAddress"/,
+    );
   });
 });
