@@ -101,17 +101,6 @@ export class RequestError extends PoolError {
     super(pool, message, options);
     this.url = url;
   }
-
-  /**
-   * urllib3's ReadTimeoutError is both a TimeoutError and a RequestError; a
-   * class has one parent here, so `instanceof RequestError` also answers
-   * true for a ReadTimeoutError (docs/api.md section 13). Subclasses keep
-   * the ordinary check.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    return this === RequestError && value instanceof ReadTimeoutError;
-  }
 }
 
 export class MaxRetryError extends RequestError {
@@ -151,6 +140,19 @@ export class ReadTimeoutError extends TimeoutError {
     this.url = url;
   }
 }
+
+/**
+ * urllib3's ReadTimeoutError is both a TimeoutError and a RequestError; a
+ * class has one parent here, so `instanceof RequestError` also answers true
+ * for a ReadTimeoutError (docs/api.md section 13). Subclasses of
+ * RequestError keep the ordinary check.
+ */
+Object.defineProperty(RequestError, Symbol.hasInstance, {
+  value: function hasInstance(this: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === RequestError && value instanceof ReadTimeoutError;
+  },
+});
 
 /**
  * @internal A ReadTimeoutError raised below the pool names no pool or URL;
