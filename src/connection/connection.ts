@@ -9,7 +9,7 @@
 //
 // HTTPSConnection (https-connection.ts) adds the TLS leg to the dial plan.
 
-import { authority, bracketHost, defaultPort, unbracketHost } from '../authority.js';
+import { authority, bracketHost, defaultPort, unbracketHost, withoutTrailingDot } from '../authority.js';
 import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { type PreparedBody, prepareBody } from '../body/request-body.js';
@@ -176,7 +176,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
     // A trailing dot (an absolute name) is kept for the DNS lookup only: the
     // Host header and the certificate check use the name without it, as urllib3 (docs/api.md section 4).
     this.dnsHost = host;
-    this.host = host.length > 1 && host.endsWith('.') ? host.slice(0, -1) : host;
+    this.host = withoutTrailingDot(host);
     this.port = o.port ?? ctor.defaultPort;
     if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) {
       throw new RangeError(`${new.target.name}: invalid port ${String(o.port)}`);
@@ -202,7 +202,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
   private get hostHeader(): string {
     const t = this.tunnel;
     if (t === null) return this.ownHostHeader;
-    return authority(t.host, t.port, t.scheme);
+    return authority(withoutTrailingDot(t.host), t.port, t.scheme);
   }
 
   /** Host and port the request finally reaches (the tunnel's destination when tunnelling). */

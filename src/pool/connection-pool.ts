@@ -23,7 +23,7 @@
 // is asked (a fresh connection, one to avoid): taking a connection that is
 // available right now stays synchronous and allocates nothing.
 
-import { authority, defaultPort, unbracketHost } from '../authority.js';
+import { authority, defaultPort, unbracketHost, withoutTrailingDot } from '../authority.js';
 import { canResend, type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import {
   CONNECTION_OPTION_NAMES,
@@ -168,7 +168,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     this.connOptions = connOptions;
     // response.url: the trailing dot is for DNS only (docs/api.md section 4), and
     // in a URL a zone id's '%' is written '%25' (RFC 6874).
-    const urlHost = stripTrailingDot(this.host).replace('%', '%25');
+    const urlHost = withoutTrailingDot(this.host).replace('%', '%25');
     this.origin = `${this.scheme}://${authority(urlHost, this.portToUse, this.scheme)}`;
     this.scheduler = new PoolScheduler<HTTPConnection>({
       pool: this,
@@ -573,9 +573,6 @@ function normaliseHost(host: string): string {
   return h;
 }
 
-function stripTrailingDot(host: string): string {
-  return host.length > 1 && host.endsWith('.') ? host.slice(0, -1) : host;
-}
 
 function needsEncoding(target: string): boolean {
   for (let i = 0; i < target.length; i++) {
