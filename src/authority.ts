@@ -37,3 +37,11 @@ export function authority(host: string, port: number | null, scheme: string): st
   const h = bracketHost(host);
   return port === null || port === defaultPort(scheme) ? h : `${h}:${port}`;
 }
+
+/**
+ * `host` without the trailing dot of an absolute DNS name: the dot matters
+ * to the lookup only, not to the Host header or the certificate check.
+ */
+export function withoutTrailingDot(host: string): string {
+  return host.length > 1 && host.endsWith('.') ? host.slice(0, -1) : host;
+}

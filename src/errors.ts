@@ -142,6 +142,19 @@ export class ReadTimeoutError extends TimeoutError {
 }
 
 /**
+ * urllib3's ReadTimeoutError is both a TimeoutError and a RequestError; a
+ * class has one parent here, so `instanceof RequestError` also answers true
+ * for a ReadTimeoutError (docs/api.md section 13). Subclasses of
+ * RequestError keep the ordinary check.
+ */
+Object.defineProperty(RequestError, Symbol.hasInstance, {
+  value: function hasInstance(this: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === RequestError && value instanceof ReadTimeoutError;
+  },
+});
+
+/**
  * @internal A ReadTimeoutError raised below the pool names no pool or URL;
  * the pool that sent the request fills them in.
  */
@@ -181,7 +194,14 @@ export class ProtocolError extends HTTPError {}
 
 export class ResponseNotChunked extends ProtocolError {}
 
-export class InvalidChunkLength extends ProtocolError {
+/**
+ * A chunk-size line that is not a hexadecimal size. As in urllib3 it extends
+ * HTTPError, not ProtocolError (docs/api.md section 13): given to Retry
+ * directly it counts as an "other" error. Read through a response it reaches
+ * the caller as a ProtocolError ("Connection broken") with this as its cause.
+ */
+export class InvalidChunkLength extends HTTPError {
+  static override readonly defaultPhase: RequestPhase | null = 'receive';
   readonly length: string;
   constructor(length: string, message?: string, options?: ErrorOptions) {
     super(message ?? `Invalid chunk length: ${JSON.stringify(length)}`, options);
@@ -189,7 +209,14 @@ export class InvalidChunkLength extends ProtocolError {
   }
 }
 
-export class IncompleteRead extends ProtocolError {
+/**
+ * The body ended before its declared length. As in urllib3 it extends
+ * HTTPError, not ProtocolError (docs/api.md section 13): given to Retry
+ * directly it counts as an "other" error. Read through a response it reaches
+ * the caller as a ProtocolError ("Connection broken") with this as its cause.
+ */
+export class IncompleteRead extends HTTPError {
+  static override readonly defaultPhase: RequestPhase | null = 'receive';
   readonly partial: number;
   readonly expected: number | null;
   constructor(partial: number, expected: number | null, options?: ErrorOptions) {

@@ -41,7 +41,7 @@ export { HTTPHeaderDict, type HeadersInit } from './headers.js';
 export type { TlsOptions } from './net/tls-options.js';
 export type { CertReqs, TlsVersion } from './net/tls-settings.js';
 export { createUrllib3Context, Urllib3Context, type Urllib3ContextOptions } from './net/urllib3-context.js';
-export type { SocketOptions } from './net/connect.js';
+export { type SocketOptions, type SocketOptionTriple, socketConstants } from './net/socket-options.js';
 export { Retry, type RequestHistory, type RetryOptions } from './policies/retry.js';
 export { Timeout, type TimeoutOptions } from './policies/timeout.js';
 export {

@@ -136,6 +136,8 @@ export class HTTPResponse {
   private _readStarted = false;
   private _closed = false;
   private _released = false;
+  /** The reader let go of the connection: releaseConn(), drainConn(), close(), or a failure. */
+  private _letGo = false;
   private _preloading: boolean;
   private _rawBytes = 0;
   /** `_chunks` holds wire bytes (false once a preloaded body was decoded into it). */
@@ -179,10 +181,19 @@ export class HTTPResponse {
     return VERSION_STRINGS[this.version] ?? 'HTTP/1.1';
   }
 
-  /** The low-level connection until the body is released; null after. */
+  /**
+   * The low-level connection until the body is released; null after
+   * (docs/api.md section 2). A body that has fully arrived but is not read
+   * yet keeps it: the pool may already reuse the connection, but the
+   * response still names the connection that carried it, as urllib3's does
+   * until release_conn().
+   */
   get connection(): ResponseConnection | null {
-    if (this._feeder === null || (this._released && this._feeder.pooled)) return null;
-    return this._feeder.connectionObject as ResponseConnection;
+    const feeder = this._feeder;
+    if (feeder === null) return null;
+    const bodyTaken = this._data !== null || (this._readStarted && this.closed);
+    if (feeder.pooled && this._released && (this._letGo || bodyTaken)) return null;
+    return feeder.connectionObject as ResponseConnection;
   }
 
   get closed(): boolean {
@@ -359,6 +370,7 @@ export class HTTPResponse {
 
   /** Give the connection back: reused if the body was fully received, closed otherwise. */
   releaseConn(): void {
+    this._letGo = true;
     if (this._released || this._feeder === null) return;
     if (this._rawDone && this._error === null) {
       this._released = true;
@@ -370,7 +382,10 @@ export class HTTPResponse {
 
   /** Read and discard the rest of the body, then release the connection for reuse. */
   async drainConn(): Promise<void> {
-    if (this._released) return;
+    if (this._released) {
+      this._letGo = true;
+      return;
+    }
     try {
       // What is thrown away need not be decoded.
       if (this._mode === BodyMode.Decoding) this._toPlain();
@@ -389,6 +404,7 @@ export class HTTPResponse {
   /** Close the connection; it is not returned to the pool. */
   close(): void {
     this._closed = true;
+    this._letGo = true;
     if (!this._released) this._discard();
     if (this._decoder !== null) {
       this._decoder.destroy();
@@ -648,6 +664,7 @@ export class HTTPResponse {
   }
 
   private _discard(): void {
+    this._letGo = true;
     if (this._released) return;
     this._released = true;
     this._feeder?.discardFromResponse();

@@ -9,7 +9,7 @@
 //
 // HTTPSConnection (https-connection.ts) adds the TLS leg to the dial plan.
 
-import { authority, bracketHost, defaultPort } from '../authority.js';
+import { authority, bracketHost, defaultPort, unbracketHost, withoutTrailingDot } from '../authority.js';
 import { channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { type PreparedBody, prepareBody } from '../body/request-body.js';
@@ -19,6 +19,11 @@ import { checkHappyEyeballs } from '../net/happy-eyeballs.js';
 import { ProtocolError } from '../errors.js';
 import type { HeadersInit } from '../headers.js';
 import type { SocketOptions } from '../net/connect.js';
+import {
+  DEFAULT_SOCKET_OPTIONS,
+  resolveSocketOptions,
+  type SocketOptionTriple,
+} from '../net/socket-options.js';
 import type { TlsOptions } from '../net/tls-options.js';
 import { checkOptions, optionSet } from '../options.js';
 import { Timeout } from '../policies/timeout.js';
@@ -40,7 +45,8 @@ export interface HTTPConnectionOptions {
   /** ms; a number sets connect and read; null = no limit. */
   timeout?: number | Timeout | null;
   sourceAddress?: [string, number] | string | null;
-  socketOptions?: SocketOptions | null;
+  /** urllib3's list of [level, option, value] triples, or the object form (docs/api.md section 4). */
+  socketOptions?: SocketOptions | readonly SocketOptionTriple[] | null;
   /** Size of the pieces a streamed upload is read in (bytes). */
   blocksize?: number;
   proxy?: string | null;
@@ -124,10 +130,15 @@ const connectedChannel = channel('urllib3:connection:connected');
 
 export class HTTPConnection implements SessionOwner, Poolable {
   static readonly defaultPort: number = 80;
+  /** urllib3's `default_socket_options`: `[[IPPROTO_TCP, TCP_NODELAY, 1]]` (Nagle's algorithm off). */
+  static readonly defaultSocketOptions: readonly SocketOptionTriple[] = DEFAULT_SOCKET_OPTIONS;
   /** @internal The options this class accepts (HTTPSConnection adds the TLS ones). */
   static readonly optionSet: ReadonlySet<string> = HTTP_OPTION_SET;
   readonly scheme: 'http' | 'https' = 'http';
+  /** The host, without the trailing dot of an absolute name. */
   readonly host: string;
+  /** The host as given, trailing dot included: what is looked up in DNS. */
+  private readonly dnsHost: string;
   readonly port: number;
   /** The connect (and default read) timeout, as urllib3's `conn.timeout`. */
   timeout: number | Timeout | null;
@@ -169,7 +180,10 @@ export class HTTPConnection implements SessionOwner, Poolable {
       throw new TypeError(`${new.target.name}: host must be a non-empty string`);
     }
     const o = options ?? {};
-    this.host = host;
+    // A trailing dot (an absolute name) is kept for the DNS lookup only: the
+    // Host header and the certificate check use the name without it, as urllib3 (docs/api.md section 4).
+    this.dnsHost = host;
+    this.host = withoutTrailingDot(host);
     this.port = o.port ?? ctor.defaultPort;
     if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) {
       throw new RangeError(`${new.target.name}: invalid port ${String(o.port)}`);
@@ -177,7 +191,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
     this.timeout = o.timeout === undefined ? null : o.timeout;
     if (typeof this.timeout === 'number') Timeout.from(this.timeout); // validates
     this.sourceAddress = o.sourceAddress ?? null;
-    this.socketOptions = { noDelay: true, ...(o.socketOptions ?? {}) };
+    this.socketOptions = resolveSocketOptions(o.socketOptions, new.target.name);
     this.blocksize = o.blocksize ?? 16384;
     this.resolver = ownResolver(o.resolver, o as TlsOptions).resolver;
     this.socketFamily = o.socketFamily ?? 0;
@@ -186,8 +200,8 @@ export class HTTPConnection implements SessionOwner, Poolable {
     this.proxy = o.proxy ?? null;
     this.proxyConfig = o.proxyConfig ?? null;
     this.disabledSvn = checkDisabledSvn(o.disabledSvn, new.target.name);
-    this.label = `${new.target.name}(host='${host}', port=${this.port})`;
-    const bracketed = bracketHost(host);
+    this.label = `${new.target.name}(host='${this.host}', port=${this.port})`;
+    const bracketed = bracketHost(this.host);
     this.ownHostHeader = this.port === ctor.defaultPort ? bracketed : `${bracketed}:${this.port}`;
     this.proxyRoute = this.proxy === null ? null : parseProxy(this.proxy, new.target.name);
   }
@@ -196,7 +210,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
   private get hostHeader(): string {
     const t = this.tunnel;
     if (t === null) return this.ownHostHeader;
-    return authority(t.host, t.port, t.scheme);
+    return authority(withoutTrailingDot(t.host), t.port, t.scheme);
   }
 
   /** Host and port the request finally reaches (the tunnel's destination when tunnelling). */
@@ -358,15 +372,27 @@ export class HTTPConnection implements SessionOwner, Poolable {
     return dialTcp(this.dialPlan(), this, timeout, signal);
   }
 
+  /**
+   * The proxy the dialer goes through: the `proxy` option, or, when only
+   * setTunnel() was called, this connection's own host and port as a plain
+   * HTTP proxy (urllib3 tunnels whenever set_tunnel was called, with the
+   * first hop as the proxy; docs/api.md section 4). Never a request in plain
+   * text to a first hop that was meant to tunnel.
+   */
+  private get firstHopProxy(): ProxyRoute | null {
+    if (this.proxyRoute !== null || this.tunnel === null) return this.proxyRoute;
+    return { scheme: 'http', host: unbracketHost(this.dnsHost), port: this.port, auth: null };
+  }
+
   /** What the TCP dialer needs; HTTPSConnection adds the TLS leg. */
   protected dialPlan(): DialPlan {
     return {
       label: this.label,
       conn: this,
-      host: this.host,
+      host: this.dnsHost,
       port: this.port,
       destination: this.destination,
-      proxy: this.proxyRoute,
+      proxy: this.firstHopProxy,
       tunnel: this.tunnel,
       sourceAddress: this.sourceAddress,
       socketOptions: this.socketOptions,

@@ -124,7 +124,9 @@ export async function dialTcp(
     } else if (proxy !== null && plan.tunnel !== null) {
       socket = await throughTunnel(plan, state, r.socket, proxy, plan.tunnel, remaining(), signal);
     }
-    if (forwarding) state.hasConnectedToProxy = true;
+    // A forwarding HTTP proxy is reached now; an HTTPS one once its TLS handshake is done,
+    // so a TLS failure towards it is a ProxyError (proxyFailure).
+    if (forwarding && plan.tls === null) state.hasConnectedToProxy = true;
     if (plan.tls !== null) {
       state.isVerified = false;
       const dest = plan.destination;
@@ -138,7 +140,13 @@ export async function dialTcp(
       state.isVerified = t.isVerified;
       socket = t.socket;
       if (t.socket.alpnProtocol === 'h2') protocol = HttpVersion.h2;
-      if (forwarding && proxy.scheme === 'https') state.isProxyVerified = state.isVerified;
+      if (forwarding) {
+        // This TLS leg ends at the proxy: the proxy was verified, the target never was
+        // (seed 003's is_verified / is_proxy_verified; docs/api.md section 4).
+        state.isProxyVerified = t.isVerified;
+        state.isVerified = false;
+        state.hasConnectedToProxy = true;
+      }
     } else if (plan.priorKnowledgeH2) {
       protocol = HttpVersion.h2;
     }

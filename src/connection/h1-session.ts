@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { PreparedBody } from '../body/request-body.js';
-import { HTTPError, IncompleteRead, markUnprocessed, ProtocolError } from '../errors.js';
+import { HTTPError, IncompleteRead, InvalidChunkLength, markUnprocessed, ProtocolError } from '../errors.js';
 import { HTTPHeaderDict } from '../headers.js';
 import { H1ResponseParser, type ResponseHead } from '../protocol/h1/parser.js';
 import { CRLF, chunkHeader, LAST_CHUNK, serializeRequestHead } from '../protocol/h1/serializer.js';
@@ -496,6 +496,12 @@ export class H1Session implements ProtocolSession {
   }
 
   private wrapParseError(err: Error, ex: H1Exchange): Error {
+    // As urllib3 reports a broken body: a ProtocolError caused by the InvalidChunkLength.
+    if (err instanceof InvalidChunkLength) {
+      return new ProtocolError(`${this.owner.label}: Connection broken: ${err.message} (${ex.opts.url})`, {
+        cause: err,
+      });
+    }
     if (err instanceof HTTPError) {
       // Name where it happened without losing the type.
       if (!err.message.includes(this.owner.label))

@@ -82,14 +82,20 @@ export class HTTPSConnection extends HTTPConnection {
     const spoken: string[] = [];
     if (!this.disabledSvn.has(HttpVersion.h2)) spoken.push('h2');
     if (!this.disabledSvn.has(HttpVersion.h11)) spoken.push('http/1.1');
-    plan.tls = { options: { ...this.tlsOptions, alpnProtocols: this.alpnOffered }, accept: spoken };
+    const options: TlsOptions = { ...this.tlsOptions, alpnProtocols: this.alpnOffered };
+    // Forwarding through an HTTPS proxy: this TLS leg is to the proxy, so the
+    // proxy's own context (proxySslContext) applies here too (docs/api.md section 8).
+    const proxyContext = (this.proxyConfig as { sslContext?: TlsOptions['sslContext'] } | null)?.sslContext;
+    if (this.proxyIsForwardingOverTls && proxyContext) options.sslContext = proxyContext;
+    plan.tls = { options, accept: spoken };
     plan.priorKnowledgeH2 = false;
     return plan;
   }
 
   protected override async dial(timeout: number | null, signal: AbortSignal | null): Promise<Dialed> {
     const dialed = await super.dial(timeout, signal);
-    if (!this.isVerified) {
+    // As urllib3's pool: no warning while the proxy this connection forwards through was verified.
+    if (!this.isVerified && this.isProxyVerified !== true) {
       const host = this.destination.host;
       warnOnce(
         'InsecureRequestWarning',

@@ -22,12 +22,9 @@ import { happyEyeballs } from './happy-eyeballs.js';
 import { debug } from '../debug.js';
 import type { BaseResolver, ResolvedAddress } from '../dns/resolver.js';
 
-export interface SocketOptions {
-  /** TCP_NODELAY; on by default as in urllib3. */
-  noDelay?: boolean;
-  keepAlive?: boolean;
-  keepAliveInitialDelay?: number;
-}
+import type { SocketOptions } from './socket-options.js';
+
+export type { SocketOptions };
 
 export interface TcpConnectOptions {
   host: string;

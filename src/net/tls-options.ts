@@ -3,6 +3,7 @@
 // is configured - no I/O; files are read at connect (tls-plan.ts).
 
 import type { SecureContext } from 'node:tls';
+import { type SslVersion, sslVersionBounds } from './ssl-version.js';
 import { normaliseFingerprint } from './tls-fingerprint.js';
 import { checkVersion, DEFAULT_MIN_VERSION, resolveCertReqs, VERSIONS } from './tls-settings.js';
 import type { CertReqs, TlsVersion } from './tls-settings.js';
@@ -35,6 +36,12 @@ export interface TlsOptions {
   assertFingerprint?: string | null;
   sslMinimumVersion?: TlsVersion | null;
   sslMaximumVersion?: TlsVersion | null;
+  /**
+   * Deprecated, as urllib3's `ssl_version`: a Python protocol name
+   * ('PROTOCOL_TLSv1_2', 'TLSv1_2', 'PROTOCOL_TLS_CLIENT' ...) mapped to the
+   * version bounds; emits a DeprecationWarning.
+   */
+  sslVersion?: SslVersion | null;
   /** OpenSSL cipher list (TLS 1.2 and below; TLS 1.3 suites by their TLS_ names). */
   ciphers?: string | null;
   /** A context from createUrllib3Context(), or a Node SecureContext used as is. */
@@ -58,6 +65,7 @@ export const TLS_OPTION_NAMES = [
   'assertFingerprint',
   'sslMinimumVersion',
   'sslMaximumVersion',
+  'sslVersion',
   'ciphers',
   'sslContext',
   'alpnProtocols',
@@ -75,6 +83,7 @@ const CONTEXT_MATERIAL_OPTIONS = [
   'keyData',
   'sslMinimumVersion',
   'sslMaximumVersion',
+  'sslVersion',
   'ciphers',
 ] as const;
 
@@ -101,8 +110,15 @@ export function validateTlsOptions(o: TlsOptions, where: string): void {
   if (o.certReqs !== undefined && o.certReqs !== null) resolveCertReqs(o.certReqs);
   if (o.sslMinimumVersion) checkVersion(o.sslMinimumVersion, 'sslMinimumVersion');
   if (o.sslMaximumVersion) checkVersion(o.sslMaximumVersion, 'sslMaximumVersion');
-  const min = o.sslMinimumVersion ?? (isUrllib3Context(ctx) ? ctx.sslMinimumVersion : DEFAULT_MIN_VERSION);
-  const max = o.sslMaximumVersion ?? (isUrllib3Context(ctx) ? ctx.sslMaximumVersion : null);
+  const pinned =
+    o.sslVersion !== undefined && o.sslVersion !== null
+      ? sslVersionBounds(o.sslVersion, Boolean(o.sslMinimumVersion || o.sslMaximumVersion), where)
+      : null;
+  const min =
+    o.sslMinimumVersion ??
+    pinned?.min ??
+    (isUrllib3Context(ctx) ? ctx.sslMinimumVersion : DEFAULT_MIN_VERSION);
+  const max = o.sslMaximumVersion ?? pinned?.max ?? (isUrllib3Context(ctx) ? ctx.sslMaximumVersion : null);
   if (max !== null && VERSIONS.indexOf(max) < VERSIONS.indexOf(min)) {
     throw new TypeError(`${where}: sslMaximumVersion ${max} is below sslMinimumVersion ${min}`);
   }

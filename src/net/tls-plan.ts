@@ -11,6 +11,7 @@ import tls, { type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { unbracketHost } from '../authority.js';
 import { certToPem, keyToPem, needKeyIn, readOrFail } from './pem.js';
 import { secureContextFor } from './secure-context-cache.js';
+import { sslVersionBounds } from './ssl-version.js';
 import { normaliseFingerprint } from './tls-fingerprint.js';
 import type { TlsOptions } from './tls-options.js';
 import { DEFAULT_MIN_VERSION, resolveCertReqs, type TlsVersion } from './tls-settings.js';
@@ -78,8 +79,12 @@ export function planTls(host: string, o: TlsOptions, env: NodeJS.ProcessEnv = pr
   const ctx = o.sslContext ?? null;
   const u3 = isUrllib3Context(ctx) ? ctx : null;
   const certReqs = resolveCertReqs(o.certReqs ?? u3?.certReqs ?? 'CERT_REQUIRED');
-  const minVersion = o.sslMinimumVersion ?? u3?.sslMinimumVersion ?? DEFAULT_MIN_VERSION;
-  const maxVersion = o.sslMaximumVersion ?? u3?.sslMaximumVersion ?? null;
+  const pinned =
+    o.sslVersion !== undefined && o.sslVersion !== null
+      ? sslVersionBounds(o.sslVersion, Boolean(o.sslMinimumVersion || o.sslMaximumVersion), 'TLS')
+      : null;
+  const minVersion = o.sslMinimumVersion ?? pinned?.min ?? u3?.sslMinimumVersion ?? DEFAULT_MIN_VERSION;
+  const maxVersion = o.sslMaximumVersion ?? pinned?.max ?? u3?.sslMaximumVersion ?? null;
   const target = bareHost(host);
   const sniName = o.serverHostname ? bareHost(o.serverHostname) : target;
   const fingerprint = o.assertFingerprint ? normaliseFingerprint(o.assertFingerprint) : null;

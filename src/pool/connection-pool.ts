@@ -26,7 +26,7 @@
 import { checkHappyEyeballs } from '../net/happy-eyeballs.js';
 import { ownResolver, type ResolverSetup } from '../dns/resolver-option.js';
 import type { TlsOptions } from '../net/tls-options.js';
-import { authority, defaultPort, unbracketHost } from '../authority.js';
+import { authority, defaultPort, unbracketHost, withoutTrailingDot } from '../authority.js';
 import { canResend, type PreparedBody, prepareBody, rewindBody } from '../body/request-body.js';
 import {
   CONNECTION_OPTION_NAMES,
@@ -62,6 +62,7 @@ import { channel } from 'node:diagnostics_channel';
 import { isFollowable, resolveLocation, schemeOf, spendOnResponse, withoutBodyHeaders } from './redirect.js';
 import { MultiplexingRequestMethods, type OnSent } from './multiplexing.js';
 import { URLOPEN_OPTIONS, type UrlopenOptions } from './urlopen-options.js';
+import { resolveSocketOptions } from '../net/socket-options.js';
 import { TLS_OPTION_NAMES } from '../net/tls-options.js';
 import { type ConnRequest, PoolScheduler } from './scheduler.js';
 
@@ -121,8 +122,10 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
   static ConnectionCls: new (host: string, options?: HTTPSConnectionOptions) => HTTPConnection =
     HTTPConnection;
   readonly scheme: 'http' | 'https';
+  /** The host as given, normalised as urllib3 does (lower case, no brackets, a zone id as `%eth0`). */
   readonly host: string;
-  readonly port: number;
+  /** The port as given: null when none was (connections then use the scheme's default). */
+  readonly port: number | null;
   readonly timeout: Timeout;
   readonly retries: Retry;
   readonly maxSize: number;
@@ -136,8 +139,9 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
   private readonly resolverSetup: ResolverSetup;
   /** Which connection each request goes out on (all the pool's connection state). */
   private readonly scheduler: PoolScheduler<HTTPConnection>;
-  private readonly hostHeader: string;
   private readonly origin: string;
+  /** The port connections go to: `port`, or the scheme's default. */
+  private readonly portToUse: number;
 
   constructor(host: string, options?: HTTPConnectionPoolOptions) {
     const ctor = new.target as unknown as typeof HTTPConnectionPool;
@@ -149,7 +153,8 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     this.scheme = ctor.scheme;
     // Hosts are compared normalised (lower case, IPv6 without brackets), as urllib3 does.
     this.host = normaliseHost(host);
-    this.port = o.port ?? (this.scheme === 'https' ? 443 : 80);
+    this.port = o.port ?? null;
+    this.portToUse = this.port ?? (this.scheme === 'https' ? 443 : 80);
     this.timeout = Timeout.from(o.timeout);
     this.retries = Retry.from(o.retries ?? undefined, { default: Retry.DEFAULT });
     this.maxSize = o.maxSize ?? 1;
@@ -160,6 +165,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     // Fails here rather than at the first request (connections are made lazily).
     if (o.disabledSvn !== undefined && o.disabledSvn !== null) checkDisabledSvn(o.disabledSvn, ctor.name);
     checkHappyEyeballs(o.happyEyeballs, ctor.name);
+    resolveSocketOptions(o.socketOptions, ctor.name);
     const connOptions: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(o)) {
       if (!POOL_ONLY.includes(k) && v !== undefined) connOptions[k] = v;
@@ -170,8 +176,10 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     if (o.resolver !== undefined && o.resolver !== null) connOptions['resolver'] = resolver.resolver;
     this.resolverSetup = resolver;
     this.connOptions = connOptions;
-    this.hostHeader = authority(this.host, this.port, this.scheme);
-    this.origin = `${this.scheme}://${this.hostHeader}`;
+    // response.url: the trailing dot is for DNS only (docs/api.md section 4), and
+    // in a URL a zone id's '%' is written '%25' (RFC 6874).
+    const urlHost = withoutTrailingDot(this.host).replace('%', '%25');
+    this.origin = `${this.scheme}://${authority(urlHost, this.portToUse, this.scheme)}`;
     this.scheduler = new PoolScheduler<HTTPConnection>({
       pool: this,
       maxSize: this.maxSize,
@@ -181,7 +189,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
   }
 
   override toString(): string {
-    return `${this.constructor.name}(host='${this.host}', port=${this.port})`;
+    return `${this.constructor.name}(host='${this.host}', port=${this.port ?? 'None'})`;
   }
 
   /** Idle connections ready for reuse. */
@@ -200,14 +208,18 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
 
   /** A new, unconnected connection; the scheduler owns it from then on. */
   protected newConnection(): HTTPConnection {
-    const opts = { ...this.connOptions, port: this.port, timeout: this.timeout } as HTTPSConnectionOptions;
+    const opts = {
+      ...this.connOptions,
+      port: this.portToUse,
+      timeout: this.timeout,
+    } as HTTPSConnectionOptions;
     const tunnel = this.tunnelProxy();
     const Cls = (this.constructor as typeof HTTPConnectionPool).ConnectionCls;
     let conn: HTTPConnection;
     if (tunnel !== null) {
       // urllib3's model: the connection's host is the first hop (the proxy); the target is the tunnel.
       conn = new Cls(tunnel.host, { ...opts, port: tunnel.port });
-      conn.setTunnel(this.host, { port: this.port, scheme: 'https', headers: tunnel.headers });
+      conn.setTunnel(this.host, { port: this.portToUse, scheme: 'https', headers: tunnel.headers });
     } else {
       conn = new Cls(this.host, opts);
     }
@@ -217,7 +229,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
       this.scheme.toUpperCase(),
       this.numConnections,
       this.host,
-      this.port,
+      this.portToUse,
     );
     return conn;
   }
@@ -234,7 +246,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     if (u.host === null) return null;
     const host = unbracketHost(u.host);
     const port = u.port ?? defaultPort(u.scheme ?? 'http') ?? 80;
-    if (host.toLowerCase() === this.host && port === this.port) return null;
+    if (host.toLowerCase() === this.host && port === this.portToUse) return null;
     const cfg = this.connOptions['proxyConfig'] as { proxyHeaders?: Record<string, string> } | undefined;
     return { host, port, headers: cfg?.proxyHeaders ?? null };
   }
@@ -258,7 +270,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     const host = u.host === null ? null : normaliseHost(u.host);
     let port = u.port;
     if (port === null) port = defaultPort(scheme);
-    return scheme === this.scheme && host === this.host && port === this.port;
+    return scheme === this.scheme && host === this.host && port === this.portToUse;
   }
 
   /**
@@ -303,9 +315,11 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     const timeoutSpec = o.timeout === undefined ? this.timeout : Timeout.from(o.timeout);
     const signal = o.signal ?? null;
 
+    // The caller's URL goes out as given: an absolute URL in absolute form.
+    let asGiven = true;
     for (;;) {
       if (assertSameHost && !this.isSameHost(url)) throw new HostChangedError(this, url, retries);
-      const { target, absolute } = this.requestTarget(url);
+      const { target, absolute } = this.requestTarget(url, asGiven);
       let response: HTTPResponse;
       try {
         response = await this.makeRequest({
@@ -356,6 +370,7 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
         debug('Redirecting %s -> %s', absolute, next);
         await pause(retries.sleepForRetry(response, { signal: signal ?? undefined }), signal, this, absolute);
         url = next;
+        asGiven = false;
         continue;
       }
 
@@ -395,16 +410,20 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     }
   }
 
-  private requestTarget(url: string): { target: string; absolute: string } {
+  private requestTarget(url: string, asGiven: boolean): { target: string; absolute: string } {
     if (url.startsWith('/')) {
       const target = needsEncoding(url) ? parseUrl(url).requestUri : url;
       return { target, absolute: this.origin + target };
     }
     const u = parseUrl(url);
     const proxy = this.connOptions['proxy'];
-    if (u.scheme !== null && u.host !== null && typeof proxy === 'string' && /^https?:/i.test(proxy)) {
-      // A forwarding proxy is sent the absolute form (RFC 9112 section 3.2.2),
-      // as urllib3's pool sends an absolute URL as it is.
+    const forwarding = typeof proxy === 'string' && /^https?:/i.test(proxy);
+    if (u.scheme !== null && u.host !== null && (asGiven || forwarding || !this.isSameHost(url))) {
+      // An absolute URL goes out in absolute form (RFC 9112 section 3.2.2)
+      // without its fragment, as urllib3's pool sends it (docs/api.md section
+      // 4): what a forwarding proxy needs, and what lets a pool on an HTTP
+      // proxy request foreign hosts with assertSameHost: false. A redirect
+      // within this origin goes out in origin form.
       const full = u.url.replace(/#.*$/, '');
       return { target: full, absolute: full };
     }
@@ -552,8 +571,17 @@ export class HTTPSConnectionPool extends HTTPConnectionPool {
 
 // ---- helpers ---------------------------------------------------------------------
 
+/**
+ * Hosts are kept as urllib3 keeps them: lower case, an IPv6 literal without
+ * brackets and its zone id with a bare '%' (`[fe80::1%25eth0]` is
+ * `fe80::1%eth0`), a trailing dot left in place.
+ */
 function normaliseHost(host: string): string {
-  return unbracketHost(host.toLowerCase());
+  const h = unbracketHost(host.toLowerCase());
+  const pct = h.indexOf('%');
+  if (pct !== -1 && h.includes(':') && h.startsWith('%25', pct) && h.length > pct + 3)
+    return `${h.slice(0, pct)}%${h.slice(pct + 3)}`;
+  return h;
 }
 
 function needsEncoding(target: string): boolean {

@@ -224,6 +224,7 @@ describe('pool keys', () => {
     assertFingerprint: 'ab'.repeat(32),
     sslMinimumVersion: 'TLSv1.3',
     sslMaximumVersion: 'TLSv1.2',
+    sslVersion: 'PROTOCOL_TLS_CLIENT',
     ciphers: 'TLS_AES_128_GCM_SHA256',
     sslContext: createUrllib3Context(),
     alpnProtocols: ['http/1.1', 'x'],

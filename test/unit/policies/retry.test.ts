@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import {
   ConnectTimeoutError,
+  HTTPError,
   IncompleteRead,
+  InvalidChunkLength,
   InvalidHeader,
   MaxRetryError,
   NameResolutionError,
@@ -395,7 +397,26 @@ describe('classifyError', () => {
   test('read timeouts and protocol errors are read errors', () => {
     assert.equal(classifyError(readError()), 'read');
     assert.equal(classifyError(new ProtocolError('reset')), 'read');
-    assert.equal(classifyError(new IncompleteRead(5, 10)), 'read');
+  });
+
+  test('issue 15 item 3: IncompleteRead and InvalidChunkLength given directly are "other" errors, as in urllib3', () => {
+    assert.equal(new IncompleteRead(5, 10) instanceof ProtocolError, false);
+    assert.equal(new InvalidChunkLength('zz') instanceof ProtocolError, false);
+    assert.ok(new InvalidChunkLength('zz') instanceof HTTPError);
+    assert.equal(classifyError(new IncompleteRead(5, 10)), 'other');
+    assert.equal(classifyError(new InvalidChunkLength('zz')), 'other');
+    const next = new Retry({ total: 5, read: 0, other: 2 }).increment({
+      method: 'GET',
+      error: new IncompleteRead(5, 10),
+    });
+    assert.equal(next.other, 1);
+    assert.equal(next.read, 0);
+    // Wrapped as a response read wraps it, it is a read error again.
+    const wrapped = new ProtocolError('Connection broken', { cause: new IncompleteRead(5, 10) });
+    assert.throws(
+      () => new Retry({ total: 5, read: 0 }).increment({ method: 'GET', error: wrapped }),
+      MaxRetryError,
+    );
   });
 
   test('everything else is other', () => {
