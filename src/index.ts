@@ -35,6 +35,7 @@ export {
 } from './dns/doh.js';
 export { ResolverDescription, type ResolverContext, type ResolverProtocol } from './dns/description.js';
 export type { DnsCacheOptions } from './dns/cache.js';
+export type { ResolverInput, ResolverSpec } from './dns/resolver-option.js';
 export * from './errors.js';
 export { RawExtension } from './extension.js';
 export { HTTPHeaderDict, type HeadersInit } from './headers.js';

@@ -4,17 +4,15 @@
 // apply as they do for curl. The library checks --proxy and --resolver URLs;
 // what it rejects is reported as a usage error in its own words.
 
-import * as api from '../index.js';
 import {
-  type BaseResolver,
   disableWarnings,
   HTTPError,
   HttpVersion,
   type PoolManagerOptions,
   ProxyManager,
   Retry,
+  type ResolverInput,
   SOCKSProxyManager,
-  SystemResolver,
 } from '../index.js';
 import type { RequestArgs } from './args.js';
 import { UsageError } from './usage-error.js';
@@ -38,24 +36,9 @@ export function managerOptions(args: RequestArgs): PoolManagerOptions {
   return o;
 }
 
-/**
- * Resolver URLs go to the library as they are once it takes them (docs/api.md
- * section 10: it then exports ResolverDescription), so it is the library that
- * judges them. Until then only the system resolver exists: `system://`.
- */
-function resolverOption(urls: string[]): BaseResolver {
-  if ('ResolverDescription' in api) {
-    // The option's declared type still names only BaseResolver in this build.
-    return (urls.length === 1 ? urls[0] : urls) as unknown as BaseResolver;
-  }
-  for (const url of urls) {
-    if (!/^system:\/\/(default)?\/?$/i.test(url)) {
-      throw new UsageError(
-        `--resolver ${url}: this build resolves names only through the system (system://)`,
-      );
-    }
-  }
-  return new SystemResolver();
+/** Resolver URLs go to the library as they are: it judges them (docs/api.md section 10). */
+function resolverOption(urls: string[]): ResolverInput {
+  return urls.length === 1 ? urls[0] : urls;
 }
 
 function isUsageProblem(err: unknown): boolean {
@@ -65,7 +48,11 @@ function isUsageProblem(err: unknown): boolean {
 export function createClient(args: RequestArgs, env: Record<string, string | undefined>): Client {
   const options = managerOptions(args);
   const what =
-    args.proxy !== null ? `--proxy ${args.proxy}` : args.resolvers.length > 0 ? '--resolver' : 'options';
+    args.proxy !== null
+      ? `--proxy ${args.proxy}`
+      : args.resolvers.length > 0
+        ? `--resolver ${args.resolvers.join(' ')}`
+        : 'options';
   try {
     if (args.proxy === null) return ProxyManager.fromEnv(options, env);
     if (/^socks/i.test(args.proxy)) return new SOCKSProxyManager(args.proxy, options);

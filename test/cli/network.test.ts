@@ -216,4 +216,14 @@ describe('HTTP versions and resolvers', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(echoed(r.stdout).url, '/echo/resolved');
   });
+
+  test("--resolver takes the library's resolver URLs: an in-memory table sends a made-up name to the server", async () => {
+    const r = await runCli([
+      '--resolver',
+      'in-memory://default?hosts=cli.internal:127.0.0.1',
+      `http://cli.internal:${server.port}/echo/mapped`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(echoed(r.stdout).url, '/echo/mapped');
+  });
 });

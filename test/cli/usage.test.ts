@@ -129,7 +129,7 @@ describe('usage errors (exit 2, nothing sent)', () => {
     [
       'a resolver this build does not have',
       ['--resolver', 'doq://1.1.1.1', 'URL'],
-      /--resolver doq:\/\/1\.1\.1\.1: /,
+      /doq:\/\/1\.1\.1\.1: DNS over QUIC needs a QUIC transport/,
     ],
     ['completion without a shell', ['completion'], /completion needs a shell: bash or zsh/],
     [
