@@ -3,9 +3,14 @@
 // http/1.1 minus what `disabledSvn` turns off - and whose proxy leg trusts
 // what the connection trusts unless `proxyConfig` brings its own context.
 
+import { NewConnectionError } from '../errors.js';
 import { HttpVersion } from './connection-info.js';
 import { CONNECTION_OPTION_NAMES, HTTPConnection, type HTTPConnectionOptions } from './connection.js';
 import type { Dialed, DialPlan } from './dialer.js';
+import { startH3 } from './h3-session.js';
+import { onlyHttp3 } from './http-versions.js';
+import { dialQuic } from './quic-dialer.js';
+import type { SessionFactory } from './session-factory.js';
 import { TLS_OPTION_NAMES, type TlsOptions, validateTlsOptions } from '../net/tls-options.js';
 import { Urllib3Context } from '../net/urllib3-context.js';
 import { optionSet } from '../options.js';
@@ -74,6 +79,7 @@ export class HTTPSConnection extends HTTPConnection {
   }
 
   override get mayShare(): boolean {
+    if (onlyHttp3(this.disabledSvn)) return true;
     return !this.disabledSvn.has(HttpVersion.h2) && this.alpnOffered.includes('h2');
   }
 
@@ -88,7 +94,9 @@ export class HTTPSConnection extends HTTPConnection {
   }
 
   protected override async dial(timeout: number | null, signal: AbortSignal | null): Promise<Dialed> {
-    const dialed = await super.dial(timeout, signal);
+    const dialed = onlyHttp3(this.disabledSvn)
+      ? await this.dialHttp3(timeout, signal)
+      : await super.dial(timeout, signal);
     if (!this.isVerified) {
       const host = this.destination.host;
       warnOnce(
@@ -99,5 +107,25 @@ export class HTTPSConnection extends HTTPConnection {
       );
     }
     return dialed;
+  }
+
+  /** HTTP/3 over QUIC (docs/api.md section 9); proxies never carry it. */
+  private dialHttp3(timeout: number | null, signal: AbortSignal | null): Promise<Dialed> {
+    if (this.proxy !== null || this.tunnel !== null) {
+      const why = `${this.label}: HTTP/3 cannot go through a proxy, and disabledSvn leaves only HTTP/3`;
+      return Promise.reject(new NewConnectionError(this, why, { permanent: true }));
+    }
+    const dest = this.destination;
+    const plan = { label: this.label, conn: this, host: dest.host, port: dest.port };
+    return dialQuic(
+      { ...plan, resolver: this.resolver, socketFamily: this.socketFamily, tls: this.tlsOptions },
+      this,
+      timeout,
+      signal,
+    );
+  }
+
+  protected override sessionFactory(protocol: HttpVersion): SessionFactory | undefined {
+    return protocol === HttpVersion.h3 ? startH3 : super.sessionFactory(protocol);
   }
 }

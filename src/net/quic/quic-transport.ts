@@ -69,6 +69,8 @@ export interface QuicConnection {
   readonly localPort: number;
   /** The peer's certificates as sent, leaf first (DER). */
   peerCertificates(): Buffer[];
+  /** The peer's initial limit on concurrent bidirectional streams (initial_max_streams_bidi). */
+  readonly peerMaxBidiStreams: number;
   /** How many more bidirectional streams the peer allows now. */
   readonly bidiStreamsLeft: number;
   /** Opens a stream; throws when the peer's stream limit is reached or the connection is closed. */

@@ -56,6 +56,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   onClose: ((info: QuicCloseInfo) => void) | null = null;
   onCapacity: (() => void) | null = null;
   alpn = '';
+  peerMaxBidiStreams = 0;
   readonly localAddress: string;
   readonly localPort: number;
 
@@ -365,6 +366,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     if (this.handshake === 'connecting' && this.conn.isEstablished()) {
       this.handshake = 'established';
       this.alpn = Buffer.from(this.conn.applicationProto()).toString('latin1');
+      this.peerMaxBidiStreams = this.conn.stats().peerInitialMaxStreamsBidi;
       this.settleHandshake?.(null);
     }
     if (this.handshake === 'established') {
