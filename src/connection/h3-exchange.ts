@@ -311,7 +311,10 @@ export class H3Exchange extends ExchangeCore implements Exchange {
       this.host.connectionError(e);
       return;
     }
-    if (e instanceof H3StreamError) this.stream?.reset(e.h3Code);
+    if (e instanceof H3StreamError && !this.streamIsClosed) {
+      this.streamIsClosed = true;
+      this.stream?.reset(e.h3Code);
+    }
     this.fail(wrapped);
   }
 

@@ -15,7 +15,7 @@ export interface QuicStreamHandlers {
   onData(chunk: Buffer): void;
   /** The peer finished its side of the stream (FIN). */
   onEnd(): void;
-  /** The peer abandoned its side (RESET_STREAM) with an application error code. */
+  /** The peer abandoned its side (RESET_STREAM) with an application error code; -1: the connection closed. */
   onReset(code: number): void;
   /** The peer asked us to stop sending (STOP_SENDING); what was queued is dropped. */
   onStopSending(code: number): void;
@@ -78,7 +78,7 @@ export interface QuicConnection {
   openUniStream(): QuicStream;
   /** Streams the peer opens. */
   onStream: ((stream: QuicStream) => void) | null;
-  /** The connection ended (set once; called once). */
+  /** The connection ended (called once, before the open streams get onReset(-1)). */
   onClose: ((info: QuicCloseInfo) => void) | null;
   /** Called after the transport processed a batch of events in which streams gained room. */
   onCapacity: (() => void) | null;

@@ -539,11 +539,12 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       return;
     }
     this.teardown();
+    // The connection's end first (its owner knows why), then each open stream's.
+    this.onClose?.(info);
     for (const s of this.streams.values()) {
       if (s.readState === 'open') s.emitReset(-1);
     }
     this.streams.clear();
-    this.onClose?.(info);
   }
 
   private teardown(): void {
