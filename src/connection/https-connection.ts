@@ -3,20 +3,28 @@
 // http/1.1 minus what `disabledSvn` turns off - and whose proxy leg trusts
 // what the connection trusts unless `proxyConfig` brings its own context.
 
-import { NewConnectionError } from '../errors.js';
 import { HttpVersion } from './connection-info.js';
-import { CONNECTION_OPTION_NAMES, HTTPConnection, type HTTPConnectionOptions } from './connection.js';
+import {
+  CONNECTION_OPTION_NAMES,
+  HTTPConnection,
+  type HTTPConnectionOptions,
+  type SendRequest,
+} from './connection.js';
 import type { Dialed, DialPlan } from './dialer.js';
+import type { QuicCache } from './h3-alt-svc.js';
+import { AltSvcExchange, dialRoute, type H3Route, learnFromResponse, quicTarget } from './h3-route.js';
 import { startH3 } from './h3-session.js';
-import { onlyHttp3 } from './http-versions.js';
-import { dialQuic } from './quic-dialer.js';
+import type { Exchange } from './session.js';
 import type { SessionFactory } from './session-factory.js';
 import { TLS_OPTION_NAMES, type TlsOptions, validateTlsOptions } from '../net/tls-options.js';
 import { Urllib3Context } from '../net/urllib3-context.js';
 import { optionSet } from '../options.js';
 import { warnOnce } from '../warnings.js';
 
-export interface HTTPSConnectionOptions extends HTTPConnectionOptions, TlsOptions {}
+export interface HTTPSConnectionOptions extends HTTPConnectionOptions, TlsOptions {
+  /** Origin "host:port" -> its HTTP/3 endpoint "host:port", or null (docs/api.md section 9). */
+  preemptiveQuicCache?: QuicCache | null;
+}
 
 /** The trust settings the leg to an HTTPS proxy inherits from the target's (as urllib3). */
 const PROXY_TRUST_OPTIONS = [
@@ -34,9 +42,12 @@ export class HTTPSConnection extends HTTPConnection {
   static override readonly optionSet: ReadonlySet<string> = optionSet(
     ...CONNECTION_OPTION_NAMES,
     ...TLS_OPTION_NAMES,
+    'preemptiveQuicCache',
   );
   override readonly scheme: 'http' | 'https' = 'https';
   readonly tlsOptions: TlsOptions;
+  /** Where origins speak HTTP/3 (Alt-Svc, or seeded by the user); shared by a pool's connections. */
+  readonly preemptiveQuicCache: QuicCache | null;
 
   constructor(host: string, options?: HTTPSConnectionOptions) {
     super(host, options);
@@ -46,6 +57,7 @@ export class HTTPSConnection extends HTTPConnection {
       if (v !== undefined) (tls as Record<string, unknown>)[k] = v;
     }
     this.tlsOptions = tls;
+    this.preemptiveQuicCache = options?.preemptiveQuicCache ?? null;
     // Bad values fail here; files are read when connecting, as urllib3 reads them.
     validateTlsOptions(tls, this.label);
   }
@@ -79,7 +91,7 @@ export class HTTPSConnection extends HTTPConnection {
   }
 
   override get mayShare(): boolean {
-    if (onlyHttp3(this.disabledSvn)) return true;
+    if (this.httpVersion !== HttpVersion.h3 && quicTarget(this.route) !== null) return true;
     return !this.disabledSvn.has(HttpVersion.h2) && this.alpnOffered.includes('h2');
   }
 
@@ -94,9 +106,7 @@ export class HTTPSConnection extends HTTPConnection {
   }
 
   protected override async dial(timeout: number | null, signal: AbortSignal | null): Promise<Dialed> {
-    const dialed = onlyHttp3(this.disabledSvn)
-      ? await this.dialHttp3(timeout, signal)
-      : await super.dial(timeout, signal);
+    const dialed = await dialRoute(this.route, timeout, signal, (t) => super.dial(t, signal));
     if (!this.isVerified) {
       const host = this.destination.host;
       warnOnce(
@@ -109,20 +119,40 @@ export class HTTPSConnection extends HTTPConnection {
     return dialed;
   }
 
-  /** HTTP/3 over QUIC (docs/api.md section 9); proxies never carry it. */
-  private dialHttp3(timeout: number | null, signal: AbortSignal | null): Promise<Dialed> {
-    if (this.proxy !== null || this.tunnel !== null) {
-      const why = `${this.label}: HTTP/3 cannot go through a proxy, and disabledSvn leaves only HTTP/3`;
-      return Promise.reject(new NewConnectionError(this, why, { permanent: true }));
-    }
-    const dest = this.destination;
-    const plan = { label: this.label, conn: this, host: dest.host, port: dest.port };
-    return dialQuic(
-      { ...plan, resolver: this.resolver, socketFamily: this.socketFamily, tls: this.tlsOptions },
-      this,
-      timeout,
-      signal,
-    );
+  /** What the HTTP/3 route needs to know (h3-route.ts). */
+  private get route(): H3Route {
+    return {
+      label: this.label,
+      conn: this,
+      state: this,
+      destination: this.destination,
+      proxied: this.proxy !== null || this.tunnel !== null,
+      disabledSvn: this.disabledSvn,
+      cache: this.preemptiveQuicCache,
+      resolver: this.resolver,
+      socketFamily: this.socketFamily,
+      tls: this.tlsOptions,
+    };
+  }
+
+  /** A TCP connection gives way once its origin is known to speak HTTP/3 (the pool drains it). */
+  override get isAvailable(): boolean {
+    if (!super.isAvailable) return false;
+    return this.httpVersion === HttpVersion.h3 || quicTarget(this.route) === null;
+  }
+
+  /** @internal Over TCP, responses teach the cache their Alt-Svc. */
+  override _send(req: SendRequest): Exchange | Promise<Exchange> {
+    const cache = this.preemptiveQuicCache;
+    const sent = super._send(req);
+    if (cache === null || this.proxy !== null || this.disabledSvn.has(HttpVersion.h3)) return sent;
+    const wrap = (ex: Exchange): Exchange => {
+      if (this.httpVersion === HttpVersion.h3) return ex;
+      return new AltSvcExchange(ex, (r) => {
+        if (learnFromResponse(cache, this.destination, r)) this.poolOwner?.connectionCapacityChanged(this);
+      });
+    };
+    return sent instanceof Promise ? sent.then(wrap) : wrap(sent);
   }
 
   protected override sessionFactory(protocol: HttpVersion): SessionFactory | undefined {

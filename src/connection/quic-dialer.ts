@@ -29,7 +29,10 @@ import type { Dialed, DialState } from './dialer.js';
 export interface QuicDialPlan {
   label: string;
   conn: unknown;
+  /** The origin's host: the name the certificate is checked against. */
   host: string;
+  /** Where to connect when an Alt-Svc names another host (default: host). */
+  connectHost?: string;
   port: number;
   resolver: BaseResolver;
   socketFamily: 0 | 4 | 6;
@@ -70,7 +73,7 @@ export async function dialQuic(
   } catch (err) {
     throw markConnectError(err as Error);
   }
-  const host = unbracketHost(plan.host);
+  const host = unbracketHost(plan.connectHost ?? plan.host);
   let address: string;
   let family: 4 | 6;
   const info = new ConnectionInfo();

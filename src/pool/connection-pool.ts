@@ -76,7 +76,11 @@ export interface HTTPSConnectionPoolOptions
 
 const POOL_ONLY = ['maxSize', 'block', 'headers', 'retries'];
 const HTTP_POOL_OPTION_NAMES = [...POOL_ONLY, ...CONNECTION_OPTION_NAMES];
-export const HTTPS_POOL_OPTION_NAMES = [...HTTP_POOL_OPTION_NAMES, ...TLS_OPTION_NAMES];
+export const HTTPS_POOL_OPTION_NAMES = [
+  ...HTTP_POOL_OPTION_NAMES,
+  ...TLS_OPTION_NAMES,
+  'preemptiveQuicCache',
+];
 const HTTP_POOL_OPTIONS = optionSet(...HTTP_POOL_OPTION_NAMES);
 const HTTPS_POOL_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
 
@@ -159,6 +163,10 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
       if (!POOL_ONLY.includes(k) && v !== undefined) connOptions[k] = v;
     }
     delete connOptions['timeout'];
+    // Where this pool's origin speaks HTTP/3 (Alt-Svc), shared by its connections (docs/api.md section 9).
+    if (this.scheme === 'https' && connOptions['preemptiveQuicCache'] === undefined) {
+      connOptions['preemptiveQuicCache'] = new Map<string, string | null>();
+    }
     this.connOptions = connOptions;
     this.hostHeader = authority(this.host, this.port, this.scheme);
     this.origin = `${this.scheme}://${this.hostHeader}`;

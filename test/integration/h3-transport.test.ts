@@ -22,7 +22,8 @@ import {
   Timeout,
 } from '../../src/index.js';
 import { loadQuicTransport, setQuicUnavailableForTesting } from '../../src/net/quic/quic-loader.js';
-import { startHttpServer, type TestHttpServer } from '../support/servers.js';
+import { makeTestPki } from '../support/certs.js';
+import { startHttpServer, startHttpsServer, type TestHttpServer } from '../support/servers.js';
 
 const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -189,4 +190,93 @@ describe('HTTP/3 connecting without a QUIC peer', async () => {
       await assert.rejects(b.connect(), /unavailable: QUIC needs TLS 1\.3 but sslMaximumVersion is TLSv1\.2/);
     },
   );
+});
+
+describe('Alt-Svc discovery over TCP, and the fallback when QUIC fails', async () => {
+  const { reason } = await loadQuicTransport();
+  const skip = reason === null ? false : `the QUIC binding does not load here: ${reason}`;
+
+  test(
+    'a silent QUIC endpoint falls back to TCP without spending a retry, then cools down',
+    { skip },
+    async () => {
+      const pki = await makeTestPki();
+      const silent = dgram.createSocket('udp4');
+      let datagrams = 0;
+      silent.on('message', () => datagrams++);
+      await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+      const udpPort = silent.address().port;
+      const server = await startHttpsServer(
+        { cert: pki.serverCertPem, key: pki.serverKeyPem },
+        (_req, res) => {
+          res.setHeader('alt-svc', `h3=":${udpPort}"; ma=60`);
+          res.end('over tcp');
+          return true;
+        },
+      );
+      const cache = new Map<string, string | null>();
+      const pool = new HTTPSConnectionPool('localhost', {
+        port: server.port,
+        caCerts: pki.caCert,
+        retries: 0,
+        timeout: new Timeout({ connect: 600 }),
+        preemptiveQuicCache: cache,
+      });
+      try {
+        const r1 = await pool.request('GET', '/one');
+        assert.equal(r1.version, 11);
+        assert.equal(cache.get(`localhost:${server.port}`), `localhost:${udpPort}`, 'Alt-Svc was remembered');
+        const r2 = await pool.request('GET', '/two');
+        assert.equal(r2.data.toString(), 'over tcp');
+        assert.equal(r2.version, 11);
+        assert.equal(r2.retries!.history.length, 0, 'no retry spent');
+        assert.ok(datagrams > 0, 'HTTP/3 was tried first');
+        const seen = datagrams;
+        const r3 = await pool.request('GET', '/three');
+        assert.equal(r3.version, 11);
+        assert.equal(datagrams, seen, 'not tried again during the cool-down');
+      } finally {
+        await pool.close();
+        await server.close();
+        silent.close();
+      }
+    },
+  );
+
+  test('Alt-Svc: clear forgets the origin; h3 disabled ignores Alt-Svc', async () => {
+    const pki = await makeTestPki();
+    let header = 'h3=":1"; ma=60';
+    const server = await startHttpsServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (_req, res) => {
+      res.setHeader('alt-svc', header);
+      res.end('ok');
+      return true;
+    });
+    const cache = new Map<string, string | null>();
+    const origin = `localhost:${server.port}`;
+    const noH3 = new HTTPSConnectionPool('localhost', {
+      port: server.port,
+      caCerts: pki.caCert,
+      preemptiveQuicCache: cache,
+      disabledSvn: new Set([HttpVersion.h3]),
+    });
+    await noH3.request('GET', '/');
+    assert.equal(cache.has(origin), false, 'disabledSvn h3: Alt-Svc is not read');
+    await noH3.close();
+    const pool = new HTTPSConnectionPool('localhost', {
+      port: server.port,
+      caCerts: pki.caCert,
+      preemptiveQuicCache: cache,
+    });
+    try {
+      await pool.request('GET', '/');
+      assert.equal(cache.get(origin), 'localhost:1');
+      header = 'clear';
+      cache.set(origin, null); // known not to speak HTTP/3: TCP, whose response clears the entry
+      await pool.request('GET', '/');
+      assert.equal(cache.has(origin), false);
+    } finally {
+      await pool.close();
+      await server.close();
+    }
+  });
 });

@@ -278,6 +278,25 @@ describe('HTTP/3 against caddy', { skip: skip ?? false }, () => {
     assert.equal(p.numConnections, 1);
   });
 
+  test("caddy's Alt-Svc moves later requests from HTTP/2 to HTTP/3, and the cache remembers it", async () => {
+    const cache = new Map<string, string | null>();
+    const p = pool('good', { disabledSvn: null, preemptiveQuicCache: cache, maxSize: 1, block: true });
+    const first = await p.request('GET', '/small.txt');
+    assert.equal(first.version, 20, 'the first request goes over TCP');
+    const origin = `localhost:${ports.good}`;
+    assert.equal(cache.get(origin), origin, 'Alt-Svc h3 remembered for the origin');
+    const second = await p.request('GET', '/small.txt');
+    assert.equal(second.version, 30, 'later requests go over HTTP/3');
+    assert.equal(second.data.toString(), 'hello over QUIC\n');
+  });
+
+  test('a seeded preemptiveQuicCache sends the first request over HTTP/3', async () => {
+    const origin = `localhost:${ports.good}`;
+    const p = pool('good', { disabledSvn: null, preemptiveQuicCache: new Map([[origin, origin]]) });
+    const r = await p.request('GET', '/small.txt');
+    assert.equal(r.version, 30);
+  });
+
   test('a body read slowly (paused stream) still arrives whole', async () => {
     const r = await pool('good').request('GET', '/big.bin', { preloadContent: false });
     const h = createHash('sha256');
