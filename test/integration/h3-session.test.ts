@@ -16,6 +16,7 @@ import {
   MaxRetryError,
   ProtocolError,
   RequestAbortedError,
+  ResponsePromise,
   type HTTPResponse,
 } from '../../src/index.js';
 import {
@@ -260,6 +261,27 @@ describe('HTTP/3 session over an in-memory QUIC peer', () => {
       assert.match((e as Error).message, /H3_INTERNAL_ERROR \(going down\)/);
       return true;
     });
+    await pool.close();
+  });
+
+  test('multiplexed: true resolves once sent; getResponse() gives the responses as they arrive', async () => {
+    const held: (() => void)[] = [];
+    const { pool, conns } = h3Pool((req, reply) => {
+      const path = field(req.fields, ':path')!;
+      const answer = () => reply.head(200).data(path).end();
+      if (path === '/slow') held.push(answer);
+      else answer();
+    });
+    const slow = await pool.urlopen('GET', '/slow', { multiplexed: true });
+    const fast = await pool.urlopen('GET', '/fast', { multiplexed: true });
+    assert.ok(slow instanceof ResponsePromise && fast instanceof ResponsePromise);
+    const first = await pool.getResponse();
+    assert.equal(first?.data.toString(), '/fast');
+    held.forEach((f) => f());
+    const second = await pool.getResponse({ promise: slow });
+    assert.equal(second?.data.toString(), '/slow');
+    assert.equal(await pool.getResponse(), null);
+    assert.equal(conns.length, 1, 'both on one connection');
     await pool.close();
   });
 

@@ -8,7 +8,8 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -295,6 +296,34 @@ describe('HTTP/3 against caddy', { skip: skip ?? false }, () => {
     const p = pool('good', { disabledSvn: null, preemptiveQuicCache: new Map([[origin, origin]]) });
     const r = await p.request('GET', '/small.txt');
     assert.equal(r.version, 30);
+  });
+
+  test('SSLKEYLOGFILE receives the secrets of the QUIC handshake', async () => {
+    const file = path.join(root, 'keys.log');
+    const before = process.env.SSLKEYLOGFILE;
+    process.env.SSLKEYLOGFILE = file;
+    try {
+      const r = await pool('good').request('GET', '/small.txt');
+      assert.equal(r.version, 30);
+    } finally {
+      if (before === undefined) delete process.env.SSLKEYLOGFILE;
+      else process.env.SSLKEYLOGFILE = before;
+    }
+    assert.match(readFileSync(file, 'utf8'), /CLIENT_TRAFFIC_SECRET_0 [0-9a-f]+ [0-9a-f]+/);
+  });
+
+  test('an idle HTTP/3 connection does not hold the process open', () => {
+    const script = `import { PoolManager, HttpVersion } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../src/index.ts'))};
+const pm = new PoolManager({ caCerts: ${JSON.stringify(pki.caCert)}, disabledSvn: new Set([HttpVersion.h11, HttpVersion.h2]) });
+const r = await pm.request('GET', 'https://localhost:${ports.good}/small.txt');
+console.log(r.version);`;
+    const file = path.join(root, 'idle.mts');
+    writeFileSync(file, script);
+    const t0 = performance.now();
+    const out = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout.trim(), '30');
+    assert.ok(performance.now() - t0 < 10_000, 'exited long before the QUIC idle timeout (30 s)');
   });
 
   test('a body read slowly (paused stream) still arrives whole', async () => {
