@@ -11,7 +11,7 @@ import {
   type SendRequest,
 } from './connection.js';
 import type { Dialed, DialPlan } from './dialer.js';
-import type { QuicCache } from './h3-alt-svc.js';
+import { originKey, type QuicCache, quicEndpoint } from './h3-alt-svc.js';
 import { AltSvcExchange, dialRoute, type H3Route, learnFromResponse, quicTarget } from './h3-route.js';
 import { startH3 } from './h3-session.js';
 import type { Exchange } from './session.js';
@@ -135,19 +135,39 @@ export class HTTPSConnection extends HTTPConnection {
     };
   }
 
+  /** Whether Alt-Svc and the cache may move this connection's origin to HTTP/3 at all. */
+  private get mayDiscoverQuic(): boolean {
+    return (
+      this.preemptiveQuicCache !== null &&
+      this.proxy === null &&
+      this.tunnel === null &&
+      !this.disabledSvn.has(HttpVersion.h3)
+    );
+  }
+
   /** A TCP connection gives way once its origin is known to speak HTTP/3 (the pool drains it). */
   override get isAvailable(): boolean {
     if (!super.isAvailable) return false;
-    return this.httpVersion === HttpVersion.h3 || quicTarget(this.route) === null;
+    if (!this.mayDiscoverQuic || this.httpVersion === HttpVersion.h3) return true;
+    this.originKeyCache ??= originKey(this.host, this.port);
+    return quicEndpoint(this.preemptiveQuicCache!, this.originKeyCache) === null;
   }
 
-  /** @internal Over TCP, responses teach the cache their Alt-Svc. */
+  private originKeyCache: string | null = null;
+  /** The TCP session whose first response was read for Alt-Svc. */
+  private altSvcSession: unknown = null;
+
+  /** @internal Over TCP, responses teach the cache their Alt-Svc (docs/api.md section 9). */
   override _send(req: SendRequest): Exchange | Promise<Exchange> {
-    const cache = this.preemptiveQuicCache;
     const sent = super._send(req);
-    if (cache === null || this.proxy !== null || this.disabledSvn.has(HttpVersion.h3)) return sent;
+    if (!this.mayDiscoverQuic) return sent;
+    const cache = this.preemptiveQuicCache!;
     const wrap = (ex: Exchange): Exchange => {
       if (this.httpVersion === HttpVersion.h3) return ex;
+      // Every response while the cache holds the origin (Alt-Svc may refresh or clear it), else the first per connection.
+      this.originKeyCache ??= originKey(this.host, this.port);
+      if (this.session === this.altSvcSession && !cache.has(this.originKeyCache)) return ex;
+      this.altSvcSession = this.session;
       return new AltSvcExchange(ex, (r) => {
         if (learnFromResponse(cache, this.destination, r)) this.poolOwner?.connectionCapacityChanged(this);
       });

@@ -69,6 +69,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private readonly streams = new Map<number, QuicheStream>();
   private readonly toWrite = new Set<QuicheStream>();
   private readonly toRead = new Set<QuicheStream>();
+  /** Streams whose writer waits for the queue to go down (onDrain). */
+  private readonly draining = new Set<QuicheStream>();
   private inbox: Buffer[] = [];
   private scheduled = false;
   private processing = false;
@@ -293,6 +295,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
 
   wantWrite(stream: QuicheStream): void {
     this.toWrite.add(stream);
+    if (stream.needDrain) this.draining.add(stream);
     // Hand the bytes to quiche now (cheap); packets leave with the next batch.
     if (!this.processing) this.writeStream(stream);
     this.schedule();
@@ -387,7 +390,12 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       for (const s of this.toRead) this.readStream(s.id, s);
       this.toRead.clear();
       for (const s of this.toWrite) this.writeStream(s);
-      for (const s of this.streams.values()) if (s.drained()) s.emitDrain();
+      for (const s of this.draining) {
+        if (s.drained()) {
+          this.draining.delete(s);
+          s.emitDrain();
+        }
+      }
       if (received > 0) this.onCapacity?.();
     }
     // Packets that only acknowledge wait for ACK_EVERY datagrams or ACK_DELAY

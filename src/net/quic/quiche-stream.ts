@@ -58,13 +58,11 @@ export class QuicheStream implements QuicStream {
     if (data.length > 0) {
       this.queue.push(data);
       this.queued += data.length;
-      this.host.wantWrite(this);
     }
-    if (this.queued >= HIGH_WATER_MARK) {
-      this.needDrain = true;
-      return false;
-    }
-    return true;
+    const full = this.queued >= HIGH_WATER_MARK;
+    if (full) this.needDrain = true;
+    if (data.length > 0) this.host.wantWrite(this);
+    return !full;
   }
 
   end(data?: Buffer): void {
