@@ -69,6 +69,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private readonly streams = new Map<number, QuicheStream>();
   private readonly toWrite = new Set<QuicheStream>();
   private readonly toRead = new Set<QuicheStream>();
+  /** Bidirectional streams opened here that quiche has not seen yet (no byte sent). */
+  private readonly unsentBidi = new Set<QuicheStream>();
   /** Streams whose writer waits for the queue to go down (onDrain). */
   private readonly draining = new Set<QuicheStream>();
   private inbox: Buffer[] = [];
@@ -240,7 +242,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   }
 
   get bidiStreamsLeft(): number {
-    return this.closedInfo ? 0 : this.conn.peerStreamsLeftBidi();
+    // Streams opened here but not yet handed to quiche count against the limit too.
+    return this.closedInfo ? 0 : this.conn.peerStreamsLeftBidi() - this.unsentBidi.size;
   }
 
   peerCertificates(): Buffer[] {
@@ -327,6 +330,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     stream.queue = [];
     stream.queued = 0;
     this.toWrite.delete(stream);
+    this.unsentBidi.delete(stream);
     this.streams.delete(stream.id);
     this.schedule();
   }
@@ -337,7 +341,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     if (this.closedInfo || this.handshake !== 'established') {
       throw new ProtocolError(`QUIC connection to ${this.options.label} is closed`);
     }
-    if (bidi && this.conn.peerStreamsLeftBidi() <= 0) {
+    if (bidi && this.bidiStreamsLeft <= 0) {
       throw new ProtocolError(`QUIC connection to ${this.options.label} has no stream left (peer limit)`);
     }
     const id = bidi ? this.nextBidi : this.nextUni;
@@ -345,6 +349,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     else this.nextUni += 4;
     const stream = new QuicheStream(id, this, true);
     this.streams.set(id, stream);
+    if (bidi) this.unsentBidi.add(stream);
     return stream;
   }
 
@@ -494,6 +499,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       }
       if (n === null || n === 0) break;
       this.mustSend = true;
+      this.unsentBidi.delete(s);
       s.queued -= n;
       if (n === chunk.length) {
         s.queue.shift();
@@ -508,6 +514,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
         conn.streamSend(s.id, Buffer.alloc(0), true);
         s.writeState = 'ended';
         this.mustSend = true;
+        this.unsentBidi.delete(s);
       } catch {
         // not yet: no room for the FIN
       }
