@@ -164,7 +164,8 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     }
     delete connOptions['timeout'];
     // Where this pool's origin speaks HTTP/3 (Alt-Svc), shared by its connections (docs/api.md section 9).
-    if (this.scheme === 'https' && connOptions['preemptiveQuicCache'] === undefined) {
+    const conn = ctor.ConnectionCls as unknown as { optionSet?: ReadonlySet<string> };
+    if (connOptions['preemptiveQuicCache'] === undefined && conn.optionSet?.has('preemptiveQuicCache')) {
       connOptions['preemptiveQuicCache'] = new Map<string, string | null>();
     }
     this.connOptions = connOptions;
