@@ -36,7 +36,7 @@ export interface RequestArgs {
   pretty: Pretty | null;
   proxy: string | null;
   resolvers: string[];
-  httpVersion: 'http1.1' | 'http2' | null;
+  httpVersion: 'http1.1' | 'http2' | 'http3' | null;
   insecure: boolean;
   cacert: string | null;
   cert: string | null;
@@ -201,12 +201,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   }
   const url = normaliseUrl(rest[0]!);
 
-  if (seen.has('http3')) {
-    throw new UsageError('--http3: HTTP/3 is not available in this build (no QUIC transport)');
-  }
   conflicts(seen, [
     ['json', 'form', '--json', '--form'],
     ['http11', 'http2', '--http1.1', '--http2'],
+    ['http11', 'http3', '--http1.1', '--http3'],
+    ['http2', 'http3', '--http2', '--http3'],
     ['output', 'download', '--output', '--download'],
     ['head', 'output', '--head', '--output'],
     ['head', 'download', '--head', '--download'],
@@ -246,7 +245,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     pretty: pretty as Pretty | null,
     proxy: last(seen, 'proxy'),
     resolvers: seen.get('resolver') ?? [],
-    httpVersion: seen.has('http2') ? 'http2' : seen.has('http11') ? 'http1.1' : null,
+    httpVersion: seen.has('http3')
+      ? 'http3'
+      : seen.has('http2')
+        ? 'http2'
+        : seen.has('http11')
+          ? 'http1.1'
+          : null,
     insecure: seen.has('insecure'),
     cacert: last(seen, 'cacert'),
     cert: last(seen, 'cert'),

@@ -31,8 +31,10 @@ export function managerOptions(args: RequestArgs): PoolManagerOptions {
   if (args.cert !== null) o.certFile = args.cert;
   if (args.key !== null) o.keyFile = args.key;
   if (args.resolvers.length > 0) o.resolver = resolverOption(args.resolvers);
-  if (args.httpVersion === 'http1.1') o.disabledSvn = new Set([HttpVersion.h2]);
-  else if (args.httpVersion === 'http2') o.disabledSvn = new Set([HttpVersion.h11]);
+  // Each flag leaves exactly one version on, so Alt-Svc cannot move the request elsewhere.
+  if (args.httpVersion === 'http1.1') o.disabledSvn = new Set([HttpVersion.h2, HttpVersion.h3]);
+  else if (args.httpVersion === 'http2') o.disabledSvn = new Set([HttpVersion.h11, HttpVersion.h3]);
+  else if (args.httpVersion === 'http3') o.disabledSvn = new Set([HttpVersion.h11, HttpVersion.h2]);
   return o;
 }
 

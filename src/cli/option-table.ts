@@ -180,7 +180,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     group: 'Connection',
     help: 'use HTTP/2 only (ALPN over TLS; prior knowledge on http://)',
   },
-  { key: 'http3', long: '--http3', group: 'Connection', help: 'HTTP/3 (not available in this build)' },
+  {
+    key: 'http3',
+    long: '--http3',
+    group: 'Connection',
+    help: 'HTTP/3 over QUIC only (where the optional QUIC binding loads: Linux x64, glibc 2.34+)',
+  },
   {
     key: 'insecure',
     long: '--insecure',

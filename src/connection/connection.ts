@@ -16,7 +16,7 @@ import { type PreparedBody, prepareBody } from '../body/request-body.js';
 import type { BaseResolver } from '../dns/resolver.js';
 import { ownResolver, type ResolverInput } from '../dns/resolver-option.js';
 import { checkHappyEyeballs } from '../net/happy-eyeballs.js';
-import { ProtocolError } from '../errors.js';
+import { NewConnectionError, ProtocolError } from '../errors.js';
 import type { HeadersInit } from '../headers.js';
 import type { SocketOptions } from '../net/connect.js';
 import {
@@ -31,7 +31,7 @@ import { isValidMethod } from '../protocol/h1/serializer.js';
 import type { HTTPResponse } from '../response.js';
 import { type ConnectionInfo, HttpVersion } from './connection-info.js';
 import { type DialPlan, type Dialed, dialTcp, type TunnelTarget } from './dialer.js';
-import { checkDisabledSvn } from './http-versions.js';
+import { checkDisabledSvn, onlyHttp3 } from './http-versions.js';
 import type { Poolable, PoolOwner, Reservation } from './poolable.js';
 import { hostOfAbsolute, type ProxyRoute, parseProxy } from './proxy-route.js';
 import { buildRequestHeaders } from './request-head.js';
@@ -369,6 +369,10 @@ export class HTTPConnection implements SessionOwner, Poolable {
    * brings another transport.
    */
   protected dial(timeout: number | null, signal: AbortSignal | null): Promise<Dialed> {
+    if (onlyHttp3(this.disabledSvn)) {
+      const why = `${this.label}: disabledSvn leaves only HTTP/3, which runs over QUIC with TLS: an http:// origin cannot use it`;
+      return Promise.reject(new NewConnectionError(this, why, { permanent: true }));
+    }
     return dialTcp(this.dialPlan(), this, timeout, signal);
   }
 

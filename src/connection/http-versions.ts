@@ -7,8 +7,8 @@ const KNOWN_VERSIONS: ReadonlySet<string> = new Set(Object.values(HttpVersion));
 
 /**
  * `disabledSvn` validated (docs/api.md section 9): disabling every version is a
- * TypeError, and so is leaving only HTTP/3, which needs a QUIC transport
- * this build does not have - never a silent fallback.
+ * TypeError. Leaving only HTTP/3 forces it (HTTPS only; where no QUIC
+ * transport loads, connecting fails with the reason - never a silent fallback).
  */
 export function checkDisabledSvn(
   value: Iterable<HttpVersion> | null | undefined,
@@ -27,14 +27,13 @@ export function checkDisabledSvn(
       );
     }
   }
-  if (set.has(HttpVersion.h11) && set.has(HttpVersion.h2)) {
-    if (set.has(HttpVersion.h3)) {
-      throw new TypeError(`${where}: disabledSvn disables every HTTP version; leave at least one enabled`);
-    }
-    throw new TypeError(
-      `${where}: disabledSvn leaves only HTTP/3, which needs a QUIC transport this build does not have; ` +
-        'enable HTTP/1.1 or HTTP/2',
-    );
+  if (set.has(HttpVersion.h11) && set.has(HttpVersion.h2) && set.has(HttpVersion.h3)) {
+    throw new TypeError(`${where}: disabledSvn disables every HTTP version; leave at least one enabled`);
   }
   return set;
+}
+
+/** `disabledSvn` leaves only HTTP/3: the connection must use QUIC (docs/api.md section 9). */
+export function onlyHttp3(disabled: ReadonlySet<HttpVersion>): boolean {
+  return disabled.has(HttpVersion.h11) && disabled.has(HttpVersion.h2);
 }

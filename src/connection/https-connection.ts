@@ -4,14 +4,27 @@
 // what the connection trusts unless `proxyConfig` brings its own context.
 
 import { HttpVersion } from './connection-info.js';
-import { CONNECTION_OPTION_NAMES, HTTPConnection, type HTTPConnectionOptions } from './connection.js';
+import {
+  CONNECTION_OPTION_NAMES,
+  HTTPConnection,
+  type HTTPConnectionOptions,
+  type SendRequest,
+} from './connection.js';
 import type { Dialed, DialPlan } from './dialer.js';
+import { originKey, type QuicCache, quicEndpoint } from './h3-alt-svc.js';
+import { AltSvcExchange, dialRoute, type H3Route, learnFromResponse, quicTarget } from './h3-route.js';
+import { startH3 } from './h3-session.js';
+import type { Exchange } from './session.js';
+import type { SessionFactory } from './session-factory.js';
 import { TLS_OPTION_NAMES, type TlsOptions, validateTlsOptions } from '../net/tls-options.js';
 import { Urllib3Context } from '../net/urllib3-context.js';
 import { optionSet } from '../options.js';
 import { warnOnce } from '../warnings.js';
 
-export interface HTTPSConnectionOptions extends HTTPConnectionOptions, TlsOptions {}
+export interface HTTPSConnectionOptions extends HTTPConnectionOptions, TlsOptions {
+  /** Origin "host:port" -> its HTTP/3 endpoint "host:port", or null (docs/api.md section 9). */
+  preemptiveQuicCache?: QuicCache | null;
+}
 
 /** The trust settings the leg to an HTTPS proxy inherits from the target's (as urllib3). */
 const PROXY_TRUST_OPTIONS = [
@@ -29,9 +42,12 @@ export class HTTPSConnection extends HTTPConnection {
   static override readonly optionSet: ReadonlySet<string> = optionSet(
     ...CONNECTION_OPTION_NAMES,
     ...TLS_OPTION_NAMES,
+    'preemptiveQuicCache',
   );
   override readonly scheme: 'http' | 'https' = 'https';
   readonly tlsOptions: TlsOptions;
+  /** Where origins speak HTTP/3 (Alt-Svc, or seeded by the user); shared by a pool's connections. */
+  readonly preemptiveQuicCache: QuicCache | null;
 
   constructor(host: string, options?: HTTPSConnectionOptions) {
     super(host, options);
@@ -41,6 +57,7 @@ export class HTTPSConnection extends HTTPConnection {
       if (v !== undefined) (tls as Record<string, unknown>)[k] = v;
     }
     this.tlsOptions = tls;
+    this.preemptiveQuicCache = options?.preemptiveQuicCache ?? null;
     // Bad values fail here; files are read when connecting, as urllib3 reads them.
     validateTlsOptions(tls, this.label);
   }
@@ -74,6 +91,7 @@ export class HTTPSConnection extends HTTPConnection {
   }
 
   override get mayShare(): boolean {
+    if (this.httpVersion !== HttpVersion.h3 && quicTarget(this.route) !== null) return true;
     return !this.disabledSvn.has(HttpVersion.h2) && this.alpnOffered.includes('h2');
   }
 
@@ -93,7 +111,7 @@ export class HTTPSConnection extends HTTPConnection {
   }
 
   protected override async dial(timeout: number | null, signal: AbortSignal | null): Promise<Dialed> {
-    const dialed = await super.dial(timeout, signal);
+    const dialed = await dialRoute(this.route, timeout, signal, (t) => super.dial(t, signal));
     // As urllib3's pool: no warning while the proxy this connection forwards through was verified.
     if (!this.isVerified && this.isProxyVerified !== true) {
       const host = this.destination.host;
@@ -105,5 +123,65 @@ export class HTTPSConnection extends HTTPConnection {
       );
     }
     return dialed;
+  }
+
+  /** What the HTTP/3 route needs to know (h3-route.ts). */
+  private get route(): H3Route {
+    return {
+      label: this.label,
+      conn: this,
+      state: this,
+      destination: this.destination,
+      proxied: this.proxy !== null || this.tunnel !== null,
+      disabledSvn: this.disabledSvn,
+      cache: this.preemptiveQuicCache,
+      resolver: this.resolver,
+      socketFamily: this.socketFamily,
+      tls: this.tlsOptions,
+    };
+  }
+
+  /** Whether Alt-Svc and the cache may move this connection's origin to HTTP/3 at all. */
+  private get mayDiscoverQuic(): boolean {
+    return (
+      this.preemptiveQuicCache !== null &&
+      this.proxy === null &&
+      this.tunnel === null &&
+      !this.disabledSvn.has(HttpVersion.h3)
+    );
+  }
+
+  /** A TCP connection gives way once its origin is known to speak HTTP/3 (the pool drains it). */
+  override get isAvailable(): boolean {
+    if (!super.isAvailable) return false;
+    if (!this.mayDiscoverQuic || this.httpVersion === HttpVersion.h3) return true;
+    this.originKeyCache ??= originKey(this.host, this.port);
+    return quicEndpoint(this.preemptiveQuicCache!, this.originKeyCache) === null;
+  }
+
+  private originKeyCache: string | null = null;
+  /** The TCP session whose first response was read for Alt-Svc. */
+  private altSvcSession: unknown = null;
+
+  /** @internal Over TCP, responses teach the cache their Alt-Svc (docs/api.md section 9). */
+  override _send(req: SendRequest): Exchange | Promise<Exchange> {
+    const sent = super._send(req);
+    if (!this.mayDiscoverQuic) return sent;
+    const cache = this.preemptiveQuicCache!;
+    const wrap = (ex: Exchange): Exchange => {
+      if (this.httpVersion === HttpVersion.h3) return ex;
+      // Every response while the cache holds the origin (Alt-Svc may refresh or clear it), else the first per connection.
+      this.originKeyCache ??= originKey(this.host, this.port);
+      if (this.session === this.altSvcSession && !cache.has(this.originKeyCache)) return ex;
+      this.altSvcSession = this.session;
+      return new AltSvcExchange(ex, (r) => {
+        if (learnFromResponse(cache, this.destination, r)) this.poolOwner?.connectionCapacityChanged(this);
+      });
+    };
+    return sent instanceof Promise ? sent.then(wrap) : wrap(sent);
+  }
+
+  protected override sessionFactory(protocol: HttpVersion): SessionFactory | undefined {
+    return protocol === HttpVersion.h3 ? startH3 : super.sessionFactory(protocol);
   }
 }

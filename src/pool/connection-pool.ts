@@ -80,7 +80,11 @@ export interface HTTPSConnectionPoolOptions
 
 const POOL_ONLY = ['maxSize', 'block', 'headers', 'retries'];
 const HTTP_POOL_OPTION_NAMES = [...POOL_ONLY, ...CONNECTION_OPTION_NAMES];
-export const HTTPS_POOL_OPTION_NAMES = [...HTTP_POOL_OPTION_NAMES, ...TLS_OPTION_NAMES];
+export const HTTPS_POOL_OPTION_NAMES = [
+  ...HTTP_POOL_OPTION_NAMES,
+  ...TLS_OPTION_NAMES,
+  'preemptiveQuicCache',
+];
 const HTTP_POOL_OPTIONS = optionSet(...HTTP_POOL_OPTION_NAMES);
 const HTTPS_POOL_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
 
@@ -175,6 +179,11 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
     const resolver = ownResolver(o.resolver, o as TlsOptions);
     if (o.resolver !== undefined && o.resolver !== null) connOptions['resolver'] = resolver.resolver;
     this.resolverSetup = resolver;
+    // Where this pool's origin speaks HTTP/3 (Alt-Svc), shared by its connections (docs/api.md section 9).
+    const conn = ctor.ConnectionCls as unknown as { optionSet?: ReadonlySet<string> };
+    if (connOptions['preemptiveQuicCache'] === undefined && conn.optionSet?.has('preemptiveQuicCache')) {
+      connOptions['preemptiveQuicCache'] = new Map<string, string | null>();
+    }
     this.connOptions = connOptions;
     // response.url: the trailing dot is for DNS only (docs/api.md section 4), and
     // in a URL a zone id's '%' is written '%25' (RFC 6874).

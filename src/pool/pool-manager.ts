@@ -45,7 +45,7 @@ export interface PoolManagerOptions extends Omit<HTTPSConnectionPoolOptions, 'po
 const FROM_HOST_OPTIONS = optionSet('port', 'scheme', 'poolKwargs');
 const MANAGER_OPTIONS = optionSet('numPools', ...HTTPS_POOL_OPTION_NAMES.filter((k) => k !== 'port'));
 const POOL_KW_OPTIONS = optionSet(...HTTPS_POOL_OPTION_NAMES);
-const TLS_ONLY = new Set<string>(TLS_OPTION_NAMES);
+const TLS_ONLY = new Set<string>([...TLS_OPTION_NAMES, 'preemptiveQuicCache']);
 /** The pool class for each scheme (urllib3's `pool_classes_by_scheme`). */
 export type PoolClasses = Record<
   'http' | 'https',

@@ -106,7 +106,7 @@ describe('usage errors (exit 2, nothing sent)', () => {
       ['--http1.1', '--http2', 'URL'],
       /--http1\.1 and --http2 cannot be used together/,
     ],
-    ['--http3', ['--http3', 'URL'], /--http3: HTTP\/3 is not available in this build/],
+    ['--http3 with --http2', ['--http3', '--http2', 'URL'], /--http2.*--http3|--http3.*--http2/],
     ['-u without a password', ['-u', 'ada', 'URL'], /-u\/--auth needs USER:PASS/],
     ['--key without --cert', ['--key', 'k.pem', 'URL'], /--key needs --cert/],
     ['an item that is not an item', ['URL', 'justaword'], /not a request item: "justaword"/],

@@ -225,12 +225,14 @@ describe('disabledSvn validation', () => {
     }
   });
 
-  test('HTTP/3 alone is a clear error: no QUIC transport', () => {
-    assert.throws(
-      () => new HTTPSConnectionPool('localhost', { disabledSvn: onlyH3 }),
-      (err: Error) => err instanceof TypeError && /HTTP\/3/.test(err.message) && /QUIC/.test(err.message),
-    );
-    assert.throws(() => new HTTPSConnection('localhost', { disabledSvn: onlyH3 }), TypeError);
+  test('HTTP/3 alone is accepted on HTTPS, and a clear permanent error on plain http', async () => {
+    assert.doesNotThrow(() => new HTTPSConnectionPool('localhost', { disabledSvn: onlyH3 }));
+    const conn = new HTTPConnection('localhost', { port: 9, disabledSvn: onlyH3 });
+    await assert.rejects(conn.connect(), (err: Error) => {
+      assert.match(err.message, /only HTTP\/3, which runs over QUIC with TLS/);
+      assert.equal((err as { permanent?: boolean }).permanent, true);
+      return true;
+    });
   });
 
   test('values that are not HttpVersions are a TypeError', () => {

@@ -1,0 +1,253 @@
+// Drives one HTTP/3 connection (RFC 9114) over a QUIC connection of the
+// transport interface (net/quic): the control stream with our SETTINGS (a
+// zero QPACK table), the server's control and QPACK streams through the
+// sans-IO PeerStreams, GOAWAY, and one H3Exchange per request stream. A
+// 'shared' session: up to the server's stream limit at once. When the limit
+// is reached for a moment (the server's MAX_STREAMS not yet in), requests wait
+// inside the session for a stream instead of failing.
+//
+// Not here: the QUIC handshake and TLS checks (quic-dialer.ts), which
+// connection a request goes to (the pool).
+
+import { performance } from 'node:perf_hooks';
+import { markUnprocessed, ProtocolError, RequestAbortedError } from '../errors.js';
+import type { QuicCloseInfo, QuicConnection, QuicStream } from '../net/quic/quic-transport.js';
+import {
+  H3_NO_ERROR,
+  H3_STREAM_CREATION_ERROR,
+  H3ConnectionError,
+  h3CodeName,
+} from '../protocol/h3/error-codes.js';
+import { clientControlStreamPreface, encodeFrame, FRAME_HEADERS } from '../protocol/h3/frames.js';
+import { PeerStreams } from '../protocol/h3/peer-streams.js';
+import { encodeFieldSection } from '../protocol/h3/qpack-encoder.js';
+import { HttpVersion } from './connection-info.js';
+import type { Dialed } from './dialer.js';
+import { H3Exchange, type H3StreamHost } from './h3-exchange.js';
+import { requestFields } from './h3-headers.js';
+import type { QuicShell } from './quic-dialer.js';
+import type { ExchangeRequest, ProtocolSession, SessionOwner } from './session.js';
+import type { SessionFactory, SessionOptions } from './session-factory.js';
+
+/** A server announcing more streams (or none) still gets at most this many from us. */
+const MAX_STREAMS_CAP = 1000;
+
+export class H3Session implements ProtocolSession, H3StreamHost {
+  readonly httpVersion = HttpVersion.h3;
+  readonly reservation = 'shared' as const;
+  readonly maxHeaderSize: number;
+  goawayId: number | null = null;
+  closeError: Error | null = null;
+  requestsServed = 0;
+  private closed = false;
+  private readonly active = new Set<H3Exchange>();
+  /** Exchanges waiting for the server to allow another stream. */
+  private readonly waiting: H3Exchange[] = [];
+  private readonly peer: PeerStreams;
+  private readonly authority: string;
+  idleSince = performance.now();
+
+  constructor(
+    private readonly quic: QuicConnection,
+    private readonly owner: SessionOwner,
+    o: SessionOptions,
+  ) {
+    this.maxHeaderSize = o.maxHeaderSize;
+    this.authority = o.authority;
+    this.peer = new PeerStreams({
+      onSettings: () => {},
+      onGoaway: (id) => this.onGoaway(id),
+    });
+    quic.onStream = (s) => this.onPeerStream(s);
+    quic.onClose = (info) => this.onQuicClose(info);
+    quic.onCapacity = () => this.openWaiting();
+    const control = quic.openUniStream();
+    control.write(clientControlStreamPreface(o.maxHeaderSize));
+    // An idle connection never holds the process open; a request in flight does.
+    quic.unref();
+  }
+
+  get label(): string {
+    return this.owner.label;
+  }
+
+  get connectionObject(): unknown {
+    return this.owner.connectionObject;
+  }
+
+  get pooled(): boolean {
+    return this.owner.pooled;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get isAvailable(): boolean {
+    return !this.closed && this.goawayId === null;
+  }
+
+  get concurrency(): number {
+    const max = this.quic.peerMaxBidiStreams;
+    return Math.max(1, Math.min(max, MAX_STREAMS_CAP));
+  }
+
+  checkAlive(): true {
+    return true;
+  }
+
+  /** Encode the head, open a stream (or queue for one) and start the exchange. */
+  open(opts: ExchangeRequest): H3Exchange {
+    try {
+      if (!this.isAvailable) {
+        throw markUnprocessed(
+          new ProtocolError(
+            `${this.label}: the HTTP/3 connection ${this.goawayId !== null ? 'is going away (GOAWAY)' : 'is closed'}; the request was not sent`,
+            { phase: 'send' },
+          ),
+        );
+      }
+      const head = encodeFrame(
+        FRAME_HEADERS,
+        encodeFieldSection(requestFields(opts, this.authority, this.label)),
+      );
+      if (opts.signal?.aborted) {
+        throw new RequestAbortedError(`${this.label}: request to ${opts.url} aborted`, {
+          cause: opts.signal.reason,
+        });
+      }
+      const ex = new H3Exchange(this, opts, head);
+      if (this.active.size === 0) this.quic.ref();
+      this.active.add(ex);
+      if (this.waiting.length === 0 && this.quic.bidiStreamsLeft > 0) ex.begin(this.quic.openBidiStream());
+      else this.waiting.push(ex);
+      return ex;
+    } catch (err) {
+      const done = opts.onDone;
+      opts.onDone = null;
+      done?.();
+      throw err;
+    }
+  }
+
+  private openWaiting(): void {
+    while (this.waiting.length > 0 && !this.closed && this.quic.bidiStreamsLeft > 0) {
+      const ex = this.waiting.shift()!;
+      if (ex.isOver) continue;
+      ex.begin(this.quic.openBidiStream());
+    }
+  }
+
+  private onPeerStream(s: QuicStream): void {
+    // Servers open no bidirectional streams in HTTP/3 (RFC 9114 section 6.1).
+    if ((s.id & 2) === 0) {
+      this.connectionError(
+        new H3ConnectionError(H3_STREAM_CREATION_ERROR, `the server opened bidirectional stream ${s.id}`),
+      );
+      return;
+    }
+    const guard = (f: () => void) => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof H3ConnectionError) this.connectionError(e);
+        else throw e;
+      }
+    };
+    s.setHandlers({
+      onData: (chunk) =>
+        guard(() => {
+          if (this.peer.push(s.id, chunk) === 'ignore') s.reset(H3_STREAM_CREATION_ERROR);
+        }),
+      onEnd: () => guard(() => this.peer.end(s.id)),
+      onReset: () => guard(() => this.peer.end(s.id)),
+      onStopSending: () => {},
+      onDrain: () => {},
+    });
+  }
+
+  private onGoaway(id: number): void {
+    this.goawayId = id;
+    // Requests still waiting for a stream were not sent: they go elsewhere.
+    for (const ex of this.waiting.splice(0)) {
+      ex.failBeforeStream(
+        markUnprocessed(
+          new ProtocolError(
+            `${this.label}: the server is going away (GOAWAY); the request was not sent (${ex.opts.url})`,
+          ),
+        ),
+      );
+    }
+    this.owner.sessionCapacityChanged(this);
+  }
+
+  /** @internal The codec found a connection error: close the connection with its code. */
+  connectionError(err: H3ConnectionError): void {
+    this.closeError ??= err;
+    this.quic.close(err.h3Code, err.message.slice(0, 100));
+  }
+
+  /** @internal An exchange is over. */
+  streamClosed(ex: H3Exchange, completed: boolean): void {
+    if (!this.active.delete(ex)) return;
+    if (completed) this.requestsServed++;
+    if (this.active.size === 0) {
+      this.idleSince = performance.now();
+      if (!this.closed) this.quic.unref();
+    }
+  }
+
+  private onQuicClose(info: QuicCloseInfo): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeError ??= describeClose(info, this.label);
+    const err = this.closeError;
+    for (const ex of this.waiting.splice(0)) {
+      ex.failBeforeStream(
+        markUnprocessed(
+          new ProtocolError(
+            `${this.label}: the connection closed before the request was sent (${ex.opts.url})`,
+            { cause: err },
+          ),
+        ),
+      );
+    }
+    for (const ex of [...this.active]) {
+      // An exchange without its stream's events yet learns it here.
+      ex.fail(
+        this.goawayId !== null && (ex.streamId ?? 0) >= this.goawayId && !ex.gotResponseBytes
+          ? markUnprocessed(
+              new ProtocolError(
+                `${this.label}: the server went away (GOAWAY) before answering (${ex.opts.url})`,
+                { cause: err },
+              ),
+            )
+          : new ProtocolError(`${this.label}: Connection aborted: ${err.message} (${ex.opts.url})`, {
+              cause: err,
+            }),
+      );
+    }
+    this.owner.sessionClosed(this);
+  }
+
+  /** Close now: in-flight streams fail. */
+  destroy(): void {
+    if (!this.quic.isClosed) this.quic.close(H3_NO_ERROR, '');
+    this.onQuicClose({ by: 'local', isApp: true, code: H3_NO_ERROR, reason: '', error: null });
+  }
+}
+
+function describeClose(info: QuicCloseInfo, label: string): Error {
+  if (info.error)
+    return new ProtocolError(`${label}: the QUIC connection failed: ${info.error.message}`, {
+      cause: info.error,
+    });
+  if (info.by === 'idle') return new ProtocolError(`${label}: the QUIC connection timed out (idle)`);
+  const code = info.isApp ? h3CodeName(info.code) : `transport error 0x${info.code.toString(16)}`;
+  const who = info.by === 'peer' ? 'the server closed the connection' : 'the connection was closed';
+  return new ProtocolError(`${label}: ${who} with ${code}${info.reason ? ` (${info.reason})` : ''}`);
+}
+
+/** The session factory entry for HTTP/3: the dialer's transport is a QuicShell. */
+export const startH3: SessionFactory = (dialed: Dialed, owner, o) =>
+  new H3Session((dialed.transport as QuicShell).quic, owner, o);

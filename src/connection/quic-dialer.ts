@@ -1,0 +1,207 @@
+// The QUIC dialer (docs/architecture.md, "how to add a protocol"): resolve
+// the origin, open a QUIC connection offering ALPN h3 with urllib3's TLS
+// options (planned by net/quic/quic-tls.ts), check what BoringSSL did not
+// (an IP host against the certificate's IP SANs, another name, a pinned
+// fingerprint) before anything is sent, and report what was negotiated in
+// ConnectionInfo. Every failure is a connect-phase error; TLS failures are
+// SSLError. Where no QUIC transport loads, HTTP/3 is unavailable with an
+// error that names the reason (docs/api.md section 9).
+//
+// The seam's Dialed carries a Duplex; a QUIC connection is not one byte
+// stream, so it travels in a shell (QuicShell) whose destroy() closes it.
+
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Duplex } from 'node:stream';
+import { unbracketHost } from '../authority.js';
+import type { BaseResolver } from '../dns/resolver.js';
+import { markConnectError, NameResolutionError, SSLError } from '../errors.js';
+import { http3Unavailable, loadQuicTransport } from '../net/quic/quic-loader.js';
+import type { QuicConnection } from '../net/quic/quic-transport.js';
+import { planQuicTls, type QuicTlsPlan, quicTlsUnavailable } from '../net/quic/quic-tls.js';
+import type { TlsOptions } from '../net/tls-options.js';
+import { H3_NO_ERROR } from '../protocol/h3/error-codes.js';
+import { ConnectionInfo, HttpVersion } from './connection-info.js';
+import type { Dialed, DialState } from './dialer.js';
+
+/** What the QUIC dialer needs, decided by the connection. */
+export interface QuicDialPlan {
+  label: string;
+  conn: unknown;
+  /** The origin's host: the name the certificate is checked against. */
+  host: string;
+  /** Where to connect when an Alt-Svc names another host (default: host). */
+  connectHost?: string;
+  port: number;
+  resolver: BaseResolver;
+  socketFamily: 0 | 4 | 6;
+  tls: TlsOptions;
+}
+
+/** A QUIC connection in the Duplex the seam's Dialed carries. */
+export class QuicShell extends Duplex {
+  constructor(readonly quic: QuicConnection) {
+    super();
+  }
+  override _read(): void {}
+  override _write(_chunk: unknown, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    cb(new Error('a QUIC connection is not a byte stream'));
+  }
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (!this.quic.isClosed) this.quic.close(H3_NO_ERROR, '');
+    cb(err);
+  }
+}
+
+/** Resolve, handshake, verify; a Dialed whose protocol is HTTP/3. */
+export async function dialQuic(
+  plan: QuicDialPlan,
+  state: DialState,
+  timeout: number | null,
+  signal: AbortSignal | null,
+): Promise<Dialed> {
+  const started = performance.now();
+  const { transport, reason } = await loadQuicTransport();
+  if (transport === null) throw http3Unavailable(plan.conn, plan.label, reason);
+  const tlsReason = quicTlsUnavailable(plan.tls);
+  if (tlsReason !== null) throw http3Unavailable(plan.conn, plan.label, tlsReason);
+  state.isVerified = false;
+  let tls: QuicTlsPlan;
+  try {
+    tls = planQuicTls(plan.host, plan.tls);
+  } catch (err) {
+    throw markConnectError(err as Error);
+  }
+  const host = unbracketHost(plan.connectHost ?? plan.host);
+  let address: string;
+  let family: 4 | 6;
+  const info = new ConnectionInfo();
+  if (isIP(host) !== 0) {
+    address = host;
+    family = isIP(host) === 6 ? 6 : 4;
+  } else {
+    const t0 = performance.now();
+    let addrs: { address: string; family: 4 | 6 }[];
+    try {
+      addrs = await plan.resolver.getaddrinfo(host, plan.port, {
+        family: plan.socketFamily,
+        signal: signal ?? undefined,
+      });
+    } catch (err) {
+      if (err instanceof NameResolutionError) throw err;
+      throw new NameResolutionError(host, plan.conn, err as Error);
+    }
+    info.resolutionLatency = performance.now() - t0;
+    const first = addrs[0];
+    if (first === undefined) throw new NameResolutionError(host, plan.conn, null);
+    address = first.address;
+    family = first.family;
+  }
+  const left = timeout === null ? null : Math.max(1, timeout - (performance.now() - started));
+  const hs0 = performance.now();
+  const quic = await transport.connect({
+    address,
+    family,
+    port: plan.port,
+    serverName: tls.serverName,
+    alpn: ['h3'],
+    verifyPeer: tls.verifyPeer,
+    caPem: tls.caPem,
+    certChainPem: tls.certChainPem,
+    keyPem: tls.keyPem,
+    keylogFile: tls.keylogFile,
+    timeout: left,
+    signal,
+    label: plan.label,
+  });
+  const chain = quic.peerCertificates();
+  try {
+    postHandshakeChecks(chain[0] ?? null, tls, plan.label);
+  } catch (err) {
+    quic.close(0x0100, 'certificate check failed');
+    throw err;
+  }
+  state.isVerified = tls.isVerified;
+  info.establishedLatency = performance.now() - hs0;
+  info.tlsHandshakeLatency = info.establishedLatency;
+  info.httpVersion = HttpVersion.h3;
+  info.destinationAddress = [address, plan.port];
+  info.tlsVersion = 'TLSv1.3';
+  fillCertificates(info, chain);
+  return { transport: new QuicShell(quic), protocol: HttpVersion.h3, info, sink: null };
+}
+
+/** The checks BoringSSL was not asked to make (quic-tls.ts), before anything is sent. */
+function postHandshakeChecks(leaf: Buffer | null, tls: QuicTlsPlan, label: string): void {
+  const { hostName, ip, fingerprint } = tls.postChecks;
+  if (hostName === null && ip === null && fingerprint === null) return;
+  if (leaf === null) {
+    throw markConnectError(new SSLError(`${label}: the server sent no certificate over QUIC`));
+  }
+  if (fingerprint !== null) {
+    const got = createHash(fingerprint.length === 20 ? 'sha1' : 'sha256')
+      .update(leaf)
+      .digest();
+    if (!timingSafeEqual(got, fingerprint)) {
+      throw markConnectError(
+        new SSLError(
+          `${label}: Fingerprints did not match. Expected "${fingerprint.toString('hex')}", got "${got.toString('hex')}"`,
+        ),
+      );
+    }
+  }
+  const cert = new X509Certificate(leaf);
+  if (ip !== null && cert.checkIP(ip) === undefined) {
+    throw markConnectError(
+      new SSLError(
+        `${label}: certificate verify failed: IP address mismatch, certificate is not valid for '${ip}' (subjectAltName: ${cert.subjectAltName ?? 'none'})`,
+      ),
+    );
+  }
+  // urllib3 v2 matches subjectAltName only, never the commonName.
+  if (hostName !== null && cert.checkHost(hostName, { subject: 'never' }) === undefined) {
+    throw markConnectError(
+      new SSLError(
+        `${label}: certificate verify failed: Hostname mismatch, certificate is not valid for '${hostName}' (subjectAltName: ${cert.subjectAltName ?? 'none'})`,
+      ),
+    );
+  }
+}
+
+/** The certificate fields of ConnectionInfo, from the DER chain the server sent. */
+function fillCertificates(info: ConnectionInfo, chain: Buffer[]): void {
+  const leaf = chain[0];
+  if (leaf === undefined) return;
+  info.certificateDer = leaf;
+  info.certificateDict = certificateDict(new X509Certificate(leaf));
+  const issuer = chain[1];
+  if (issuer !== undefined) {
+    info.issuerCertificateDer = issuer;
+    info.issuerCertificateDict = certificateDict(new X509Certificate(issuer));
+  }
+}
+
+/** The fields of Node's PeerCertificate that an X509Certificate gives. */
+function certificateDict(c: X509Certificate): NonNullable<ConnectionInfo['certificateDict']> {
+  const names = (dn: string) => {
+    const out: Record<string, string> = {};
+    for (const line of dn.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    return out;
+  };
+  return {
+    subject: names(c.subject),
+    issuer: names(c.issuer),
+    subjectaltname: c.subjectAltName ?? '',
+    valid_from: c.validFrom,
+    valid_to: c.validTo,
+    fingerprint: c.fingerprint,
+    fingerprint256: c.fingerprint256,
+    fingerprint512: c.fingerprint512,
+    serialNumber: c.serialNumber,
+    raw: c.raw,
+  } as unknown as NonNullable<ConnectionInfo['certificateDict']>;
+}

@@ -1,0 +1,79 @@
+// urllib3's TLS options planned for a QUIC handshake: which name BoringSSL
+// gets (SNI and its native check) and which checks are left for after the
+// handshake, so each option means what it means over TCP.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createSecureContext } from 'node:tls';
+import { planQuicTls, quicTlsUnavailable } from '../../../src/net/quic/quic-tls.js';
+
+const CA = `-----BEGIN CERTIFICATE-----
+MIIBjzCCATWgAwIBAgIUSmuBH6qXt7Ny0pW2rXF4sRFNbNowCgYIKoZIzj0EAwIw
+HTELMAkGA1UEAwwCY2EwHhcNMjQwMTAxMDAwMDAwWhcNMzQwMTAxMDAwMDAwWjAd
+MQswCQYDVQQDDAJjYTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABM4m0H9H0x1V
+-----END CERTIFICATE-----
+`;
+
+describe('planQuicTls', () => {
+  test('a host name is given to BoringSSL: SNI and the native name check', () => {
+    const p = planQuicTls('example.com', { caCertData: CA }, {});
+    assert.equal(p.serverName, 'example.com');
+    assert.deepEqual(p.postChecks, { hostName: null, ip: null, fingerprint: null });
+    assert.equal(p.verifyPeer, true);
+    assert.equal(p.isVerified, true);
+    assert.match(p.caPem, /BEGIN CERTIFICATE/);
+  });
+
+  test('an IP host is never sent as SNI and is checked against IP SANs after the handshake', () => {
+    for (const host of ['127.0.0.1', '[::1]']) {
+      const p = planQuicTls(host, { caCertData: CA }, {});
+      assert.equal(p.serverName, null);
+      assert.equal(p.postChecks.ip, host === '[::1]' ? '::1' : host);
+    }
+  });
+
+  test('serverHostname is the SNI and the checked name', () => {
+    const p = planQuicTls('10.0.0.1', { caCertData: CA, serverHostname: 'api.example' }, {});
+    assert.equal(p.serverName, 'api.example');
+    assert.equal(p.postChecks.ip, null);
+  });
+
+  test('assertHostname naming another host, or false, or a fingerprint: no native check, no SNI', () => {
+    const other = planQuicTls('example.com', { caCertData: CA, assertHostname: 'other.example' }, {});
+    assert.equal(other.serverName, null);
+    assert.equal(other.postChecks.hostName, 'other.example');
+    const off = planQuicTls('example.com', { caCertData: CA, assertHostname: false }, {});
+    assert.equal(off.serverName, null);
+    assert.deepEqual(off.postChecks, { hostName: null, ip: null, fingerprint: null });
+    const pinned = planQuicTls('example.com', { caCertData: CA, assertFingerprint: 'ab'.repeat(32) }, {});
+    assert.equal(pinned.serverName, null);
+    assert.equal(pinned.postChecks.fingerprint?.length, 32);
+    assert.equal(pinned.verifyPeer, true, 'the chain is still verified, as over TCP');
+  });
+
+  test('CERT_NONE verifies nothing but still sends SNI', () => {
+    const p = planQuicTls('example.com', { certReqs: 'CERT_NONE' }, {});
+    assert.equal(p.verifyPeer, false);
+    assert.equal(p.isVerified, false);
+    assert.equal(p.serverName, 'example.com');
+  });
+
+  test('the default trust is the TCP default: Node roots and more', () => {
+    const p = planQuicTls('example.com', {}, {});
+    assert.ok((p.caPem.match(/BEGIN CERTIFICATE/g) ?? []).length > 50);
+  });
+
+  test('SSLKEYLOGFILE names the key log', () => {
+    assert.equal(planQuicTls('example.com', {}, { SSLKEYLOGFILE: '/tmp/keys' }).keylogFile, '/tmp/keys');
+    assert.equal(planQuicTls('example.com', {}, {}).keylogFile, null);
+  });
+});
+
+describe('quicTlsUnavailable', () => {
+  test('a TLS maximum below 1.3 or a Node SecureContext makes HTTP/3 unavailable; otherwise null', () => {
+    assert.match(quicTlsUnavailable({ sslMaximumVersion: 'TLSv1.2' }) ?? '', /TLS 1\.3/);
+    assert.match(quicTlsUnavailable({ sslContext: createSecureContext() }) ?? '', /SecureContext/);
+    assert.equal(quicTlsUnavailable({ sslMaximumVersion: 'TLSv1.3' }), null);
+    assert.equal(quicTlsUnavailable({}), null);
+  });
+});
