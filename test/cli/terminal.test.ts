@@ -60,14 +60,23 @@ async function waitForScreen(pred: (text: string) => boolean, timeoutMs = 20_000
   assert.fail(`the terminal never showed what was expected; it shows:\n${text}`);
 }
 
-/** Types a command line and waits for it to finish; resolves with the screen and its exit status. */
+let commands = 0;
+
+/**
+ * Types a command line and waits for it to finish; resolves with the screen
+ * and its exit status. Each command's end marker is its own, so a screen
+ * still showing the previous command (clear is typed, not instant) is never
+ * taken for this one's.
+ */
 async function typeAndWait(line: string): Promise<{ text: string; status: number }> {
+  const mark = `EXIT${++commands}`;
   await tmux('send-keys', '-t', 'cli', 'clear', 'Enter');
   await tmux('clear-history', '-t', 'cli');
-  await tmux('send-keys', '-t', 'cli', '-l', `${line}; echo "EXIT:$?"`);
+  await tmux('send-keys', '-t', 'cli', '-l', `${line}; echo "${mark}:$?"`);
   await tmux('send-keys', '-t', 'cli', 'Enter');
-  const text = await waitForScreen((t) => /EXIT:\d+/.test(t));
-  return { text, status: Number(/EXIT:(\d+)/.exec(text)![1]) };
+  const done = new RegExp(`${mark}:(\\d+)`);
+  const text = await waitForScreen((t) => done.test(t));
+  return { text, status: Number(done.exec(text)![1]) };
 }
 
 const cli = (...args: string[]) => [...CLI_COMMAND, ...args].map((a) => `'${a}'`).join(' ');
@@ -152,7 +161,7 @@ describe('in a terminal (tmux)', { skip }, () => {
 
   test('through a pipe the same command writes the body as received, without colours or a progress bar', async () => {
     const json = await typeAndWait(`${cli(`${server.origin}/data.json`)} | cat`);
-    assert.match(json.text, /^{"name":"Ada","n":3,"ok":true}EXIT:0$/m);
+    assert.match(json.text, /^{"name":"Ada","n":3,"ok":true}EXIT\d+:0$/m);
     assert.ok(!json.text.includes(`${ESC}34m`));
     const download = await typeAndWait(`${cli(`${server.origin}/slow`)} 2>&1 | wc -c`);
     assert.match(download.text, /^\s*1048576\s*$/m);

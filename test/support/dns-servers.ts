@@ -66,7 +66,7 @@ export async function startDnsServer(
   const host = options.host ?? '127.0.0.1';
   const type = net.isIPv6(host) ? 'udp6' : 'udp4';
   const queries: SeenQuery[] = [];
-  const udp = dgram.createSocket(type);
+  let udp = dgram.createSocket(type);
   const other = dgram.createSocket(type);
   const sockets = new Set<net.Socket>();
   const state = { connections: 0 };
@@ -98,7 +98,7 @@ export async function startDnsServer(
     });
   };
 
-  udp.on('message', (raw, rinfo) => {
+  const onMessage = (raw: Buffer, rinfo: dgram.RemoteInfo) => {
     const q: SeenQuery = {
       transport: 'udp',
       ...parseQuery(raw),
@@ -111,7 +111,8 @@ export async function startDnsServer(
       if (p.delayMs) await sleep(p.delayMs);
       for (const m of p.messages) (p.fromOtherPort ? other : udp).send(m, rinfo.port, rinfo.address);
     })();
-  });
+  };
+  udp.on('message', onMessage);
   const tcp = net.createServer(streamHandler('tcp'));
   // One port for UDP and TCP: retry when the TCP side of a free UDP port is taken.
   let port = 0;
@@ -123,7 +124,10 @@ export async function startDnsServer(
       tcp.listen(port, host, () => resolve(true));
     });
     if (ok) break;
+    // A closed dgram socket cannot bind again: the next attempt takes a new one.
     udp.close();
+    udp = dgram.createSocket(type);
+    udp.on('message', onMessage);
     if (attempt > 5) throw new Error('no port free for both UDP and TCP');
   }
   await new Promise<void>((resolve) => other.bind(0, host, resolve));
