@@ -17,6 +17,7 @@
 // connection's ConnectionInfo says whether it was new and how long its
 // resolution took.
 
+import { access } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { loadUrllib3 } from './clients.mjs';
 import { SMALL_BODY } from './payloads.mjs';
@@ -27,7 +28,7 @@ import { SMALL_BODY } from './payloads.mjs';
 let warmResolver = null;
 
 /**
- * resolver: 'system' | 'dou' | 'dou-warm' | 'in-memory'; dnsPort: unbound's port (dou); port: the HTTP
+ * resolver: 'system' | 'dou' | 'dou-warm' | 'in-memory' | 'in-memory-hop'; dnsPort: unbound's port (dou); port: the HTTP
  * server's; names: host names; target: the path.
  */
 export async function dnsNames({ resolver, dnsPort, port, names, target, total, concurrency, fresh }) {
@@ -41,6 +42,21 @@ export async function dnsNames({ resolver, dnsPort, port, names, target, total, 
   } else if (resolver === 'in-memory') {
     // The control: the same names from a table, answered at once, no DNS at all.
     options.resolver = `in-memory://default?${names.map((n) => `hosts=${n}:127.0.0.1`).join('&')}`;
+  } else if (resolver === 'in-memory-hop') {
+    // The second control: the same table, but each answer handed back after
+    // one round trip through libuv's thread pool (an fs.access), as
+    // dns.lookup's answers come back.
+    const { ResolverDescription, BaseResolver } = await loadUrllib3();
+    const table = ResolverDescription.fromUrl(
+      `in-memory://default?${names.map((n) => `hosts=${n}:127.0.0.1`).join('&')}`,
+    ).new();
+    class ThreadPoolHop extends BaseResolver {
+      async getaddrinfo(host, p, o) {
+        await access('/');
+        return table.getaddrinfo(host, p, o);
+      }
+    }
+    options.resolver = new ThreadPoolHop();
   } else if (resolver !== 'system') throw new Error(`unknown resolver ${resolver}`);
   const pm = new PoolManager(options);
   const urls = names.map((n) => `http://${n}:${port}${target}`);

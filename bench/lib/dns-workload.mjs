@@ -52,7 +52,8 @@ const SYSTEM_GLIBC = 'system, glibc DNS -> unbound';
 const DOU = 'dou:// -> unbound';
 const DOU_WARM = 'dou:// -> unbound, warm cache';
 const IN_MEMORY = 'in-memory:// (control, no DNS)';
-const DOU_ROWS = [DOU, DOU_WARM, IN_MEMORY];
+const IN_MEMORY_HOP = 'in-memory + thread-pool hop (control)';
+const DOU_ROWS = [DOU, DOU_WARM, IN_MEMORY, IN_MEMORY_HOP];
 /** Where glibc's resolver finds unbound in the `system, glibc DNS` variant. */
 const GLIBC_DNS_ADDRESS = '127.0.0.153';
 
@@ -199,6 +200,7 @@ export async function runDnsNames(spec, server, pin, { startWorker, config, log 
       : [
           { client: DOU_WARM, resolver: 'dou-warm', prefix: [] },
           { client: IN_MEMORY, resolver: 'in-memory', prefix: [] },
+          { client: IN_MEMORY_HOP, resolver: 'in-memory-hop', prefix: [] },
         ]),
   ];
   if (glibc !== null) result.notes.push(`${SYSTEM_GLIBC} not run: ${glibc}`);
