@@ -203,7 +203,7 @@ export async function runDnsNames(spec, server, pin, { startWorker, config, log 
           { client: IN_MEMORY_HOP, resolver: 'in-memory-hop', prefix: [] },
         ]),
   ];
-  if (glibc !== null) result.notes.push(`${SYSTEM_GLIBC} not run: ${glibc}`);
+  if (glibc !== null && wanted.has('glibc')) result.notes.push(`${SYSTEM_GLIBC} not run: ${glibc}`);
   let unbound = null;
   const workers = new Map();
   const rows = clients.map((c) => ({ ...c, rounds: [] }));
