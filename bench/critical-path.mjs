@@ -18,6 +18,18 @@
 // per request each; all clients pay them. (urllib3-ts reads plain-HTTP
 // sockets through net.connect's onread; that callback is timed instead of
 // the 'data' event.)
+// Two PoolManager variants reach the server by name instead of 127.0.0.1:
+//   PoolManager system   http://localhost:PORT through the default system
+//                        resolver (dns.lookup; /etc/hosts);
+//   PoolManager dou      http://bench.dnsbench.test:PORT through
+//                        `dou://127.0.0.1:DNSPORT`, a tiny UDP DNS server in
+//                        the client process (bench/lib/dns-server.mjs; dou is
+//                        the scheme with a cache, and a server in the same
+//                        process keeps the layer self-contained).
+// On keep-alive reuse neither resolves anything: these rows show that a
+// resolver adds nothing per request once the connection exists (the dou row
+// prints how many DNS queries the measured runs made: none). What a cached
+// resolution costs when a connection is opened is bench/dns-cache.mjs.
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -26,10 +38,23 @@ import { PATHS } from './lib/payloads.mjs';
 import { pinnedCommand, pinning, pinPid, startServer } from './lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DIST = pathToFileURL(path.join(path.resolve(process.env.BENCH_DIST ?? path.join(HERE, '..', 'dist')), 'index.js')).href;
+const DIST = pathToFileURL(
+  path.join(path.resolve(process.env.BENCH_DIST ?? path.join(HERE, '..', 'dist')), 'index.js'),
+).href;
 const requests = Number(process.argv[2] ?? 15000);
 const rounds = Number(process.argv[3] ?? 2);
-const KINDS = ['raw socket', 'HTTPConnection', 'HTTPConnectionPool', 'PoolManager'];
+const KINDS = [
+  'raw socket',
+  'HTTPConnection',
+  'HTTPConnectionPool',
+  'PoolManager',
+  'PoolManager system',
+  'PoolManager dou',
+];
+// BENCH_LAYERS (comma list of the names above) runs some of them; the x raw column needs 'raw socket'.
+const LAYERS = process.env.BENCH_LAYERS ? process.env.BENCH_LAYERS.split(',').map((s) => s.trim()) : KINDS;
+for (const l of LAYERS) if (!KINDS.includes(l)) throw new Error(`unknown layer ${l} (BENCH_LAYERS)`);
+const DNS_SERVER = pathToFileURL(path.join(HERE, 'lib', 'dns-server.mjs')).href;
 
 const CHILD = `
 import net from 'node:net';
@@ -97,14 +122,27 @@ const pm = new PoolManager();
 const pool = new HTTPConnectionPool(u.hostname, { port: Number(u.port) });
 const conn = new HTTPConnection(u.hostname, { port: Number(u.port) });
 const url = origin + target;
+// The by-name variants (see the header of bench/critical-path.mjs).
+let dnsServer = null, pmDou = null, pmSystem = null;
+if (kind === 'PoolManager dou') {
+  const { startDnsServer } = await import(${JSON.stringify(DNS_SERVER)});
+  dnsServer = await startDnsServer({ zone: 'dnsbench.test', ttl: 3600 });
+  pmDou = new PoolManager({ resolver: 'dou://127.0.0.1:' + dnsServer.port });
+}
+if (kind === 'PoolManager system') pmSystem = new PoolManager();
+const douUrl = 'http://bench.dnsbench.test:' + u.port + target;
+const systemUrl = 'http://localhost:' + u.port + target;
 const check = (r) => { if (r.status !== 200) throw new Error('status ' + r.status); };
 const run = {
   'raw socket': () => raw(n),
   HTTPConnection: async () => { for (let i = 0; i < n; i++) { await conn.request('GET', target); const r = await conn.getResponse(); tGot = performance.now(); check(r); } },
   HTTPConnectionPool: async () => { for (let i = 0; i < n; i++) { const r = await pool.request('GET', target); tGot = performance.now(); check(r); } },
   PoolManager: async () => { for (let i = 0; i < n; i++) { const r = await pm.request('GET', url); tGot = performance.now(); check(r); } },
+  'PoolManager system': async () => { for (let i = 0; i < n; i++) { const r = await pmSystem.request('GET', systemUrl); tGot = performance.now(); check(r); } },
+  'PoolManager dou': async () => { for (let i = 0; i < n; i++) { const r = await pmDou.request('GET', douUrl); tGot = performance.now(); check(r); } },
 }[kind];
 await run(); // warm-up
+const dnsQueriesBefore = dnsServer === null ? 0 : dnsServer.queries();
 const out = [];
 for (let k = 0; k < rounds; k++) {
   rtt = handler = deliver = issue = gap = 0; gaps = 0;
@@ -112,20 +150,21 @@ for (let k = 0; k < rounds; k++) {
   await run();
   const dt = performance.now() - t0;
   const us = (x, d = n) => Math.round((1000 * x) / d * 10) / 10;
-  out.push({ rps: Math.round((n * 1000) / dt), rtt: us(rtt), handler: us(handler), deliver: kind === 'raw socket' ? null : us(deliver, gaps), issue: kind === 'raw socket' ? null : us(issue, gaps), gap: us(gap, gaps) });
+  out.push({ rps: Math.round((n * 1000) / dt), rtt: us(rtt), handler: us(handler), deliver: kind === 'raw socket' ? null : us(deliver, gaps), issue: kind === 'raw socket' ? null : us(issue, gaps), gap: us(gap, gaps), dnsQueries: dnsServer === null ? null : dnsServer.queries() - dnsQueriesBefore });
 }
 console.log(JSON.stringify(out));
 await pm.close(); await pool.close(); await conn.close();
+await pmDou?.close(); await pmSystem?.close(); await dnsServer?.close();
 `;
 
 const pin = pinning();
 if (pin.enabled) pinPid(pin, process.pid, pin.clientCore);
 const server = await startServer(pin, 1);
-const results = Object.fromEntries(KINDS.map((k) => [k, []]));
+const results = Object.fromEntries(LAYERS.map((k) => [k, []]));
 try {
   // Interleaved: raw, conn, pool, manager, raw, conn ... so drift hits all alike.
   for (let pass = 0; pass < 2; pass++) {
-    for (const kind of KINDS) {
+    for (const kind of LAYERS) {
       const [cmd, args] = pinnedCommand(pin, pin.clientCore, process.execPath, [
         '--input-type=module',
         '-e',
@@ -146,14 +185,21 @@ const median = (xs) => {
   return s.length === 0 ? null : s[s.length >> 1];
 };
 const fmt = (x) => (x === null ? '-' : String(x));
-const rawRps = median(results['raw socket'].map((r) => r.rps));
-console.log(`concurrency 1, ${requests} GETs per run, ${results['raw socket'].length} runs per client (medians, µs per request)\n`);
+const rawRps = results['raw socket'] ? median(results['raw socket'].map((r) => r.rps)) : null;
+console.log(
+  `concurrency 1, ${requests} GETs per run, ${results[LAYERS[0]].length} runs per client (medians, µs per request)\n`,
+);
 console.log('| client | req/s | x raw | round trip | handler | deliver | issue | data->write |');
 console.log('|:--|--:|--:|--:|--:|--:|--:|--:|');
-for (const kind of KINDS) {
+for (const kind of LAYERS) {
   const rs = results[kind];
   const rps = median(rs.map((r) => r.rps));
-  const row = [kind, rps.toLocaleString('en-US'), (rps / rawRps).toFixed(2)];
+  const row = [kind, rps.toLocaleString('en-US'), rawRps === null ? '-' : (rps / rawRps).toFixed(2)];
   for (const f of ['rtt', 'handler', 'deliver', 'issue', 'gap']) row.push(fmt(median(rs.map((r) => r[f]))));
   console.log(`| ${row.join(' | ')} |`);
 }
+const douQueries = (results['PoolManager dou'] ?? []).map((r) => r.dnsQueries);
+if (douQueries.length > 0)
+  console.log(
+    `\nPoolManager dou: ${douQueries.join(', ')} DNS queries in its measured runs (keep-alive reuse resolves nothing; the warm-up's first connection asked once per family). The cost of a cached resolution on a new connection: node bench/dns-cache.mjs`,
+  );

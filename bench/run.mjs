@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBenchCerts } from './lib/certs.mjs';
+import { DNS_WORKLOAD_ID, dnsConfig, dnsTargets, renderDns, runDnsNames } from './lib/dns-workload.mjs';
 import { MiB, PATHS, WARM_DOWNLOAD_MIB } from './lib/payloads.mjs';
 import { quietGuard, quietRun } from './lib/quiet.mjs';
 import { pinnedCommand, pinning, pinPid, spawnOwned, startServer } from './lib/servers.mjs';
@@ -116,6 +117,8 @@ const WORKLOADS = {
     kind: 'h2',
     title: 'HTTP/2: small GETs (100 B) over one TLS connection, 100 streams in flight',
   },
+  // Issue 12: dou:// against unbound vs the system resolver (bench/lib/dns-workload.mjs).
+  [DNS_WORKLOAD_ID]: { kind: 'dns', title: 'GETs to distinct names: dou:// vs the system resolver' },
 };
 
 if (process.env.BENCH_COMPARE_DIST) {
@@ -147,6 +150,7 @@ const config = {
   h2Rounds: envInt('BENCH_H2_ROUNDS', envInt('BENCH_ROUNDS', 3)),
   h2WarmupRuns: envInt('BENCH_H2_WARMUP_RUNS', 1),
   h2RunTimeoutMs: envInt('BENCH_H2_RUN_TIMEOUT_MS', 30_000),
+  ...dnsConfig(envInt, envInt('BENCH_ROUNDS', 3)),
   timeoutS: envInt('BENCH_TIMEOUT_S', 900),
   out: process.env.BENCH_OUT ?? path.join(HERE, 'results', 'latest.json'),
 };
@@ -232,9 +236,17 @@ function machine(server, pin) {
 
 let nextId = 1;
 
-async function startWorker(pin) {
-  const [cmd, args] = pinnedCommand(pin, pin.clientCore, process.execPath, ['--expose-gc', WORKER]);
-  const child = spawnOwned(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, 'SIGKILL');
+/**
+ * `env`: variables added to the worker's environment; `prefix`: a command
+ * the worker runs under ([cmd, ...args], e.g. unshare). Both for the DNS workload.
+ */
+async function startWorker(pin, env = null, prefix = []) {
+  const [pinned, pinnedArgs] = pinnedCommand(pin, pin.clientCore, process.execPath, ['--expose-gc', WORKER]);
+  const [cmd, args] =
+    prefix.length === 0 ? [pinned, pinnedArgs] : [prefix[0], [...prefix.slice(1), pinned, ...pinnedArgs]];
+  const options = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
+  if (env !== null) options.env = { ...process.env, ...env };
+  const child = spawnOwned(cmd, args, options, 'SIGKILL');
   const pending = new Map();
   let exited = null;
   child.on('message', (msg) => {
@@ -338,7 +350,16 @@ function summarise(rows, key, baselineNames) {
 
 // ---- workloads --------------------------------------------------------------------
 
-const RUN_ORDER = ['get-c10', 'get-c50', 'get-c1', 'post-c10', 'h2-get-c100', 'download', 'poolmanager'];
+const RUN_ORDER = [
+  'get-c10',
+  'get-c50',
+  'get-c1',
+  'post-c10',
+  'h2-get-c100',
+  'download',
+  'poolmanager',
+  DNS_WORKLOAD_ID,
+];
 const runOrder = (id) => RUN_ORDER.indexOf(id);
 
 const warmedUp = new Set();
@@ -637,6 +658,10 @@ function table(headers, rows) {
 export function renderMarkdown(results) {
   const out = [];
   for (const w of results.workloads) {
+    if (w.kind === 'dns') {
+      out.push(renderDns(w, table), '');
+      continue;
+    }
     if (w.protocol === 'h2') {
       out.push(
         `**${w.title}** (req/s, median of ${w.roundCount} rounds; server ${w.server ?? '-'}${w.tls ? `, ${w.tls.protocol} ${w.tls.cipher}` : ''})\n`,
@@ -859,6 +884,8 @@ async function main() {
       if (spec.kind === 'keepalive') byId.set(id, await runKeepAlive(id, spec, server, workers));
       else if (spec.kind === 'download') byId.set(id, await runDownload(id, spec, server, pin));
       else if (spec.kind === 'h2') byId.set(id, await runH2(id, spec, server, pin));
+      else if (spec.kind === 'dns')
+        byId.set(id, await runDnsNames(spec, server, pin, { startWorker, config, log }));
       else byId.set(id, await runDistinct(id, spec, server, pin));
     }
     for (const id of config.workloads) results.workloads.push(byId.get(id));
@@ -868,6 +895,7 @@ async function main() {
     certs?.remove();
   }
   results.targets = targets(results);
+  results.dnsTargets = dnsTargets(results.workloads.find((w) => w.kind === 'dns'));
   results.checks = checks(results);
   let runs = 0;
   let disturbed = 0;
@@ -904,6 +932,11 @@ async function main() {
         `  ${t.ok ? 'met    ' : 'NOT MET'}  ${t.target}: ${Number.isInteger(t.value) ? t.value : t.value.toFixed(2)}`,
       );
     }
+  }
+  if (results.dnsTargets.length > 0) {
+    console.log('Targets (issue 12):');
+    for (const t of results.dnsTargets)
+      console.log(`  ${t.ok ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.value.toFixed(2)}x`);
   }
   if (results.checks.length > 0) {
     console.log('Checks:');

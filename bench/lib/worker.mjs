@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLIENTS, DOWNLOADS, distinctPaths, H2_CLIENTS } from './clients.mjs';
+import { dnsNames } from './dns-clients.mjs';
 
 if (typeof process.send !== 'function') {
   console.error('bench/lib/worker.mjs is started by bench/run.mjs (it needs an IPC channel)');
@@ -126,6 +127,11 @@ const handlers = {
 
   async distinct({ origin, total, concurrency, maxSize }) {
     return distinctPaths(origin, total, concurrency, maxSize);
+  },
+
+  /** The dns-200-names workload (bench/lib/dns-clients.mjs). */
+  async dnsNames(params) {
+    return dnsNames(params);
   },
 };
 

@@ -1,0 +1,376 @@
+// The dns-200-names workload of `npm run bench` (issue 12): 2,000 GETs to
+// 200 distinct host names, 100 in flight, through the system resolver
+// (dns.lookup, urllib3-ts's default) and through `dou://` against unbound,
+// side by side in one run, all names answered with 127.0.0.1 where the
+// bench's nginx listens.
+//
+// Every path resolves the same names to the same server:
+// * unbound (bench/lib/unbound.mjs) serves a generated static zone,
+//   dnsbench.test., one A record per name plus the zone's SOA; `dou://`
+//   asks it on 127.0.0.1 and a free port;
+// * `system, nss_wrapper`: the system resolver gets the names from a
+//   generated hosts file through nss_wrapper (`LD_PRELOAD=libnss_wrapper.so`,
+//   `NSS_WRAPPER_HOSTS=file`), which replaces the C library's getaddrinfo()
+//   in the client process: the same call dns.lookup makes on libuv's thread
+//   pool, answered from a table in memory instead of /etc/hosts (which the
+//   bench must not edit) - no DNS traffic at all, so the cheapest a system
+//   lookup can be;
+// * `system, glibc DNS`: the system resolver asking unbound itself, as it
+//   does on a machine whose /etc/resolv.conf names a DNS server: the client
+//   runs in a mount namespace of its own (`unshare --mount`, root only) where
+//   /etc/resolv.conf is bind-mounted to a generated file naming 127.0.0.153,
+//   on which unbound also listens, port 53 (glibc's resolver knows no other
+//   port). glibc caches nothing, so every lookup is an A and an AAAA query.
+//   Run when `unshare` works and 127.0.0.153:53 is free, else noted as
+//   skipped.
+// Every client runs in a worker process with the nss_wrapper environment
+// (so the preloaded library costs all alike), on the client core; unbound
+// and nginx on the server core. Each run builds a fresh PoolManager (the dou
+// cache starts cold every run) and closes it after; see
+// bench/lib/dns-clients.mjs for what a run does. After one unmeasured run
+// each, the clients take turns, the order reversed every other round, every
+// run under the quiet-machine guard; a ratio is the median of the
+// per-round ratios. nginx's accepted-connection counter is read around every
+// run (outside the client's timed window). Skipped, with a note, when
+// unbound or nss_wrapper is missing, or when the system resolver does not
+// see the names through nss_wrapper.
+
+import { spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PATHS } from './payloads.mjs';
+import { quietRun } from './quiet.mjs';
+import { LOOPBACK } from './servers.mjs';
+import { DNS_ZONE, findUnbound, startUnbound } from './unbound.mjs';
+
+export const DNS_WORKLOAD_ID = 'dns-200-names';
+const SYSTEM_NSS = 'system, nss_wrapper';
+const SYSTEM_GLIBC = 'system, glibc DNS -> unbound';
+const DOU = 'dou:// -> unbound';
+const DOU_WARM = 'dou:// -> unbound, warm cache';
+const IN_MEMORY = 'in-memory:// (control, no DNS)';
+const IN_MEMORY_HOP = 'in-memory + thread-pool hop (control)';
+const DOU_ROWS = [DOU, DOU_WARM, IN_MEMORY, IN_MEMORY_HOP];
+/** Where glibc's resolver finds unbound in the `system, glibc DNS` variant. */
+const GLIBC_DNS_ADDRESS = '127.0.0.153';
+
+const NSS_WRAPPER_CANDIDATES = [
+  '/usr/lib/x86_64-linux-gnu/libnss_wrapper.so',
+  '/usr/lib/aarch64-linux-gnu/libnss_wrapper.so',
+  '/usr/lib64/libnss_wrapper.so',
+  '/usr/lib/libnss_wrapper.so',
+  '/usr/local/lib/libnss_wrapper.so',
+];
+
+/** libnss_wrapper.so (BENCH_NSS_WRAPPER overrides), or null. */
+export function findNssWrapper() {
+  const list = process.env.BENCH_NSS_WRAPPER ? [process.env.BENCH_NSS_WRAPPER] : NSS_WRAPPER_CANDIDATES;
+  for (const p of list) {
+    try {
+      accessSync(p, constants.R_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** Settings from the environment; `envInt` is run.mjs's. */
+export function dnsConfig(envInt, rounds) {
+  return {
+    dnsRequests: envInt('BENCH_DNS_REQUESTS', 2000),
+    dnsNames: envInt('BENCH_DNS_NAMES', 200),
+    dnsConcurrency: envInt('BENCH_DNS_CONCURRENCY', 100),
+    dnsRounds: envInt('BENCH_DNS_ROUNDS', rounds),
+    dnsWarmupRuns: envInt('BENCH_DNS_WARMUP_RUNS', 1),
+    // 1: every request on a new connection (Connection: close); 0: keep-alive.
+    dnsFresh: process.env.BENCH_DNS_FRESH !== '0',
+  };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return null;
+  return n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/** [cmd, ...args] that run a command in a mount namespace where /etc/resolv.conf is `file`. */
+function resolvConfPrefix(file) {
+  return ['unshare', '--mount', 'sh', '-c', `mount --bind ${file} /etc/resolv.conf && exec "$@"`, 'sh'];
+}
+
+/**
+ * Whether dns.lookup in a process with `env` (and the command prefix, if any)
+ * answers `name` with 127.0.0.1 only: null, or why not.
+ */
+function probeSystem(env, name, prefix = []) {
+  const code = `require('node:dns').promises.lookup(${JSON.stringify(name)}, { all: true }).then((a) => console.log(JSON.stringify(a)), (e) => { console.log(e.code); process.exit(1); })`;
+  const argv = [...prefix, process.execPath, '-e', code];
+  const r = spawnSync(argv[0], argv.slice(1), {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  const out = (r.stdout ?? '').trim();
+  if (r.status === 0 && out === JSON.stringify([{ address: LOOPBACK, family: 4 }])) return null;
+  const err = (r.stderr ?? '').trim().split('\n')[0];
+  return `dns.lookup(${name}) gave ${out || r.error?.message || `exit ${r.status}`}${err ? ` (${err})` : ''}`;
+}
+
+/** Whether UDP and TCP port 53 of `address` can be bound (null) or why not. */
+async function port53Free(address) {
+  const udp = await new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', (e) => resolve(e.code));
+    s.bind(53, address, () => s.close(() => resolve(null)));
+  });
+  if (udp !== null) return `${address}:53/udp: ${udp}`;
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', (e) => resolve(`${address}:53/tcp: ${e.code}`));
+    srv.listen(53, address, () => srv.close(() => resolve(null)));
+  });
+}
+
+/**
+ * Runs the workload. deps: { startWorker(pin, env, prefix), config, log }.
+ * Resolves with the workload's result (rows as the other workloads have
+ * them, plus ratios), or { skipped } when it could not run.
+ */
+export async function runDnsNames(spec, server, pin, { startWorker, config, log }) {
+  const fresh = config.dnsFresh;
+  const title =
+    `${config.dnsRequests.toLocaleString('en-US')} GETs to ${config.dnsNames} distinct names, ${config.dnsConcurrency} in flight, ` +
+    `${fresh ? 'a new connection per request (Connection: close)' : 'keep-alive'}: dou:// (unbound) vs the system resolver (dns.lookup)`;
+  const result = { id: DNS_WORKLOAD_ID, kind: 'dns', title, fresh, rows: [], notes: [] };
+  log(`\n${title}`);
+  const unboundExe = findUnbound();
+  const nss = findNssWrapper();
+  if (unboundExe === null || nss === null) {
+    result.skipped = [
+      unboundExe === null ? 'unbound is not installed (Debian: apt-get install unbound)' : null,
+      nss === null
+        ? 'libnss_wrapper.so not found (Debian: apt-get install libnss-wrapper; or BENCH_NSS_WRAPPER)'
+        : null,
+    ]
+      .filter(Boolean)
+      .join('; ');
+    log(`  skipped: ${result.skipped}`);
+    return result;
+  }
+  const names = Array.from({ length: config.dnsNames }, (_, i) => `n${i}.${DNS_ZONE}`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-bench-dns-'));
+  const hostsFile = path.join(dir, 'hosts');
+  writeFileSync(hostsFile, `${names.map((n) => `${LOOPBACK} ${n}`).join('\n')}\n`);
+  const resolvConf = path.join(dir, 'resolv.conf');
+  writeFileSync(resolvConf, `nameserver ${GLIBC_DNS_ADDRESS}\noptions timeout:2 attempts:2\n`);
+  const env = {
+    LD_PRELOAD: [nss, process.env.LD_PRELOAD].filter(Boolean).join(':'),
+    NSS_WRAPPER_HOSTS: hostsFile,
+    // Its hash table holds 100 entries by default; with more names than that
+    // every lookup fails with EAI_MEMORY ("Hash table is full").
+    NSS_WRAPPER_MAX_HOSTENTS: String(Math.max(1000, 4 * names.length)),
+  };
+  const why = probeSystem(env, names[names.length - 1]);
+  if (why !== null) {
+    rmSync(dir, { recursive: true, force: true });
+    result.skipped = `the system resolver does not see the names through nss_wrapper: ${why}`;
+    log(`  skipped: ${result.skipped}`);
+    return result;
+  }
+  const wanted = new Set(
+    (process.env.BENCH_DNS_SYSTEM ?? 'nss_wrapper,glibc').split(',').map((x) => x.trim()),
+  );
+  let glibc =
+    wanted.has('glibc') && process.getuid?.() === 0 ? await port53Free(GLIBC_DNS_ADDRESS) : 'not asked for';
+  if (wanted.has('glibc') && process.getuid?.() !== 0) glibc = 'needs root (unshare --mount)';
+  const clients = [
+    ...(wanted.has('nss_wrapper') ? [{ client: SYSTEM_NSS, resolver: 'system', prefix: [] }] : []),
+    ...(glibc === null
+      ? [{ client: SYSTEM_GLIBC, resolver: 'system', prefix: resolvConfPrefix(resolvConf) }]
+      : []),
+    { client: DOU, resolver: 'dou', prefix: [] },
+    ...(process.env.BENCH_DNS_CONTROLS === '0'
+      ? []
+      : [
+          { client: DOU_WARM, resolver: 'dou-warm', prefix: [] },
+          { client: IN_MEMORY, resolver: 'in-memory', prefix: [] },
+          { client: IN_MEMORY_HOP, resolver: 'in-memory-hop', prefix: [] },
+        ]),
+  ];
+  if (glibc !== null && wanted.has('glibc')) result.notes.push(`${SYSTEM_GLIBC} not run: ${glibc}`);
+  let unbound = null;
+  const workers = new Map();
+  const rows = clients.map((c) => ({ ...c, rounds: [] }));
+  result.rows = rows;
+  try {
+    unbound = await startUnbound(pin, names, {
+      extraInterfaces: glibc === null ? [`${GLIBC_DNS_ADDRESS}@53`] : [],
+    });
+    result.server = `unbound ${unbound.version}`;
+    const glibcRow = rows.find((r) => r.client === SYSTEM_GLIBC);
+    if (glibcRow) {
+      const whyNot = probeSystem(env, names[0], glibcRow.prefix);
+      if (whyNot !== null) {
+        glibcRow.setupError = `the system resolver does not reach unbound: ${whyNot}`;
+        result.notes.push(`${SYSTEM_GLIBC} not run: ${glibcRow.setupError}`);
+        log(`  ${SYSTEM_GLIBC}: ${glibcRow.setupError}`);
+      }
+    }
+    const params = (row) => ({
+      resolver: row.resolver,
+      dnsPort: unbound.port,
+      port: server.port,
+      names,
+      target: PATHS.small,
+      total: config.dnsRequests,
+      concurrency: config.dnsConcurrency,
+      fresh,
+    });
+    const runTimeout = 120_000;
+    for (const row of rows) {
+      if (row.setupError) continue;
+      try {
+        const w = await startWorker(pin, env, row.prefix);
+        workers.set(row.client, w);
+        for (let i = 0; i < config.dnsWarmupRuns; i++) await w.call('dnsNames', params(row), runTimeout);
+      } catch (err) {
+        row.setupError = err.message;
+        log(`  ${row.client}: ${err.message}`);
+      }
+    }
+    for (let round = 0; round < config.dnsRounds; round++) {
+      const order = round % 2 === 0 ? rows : [...rows].reverse();
+      const line = [];
+      for (const row of order) {
+        if (row.setupError) continue;
+        const w = workers.get(row.client);
+        try {
+          const r = await quietRun(
+            () => [process.pid, server.pid, unbound.pid, w.pid],
+            async () => {
+              const before = await server.connectionsAccepted();
+              const run = await w.call('dnsNames', params(row), runTimeout);
+              // The second probe is a connection of its own.
+              run.serverConnections = (await server.connectionsAccepted()) - before - 1;
+              return run;
+            },
+          );
+          row.rounds[round] = r;
+          line.push(
+            `${row.client} ${Math.round(r.reqPerSec)} req/s (${Math.round(r.elapsedMs)} ms, ${r.serverConnections} connections)${r.disturbed ? ' (disturbed)' : ''}`,
+          );
+        } catch (err) {
+          row.rounds[round] = { error: err.message };
+          line.push(`${row.client} ERROR`);
+          log(`  ${row.client}: ${err.message}`);
+        }
+      }
+      log(`  round ${round + 1}/${config.dnsRounds}: ${line.join(', ')}`);
+    }
+  } finally {
+    for (const w of workers.values()) await w.stop();
+    await unbound?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ok = (r) => r !== undefined && r.error === undefined;
+  for (const row of rows) {
+    delete row.prefix;
+    const good = row.rounds.filter(ok);
+    const rps = good.map((r) => r.reqPerSec);
+    row.median = median(rps);
+    row.min = rps.length > 0 ? Math.min(...rps) : null;
+    row.max = rps.length > 0 ? Math.max(...rps) : null;
+    row.medianElapsedMs = median(good.map((r) => r.elapsedMs));
+    row.cpuUsPerReq = median(good.map((r) => r.cpuUsPerReq));
+    row.newConnections = median(good.map((r) => r.newConnections));
+    row.serverConnections = median(good.map((r) => r.serverConnections));
+    row.meanResolutionUs = median(good.map((r) => r.meanResolutionUs).filter((x) => x !== null));
+  }
+  // dou's speed over each system row: the median of the per-round ratios.
+  const perRound = (x, y) => {
+    const ratios = [];
+    for (let i = 0; i < config.dnsRounds; i++) {
+      const a = x?.rounds[i];
+      const b = y.rounds[i];
+      if (ok(a) && ok(b) && b.reqPerSec > 0) ratios.push(a.reqPerSec / b.reqPerSec);
+    }
+    return ratios;
+  };
+  const dou = rows.find((r) => r.client === DOU);
+  const douWarm = rows.find((r) => r.client === DOU_WARM);
+  result.ratios = {};
+  for (const row of rows) {
+    if (DOU_ROWS.includes(row.client)) continue;
+    const ratios = perRound(dou, row);
+    row.douSpeedup = median(ratios);
+    result.ratios[`${DOU} / ${row.client}`] = ratios;
+    if (douWarm !== undefined) {
+      const warm = perRound(douWarm, row);
+      row.douWarmSpeedup = median(warm);
+      result.ratios[`${DOU_WARM} / ${row.client}`] = warm;
+    }
+  }
+  result.roundCount = config.dnsRounds;
+  return result;
+}
+
+/** The workload's table, in the style of run.mjs's renderMarkdown. */
+export function renderDns(w, table) {
+  const head = `**${w.title}** (req/s, median of ${w.roundCount ?? 0} rounds${w.server ? `; DNS server ${w.server}` : ''})\n`;
+  if (w.skipped) return `${head}\nnot run: ${w.skipped}`;
+  const fmt = (n, d = 0) =>
+    n === null || n === undefined ? '-' : d === 0 ? Math.round(n).toLocaleString('en-US') : n.toFixed(d);
+  const spread = (r) => (r.median ? `±${((100 * (r.max - r.min)) / 2 / r.median).toFixed(0)}%` : '-');
+  const body = table(
+    [
+      'resolver',
+      'req/s',
+      'spread',
+      'ms per run',
+      'dou x this (warm cache)',
+      'new connections (client)',
+      'TCP connections (server)',
+      'ms to resolve, per new connection',
+      'client CPU µs/req',
+    ],
+    w.rows.map((r) => [
+      r.client,
+      r.setupError ? 'error' : fmt(r.median),
+      spread(r),
+      fmt(r.medianElapsedMs),
+      DOU_ROWS.includes(r.client)
+        ? '-'
+        : `${fmt(r.douSpeedup, 2)}${r.douWarmSpeedup == null ? '' : ` (${fmt(r.douWarmSpeedup, 2)})`}`,
+      fmt(r.newConnections),
+      fmt(r.serverConnections),
+      fmt(
+        r.meanResolutionUs === null || r.meanResolutionUs === undefined ? null : r.meanResolutionUs / 1000,
+        2,
+      ),
+      fmt(r.cpuUsPerReq, 1),
+    ]),
+  );
+  const per = Object.entries(w.ratios ?? {})
+    .filter(([, xs]) => xs.length > 0)
+    .map(([name, xs]) => `per-round ${name}: ${xs.map((x) => x.toFixed(2)).join(', ')}`);
+  const notes = [...per, ...(w.notes ?? [])];
+  return `${head}\n${body}${notes.length > 0 ? `\n\n${notes.join('\n')}` : ''}`;
+}
+
+/** The issue-12 targets: dou faster end to end than each system row that ran. */
+export function dnsTargets(w) {
+  if (!w || w.skipped) return [];
+  return w.rows
+    .filter((r) => !DOU_ROWS.includes(r.client) && r.douSpeedup !== null && r.douSpeedup !== undefined)
+    .map((r) => ({
+      target: `${DNS_WORKLOAD_ID}: dou:// faster end to end than ${r.client}`,
+      value: r.douSpeedup,
+      ok: r.douSpeedup > 1,
+    }));
+}
