@@ -47,6 +47,19 @@ export class H2Exchange extends ExchangeCore implements Exchange {
   private timer: NodeJS.Timeout | null = null;
   private timerWanted = false;
   private received = 0;
+  /**
+   * DATA that came before the 'response' event: node:http2 emits 'response'
+   * on the next tick, so when several frames are parsed in one go (the GOAWAY
+   * watch feeds the session from JavaScript) the body can overtake its head.
+   */
+  private early: Buffer[] | null = null;
+  /**
+   * Set while the early DATA (and the stream's end or close, if they came in
+   * the same read) waits for the next turn of the event loop after the head:
+   * the caller sees the response before its body completes and releases the
+   * connection, as when each frame arrives in a read of its own.
+   */
+  private held: { end: boolean; close: boolean } | null = null;
   private contentLength: number | null = null;
   /**
    * The readable side ended because the stream closed, not because the peer
@@ -200,8 +213,28 @@ export class H2Exchange extends ExchangeCore implements Exchange {
       const cl = dict.get('content-length');
       if (cl !== undefined && /^\d+$/.test(cl.trim())) this.contentLength = Number(cl.trim());
     }
-    this.finalHead(status, STATUS_CODES[status] ?? '', 20, dict, noBody, !tunnel);
+    const resp = this.finalHead(status, STATUS_CODES[status] ?? '', 20, dict, noBody, !tunnel);
     if (tunnel) this.openTunnel();
+    const early = this.early;
+    if (early === null) return;
+    this.early = null;
+    if (tunnel) {
+      // The new protocol's first bytes: the extension reads them before the stream's own.
+      this.stream.unshift(Buffer.concat(early));
+      return;
+    }
+    const held = { end: false, close: false };
+    this.held = held;
+    setImmediate(() => {
+      this.held = null;
+      const more = this.early;
+      this.early = null;
+      for (const chunk of more === null ? early : early.concat(more)) {
+        if (this.error === null && !resp._isRawDone) resp._pushRaw(chunk);
+      }
+      if (held.end) this.onEnd();
+      if (held.close) this.onStreamClose();
+    });
   }
 
   /**
@@ -240,16 +273,29 @@ export class H2Exchange extends ExchangeCore implements Exchange {
     if (t !== null) t.refresh();
     this.received += chunk.length;
     const r = this.response;
-    if (r !== null && this.error === null && !r._isRawDone) r._pushRaw(chunk);
+    if (r === null || this.held !== null) {
+      if (this.error === null) (this.early ??= []).push(chunk);
+      return;
+    }
+    if (this.error === null && !r._isRawDone) r._pushRaw(chunk);
   }
 
   private onEnd(): void {
+    if (this.held !== null) {
+      this.held.end = true;
+      return;
+    }
     if (this.isOver) return;
     // Node ends the readable side of a reset stream too: that is a failure, decided on 'close'.
     const rst = this.stream.rstCode;
     if (this.stream.aborted || (rst !== undefined && rst !== NGHTTP2_NO_ERROR)) return;
     if (this.endedByClose) {
       // RST_STREAM(NO_ERROR), or the connection going, before END_STREAM: the response is cut short.
+      const broken = this.brokenConnectionError();
+      if (broken !== null) {
+        this.fail(broken);
+        return;
+      }
       this.fail(
         new ProtocolError(
           `${this.label}: the server closed stream ${this.stream.id} before the response was complete ` +
@@ -300,6 +346,10 @@ export class H2Exchange extends ExchangeCore implements Exchange {
   }
 
   private onStreamClose(): void {
+    if (this.held !== null) {
+      this.held.close = true;
+      return;
+    }
     this.streamIsClosed = true;
     this.disarmTimer();
     if (!this.isOver) {
@@ -363,7 +413,9 @@ export class H2Exchange extends ExchangeCore implements Exchange {
         }),
       );
     }
-    if (this.isShortBody(code)) return this.lengthError(this.contentLength!);
+    if (this.isShortBody(code)) return this.resetLengthError(this.contentLength!);
+    const broken = this.brokenConnectionError();
+    if (broken !== null) return broken;
     const sessionError = this.host.sessionError;
     if (sessionError !== null || (code === NGHTTP2_CANCEL && this.host.isClosed)) {
       const why = sessionError?.message ?? 'the connection closed';
@@ -371,6 +423,20 @@ export class H2Exchange extends ExchangeCore implements Exchange {
         cause: sessionError ?? this.streamError ?? undefined,
       });
     }
+    const local = this.streamError as NodeJS.ErrnoException | null;
+    if (local !== null && local.code !== 'ERR_HTTP2_STREAM_ERROR') {
+      // Node itself ended the stream (its flood or memory guards, a frame it could not send):
+      // not the server's reset, whatever code it put on the stream.
+      return new ProtocolError(
+        `${label}: stream ${id} was closed by the client: ${local.message} (${this.opts.url})`,
+        {
+          cause: local,
+        },
+      );
+    }
+    // The server answered this stream, with a reset: the request reached it, so the
+    // stale-connection re-send does not apply; only the Retry settings decide (docs/api.md section 6).
+    this.gotBytes = true;
     if (code === NGHTTP2_NO_ERROR) {
       return new ProtocolError(
         `${label}: the server closed stream ${id} before the response was complete (${this.opts.url})`,
@@ -382,6 +448,27 @@ export class H2Exchange extends ExchangeCore implements Exchange {
       {
         cause: this.streamError ?? undefined,
       },
+    );
+  }
+
+  /** The client found the connection broken (a connection error it detected): the session's error says how. */
+  private brokenConnectionError(): Error | null {
+    const e = this.host.sessionError;
+    if (!(e instanceof ProtocolError)) return null;
+    return new ProtocolError(`${e.message} (${this.opts.url})`, { cause: e });
+  }
+
+  /**
+   * nghttp2 reset the stream with PROTOCOL_ERROR because its DATA did not
+   * match Content-Length: too short at END_STREAM, or a frame that would go
+   * past it (which is dropped, so `received` alone cannot tell which).
+   */
+  private resetLengthError(cl: number): Error {
+    const cause = new IncompleteRead(this.received, cl - this.received);
+    return new ProtocolError(
+      `${this.label}: the response body did not match its Content-Length (${cl}): the stream was reset ` +
+        `(PROTOCOL_ERROR) after ${this.received} body bytes, the server sent fewer or more than it announced (${this.opts.url})`,
+      { cause },
     );
   }
 
