@@ -21,6 +21,7 @@ import { ResponseNotChunked } from './errors.js';
 import { HTTPHeaderDict, type HeadersInit } from './headers.js';
 import { type BodyChunk, bodyBytes, IterableBodyFeed } from './response-body-feed.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
+import { responseTooLarge } from './connection/response-limits.js';
 import type { RawExtension } from './extension.js';
 import type { Retry } from './policies/retry.js';
 import type { ResponseConnection, ResponseFeeder } from './response-feeder.js';
@@ -138,6 +139,9 @@ export class HTTPResponse {
   private _released = false;
   private _preloading: boolean;
   private _rawBytes = 0;
+  /** @internal The connection's `maxResponseSize`, null for none; decoded bytes seen under it. */
+  _maxSize: number | null = null;
+  private _sizeSeen = 0;
   /** `_chunks` holds wire bytes (false once a preloaded body was decoded into it). */
   private _queueIsWire = true;
 
@@ -399,7 +403,8 @@ export class HTTPResponse {
   /** @internal Prepare decoding once the head is known. */
   _setupDecoding(): void {
     // A preloaded body is decoded in one go by _finishRaw(), not streamed through a decoder.
-    if (!this._decodeContent || this._ended || this._preloading) return;
+    // Under a size limit a preloaded body is decoded as it streams in, so the limit applies as it grows.
+    if (!this._decodeContent || this._ended || (this._preloading && this._maxSize === null)) return;
     const enc = this.headers.get('content-encoding');
     if (enc !== undefined) this._toDecoding(enc);
   }
@@ -585,8 +590,11 @@ export class HTTPResponse {
         const decoder = this._decoder;
         if (decoder === null) return;
         let out: Buffer[];
+        let ask = Math.max(this._want - this._queued, DECODE_STEP);
+        // Under maxResponseSize a preloading reader (which wants everything) decodes step by step.
+        if (this._maxSize !== null) ask = Math.min(ask, this._maxSize - this._sizeSeen + DECODE_STEP);
         try {
-          out = await decoder.read(Math.max(this._want - this._queued, DECODE_STEP));
+          out = await decoder.read(ask);
         } catch (error) {
           if (this._decoder !== decoder) return;
           throw error;
@@ -595,6 +603,7 @@ export class HTTPResponse {
         if (this._decoder !== decoder) return;
         if (out.length > 0) {
           for (const piece of out) {
+            if (this._maxSize !== null && this._overLimit(piece.length)) return;
             this._chunks.push(piece);
             this._queued += piece.length;
           }
@@ -625,6 +634,15 @@ export class HTTPResponse {
     }
   }
 
+  /** Counts `n` decoded bytes against `maxResponseSize` (docs/api.md section 4); past it, the exchange and body fail. */
+  private _overLimit(n: number): boolean {
+    if ((this._sizeSeen += n) <= this._maxSize! || this._error !== null) return this._error !== null;
+    const err = responseTooLarge(this.url, this._maxSize!, this.headers.has('content-encoding'));
+    this._feeder?.failFromResponse?.(err);
+    this._fail(err);
+    return true;
+  }
+
   private _describe(): string {
     return `the ${this.status} response from ${this.url || '(built by hand)'} (content-encoding: ${this.headers.get('content-encoding')})`;
   }
@@ -650,6 +668,7 @@ export class HTTPResponse {
   }
 
   private _enqueue(chunk: Buffer): void {
+    if (this._maxSize !== null && this._overLimit(chunk.length)) return;
     this._chunks.push(chunk);
     this._queued += chunk.length;
     this._maybePause();

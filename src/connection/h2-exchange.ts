@@ -13,6 +13,7 @@ import { IncompleteRead, markUnprocessed, ProtocolError } from '../errors.js';
 import { type BodyWriter, ExchangeCore, Phase, Upload } from './exchange-core.js';
 import { expectsContinue } from './expect-continue.js';
 import { codeName, headerDict, headerListSize } from './h2-headers.js';
+import type { ResponseLimits } from './response-limits.js';
 import type { Exchange, ExchangeRequest } from './session.js';
 
 const {
@@ -34,6 +35,7 @@ export interface H2StreamHost {
   /** Why streams fail when the whole connection failed. */
   readonly sessionError: Error | null;
   readonly maxHeaderSize: number;
+  readonly limits: ResponseLimits;
   /** A stream of this session closed. */
   streamClosed(completed: boolean): void;
 }
@@ -81,7 +83,7 @@ export class H2Exchange extends ExchangeCore implements Exchange {
     endStream: boolean,
     tunnel: boolean,
   ) {
-    super(opts, host.label);
+    super(opts, host.label, host.limits);
     this.host = host;
     this.stream = stream;
     this.tunnel = tunnel;
@@ -184,6 +186,7 @@ export class H2Exchange extends ExchangeCore implements Exchange {
 
   private onInformational(headers: IncomingHttpHeaders, raw: string[] | undefined): void {
     this.gotBytes = true;
+    if (this.tooManyFields(raw)) return;
     this.refreshTimer();
     const status = Number(headers[HTTP2_HEADER_STATUS]);
     if (!(status >= 100 && status < 200) || status === 101) return;
@@ -203,6 +206,7 @@ export class H2Exchange extends ExchangeCore implements Exchange {
       );
       return;
     }
+    if (this.tooManyFields(raw)) return;
     const status = Number(headers[HTTP2_HEADER_STATUS]);
     const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 || this.stream.endAfterHeaders;
     // A 2xx to an extended CONNECT opens the tunnel: what follows is the new protocol, not a body.
@@ -235,6 +239,22 @@ export class H2Exchange extends ExchangeCore implements Exchange {
       if (held.end) this.onEnd();
       if (held.close) this.onStreamClose();
     });
+  }
+
+  /** More regular fields than maxHeaderFields (docs/api.md section 4): the exchange fails. */
+  private tooManyFields(raw: string[] | undefined): boolean {
+    if (raw === undefined) return false;
+    const max = this.host.limits.maxHeaderFields;
+    if (raw.length <= 2 * max) return false;
+    let n = 0;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 0x3a) n++;
+    if (n <= max) return false;
+    this.fail(
+      new ProtocolError(
+        `${this.label}: the response header block has more than ${max} fields (maxHeaderFields) (${this.opts.url})`,
+      ),
+    );
+    return true;
   }
 
   /**

@@ -24,6 +24,7 @@ import { HttpVersion } from './connection-info.js';
 import { H2Exchange, type H2StreamHost } from './h2-exchange.js';
 import { GoawayWatch } from './h2-goaway-watch.js';
 import { codeName, requestHeaders, upgradeProtocol } from './h2-headers.js';
+import { DEFAULT_LIMITS, type ResponseLimits } from './response-limits.js';
 import type { ExchangeRequest, ProtocolSession, SessionOwner } from './session.js';
 
 /** Our receive window per stream: what one paused stream may hold in Node's buffers. */
@@ -44,6 +45,8 @@ export class H2Session implements ProtocolSession, H2StreamHost {
   private readonly owner: SessionOwner;
   private readonly scheme: 'http' | 'https';
   readonly maxHeaderSize: number;
+  /** What a response may bring back (docs/api.md section 4). */
+  readonly limits: ResponseLimits;
   private closed = false;
   /** Set by GOAWAY: streams above lastStreamId were not processed. */
   goaway: { code: number; lastStreamId: number } | null = null;
@@ -64,7 +67,9 @@ export class H2Session implements ProtocolSession, H2StreamHost {
     owner: SessionOwner,
     scheme: 'http' | 'https',
     maxHeaderSize: number,
+    limits: ResponseLimits,
   ) {
+    this.limits = limits;
     this.session = session;
     this.socket = socket;
     this.owner = owner;
@@ -102,6 +107,7 @@ export class H2Session implements ProtocolSession, H2StreamHost {
       timeout: number | null;
       signal: AbortSignal | null;
       maxHeaderSize: number;
+      limits?: ResponseLimits;
     },
   ): Promise<H2Session> {
     return new Promise<H2Session>((resolve, reject) => {
@@ -121,7 +127,14 @@ export class H2Session implements ProtocolSession, H2StreamHost {
         // Paused streams keep their unread data in Node's buffers: bounded by the windows above.
         maxSessionMemory: 64,
       });
-      const opened = new H2Session(session, socket, owner, o.scheme, o.maxHeaderSize);
+      const opened = new H2Session(
+        session,
+        socket,
+        owner,
+        o.scheme,
+        o.maxHeaderSize,
+        o.limits ?? DEFAULT_LIMITS,
+      );
       h2 = opened;
       const fail = (err: Error) => {
         if (settled) return;
