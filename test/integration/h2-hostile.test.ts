@@ -211,3 +211,40 @@ describe('stream resets and retries', () => {
     await pool.close();
   });
 });
+
+describe('messages that say what happened', () => {
+  test("the client's own flood detection is not reported as a reset by the server", async () => {
+    const s = await server({
+      onRequest: (conn) => {
+        // 20,000 PINGs to a client whose answers are never read: nghttp2's flood guard trips.
+        conn.socket.pause();
+        const ping = frame(FrameType.PING, 0, 0, Buffer.alloc(8));
+        conn.socket.write(Buffer.concat(Array.from({ length: 20_000 }, () => ping)));
+      },
+    });
+    const pool = new HTTPConnectionPool('127.0.0.1', { port: s.port, retries: false, ...H2C });
+    const err = await within(rejectionOf(pool.request('GET', '/')), 5000);
+    assert.notEqual(err, 'hung');
+    const e = err as Error;
+    assert.ok(e instanceof ProtocolError, `${e.name}: ${e.message}`);
+    assert.doesNotMatch(e.message, /reset by the server/);
+    assert.match(e.message, /closed by the client: Flooding was detected/);
+    await pool.close();
+  });
+
+  test('a body longer than its Content-Length is not reported as 0 bytes read', async () => {
+    const s = await server({
+      onRequest: (conn, id) => {
+        conn.socket.write(
+          Buffer.concat([responseHeaders(id, 200, [['content-length', '5']]), data(id, '0123456789', true)]),
+        );
+      },
+    });
+    const pool = new HTTPConnectionPool('127.0.0.1', { port: s.port, retries: false, ...H2C });
+    const err = await rejectionOf(pool.request('GET', '/'));
+    assert.ok(err instanceof ProtocolError, `${err.name}: ${err.message}`);
+    assert.match(err.message, /did not match its Content-Length \(5\)/);
+    assert.match(err.message, /fewer or more than it announced/);
+    await pool.close();
+  });
+});
