@@ -6,6 +6,7 @@
 //   npm run fuzz -- --scale 20            # 20 times the inputs
 //   npm run fuzz -- --only h1-parser,url  # some targets
 //   npm run fuzz -- --jobs 2 --seed 7     # two at once, a fixed seed
+//   npm run fuzz -- --max-rss 2048        # a target ending above this RSS (MiB) is not ok
 // The long run recorded in RELIABILITY.md used --scale 30 --jobs 2.
 // Exit code 1 when any target failed, hung or crashed.
 import { spawn } from 'node:child_process';
@@ -33,6 +34,8 @@ const scale = Number(opt('scale', '1'));
 const jobs = Number(opt('jobs', '1'));
 const seed = opt('seed', String(Date.now() % 2 ** 31));
 const only = opt('only', null)?.split(',') ?? Object.keys(BASE);
+/** Memory that keeps growing with the inputs is a leak: a target ending above this RSS (MiB) is not ok. */
+const maxRss = Number(opt('max-rss', '1024'));
 
 const root = join(import.meta.dirname, '..');
 const queue = only.map((name) => ({ name, inputs: Math.round((BASE[name] ?? 10_000) * scale) }));
@@ -70,7 +73,15 @@ function run({ name, inputs }) {
       try {
         summary = JSON.parse(last);
       } catch {}
-      const outcome = hung ? 'hang' : code === 0 ? 'ok' : summary.failed ? 'failed' : 'crash';
+      const outcome = hung
+        ? 'hang'
+        : code !== 0
+          ? summary.failed
+            ? 'failed'
+            : 'crash'
+          : (summary.rssMiB ?? 0) > maxRss
+            ? 'memory'
+            : 'ok';
       const r = {
         name,
         outcome,
@@ -80,7 +91,7 @@ function run({ name, inputs }) {
       };
       results.push(r);
       console.log(
-        `${name}: ${outcome}, ${r.inputs.toLocaleString('en')} inputs in ${r.seconds} s${summary.counterexample ? `, counterexample ${summary.counterexample}` : ''}`,
+        `${name}: ${outcome}, ${r.inputs.toLocaleString('en')} inputs in ${r.seconds} s, RSS ${summary.rssMiB ?? '?'} MiB${summary.counterexample ? `, counterexample ${summary.counterexample}` : ''}`,
       );
       if (outcome !== 'ok' && err) console.log(err.slice(0, 4000));
       resolve();
