@@ -5,7 +5,13 @@
 //
 // This module is a leaf: no I/O, no imports from the rest of the library but
 // authority.ts (another leaf).
+//
+// An error never shows a secret (docs/security.md): the pools and connections
+// it points to hold proxy URLs with credentials and Proxy-Authorization
+// headers, so util.inspect and JSON render them by their description only
+// (`HTTPConnectionPool(host='x', port=80)`), never field by field.
 
+import { inspect } from 'node:util';
 import { bracketHost } from './authority.js';
 
 /**
@@ -55,6 +61,74 @@ export class HTTPError extends Error {
     this.processed = options?.processed ?? null;
     this.permanent = options?.permanent ?? false;
   }
+
+  /** What util.inspect (console.log, console.error) shows: no pool or connection internals. */
+  [inspect.custom](_depth: number, options: object, show: typeof inspect): string {
+    const shadow = new Error(this.message, 'cause' in this ? { cause: this.cause } : undefined);
+    Object.defineProperty(shadow, 'name', { value: this.name, enumerable: false, writable: true });
+    shadow.stack = this.stack;
+    Object.setPrototypeOf(shadow, ShadowPrototypes.for(this));
+    for (const key of Object.keys(this)) {
+      (shadow as unknown as Record<string, unknown>)[key] = redact(
+        (this as unknown as Record<string, unknown>)[key],
+      );
+    }
+    return show(shadow, options);
+  }
+
+  /** What JSON.stringify shows: the error's own facts, references by description, the cause chain. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { name: this.name, message: this.message };
+    for (const key of Object.keys(this)) {
+      const v = redact((this as unknown as Record<string, unknown>)[key]);
+      out[key] = v instanceof Error ? errorJson(v) : v;
+    }
+    if (this.cause !== undefined)
+      out.cause = this.cause instanceof Error ? errorJson(this.cause) : String(this.cause);
+    return out;
+  }
+}
+
+/**
+ * Prototypes for the shadow util.inspect renders: one per error class, so it
+ * still says "ProxyError" and lists the class, without our custom inspect
+ * (which would recurse).
+ */
+const ShadowPrototypes = {
+  cache: new Map<string, object>(),
+  for(err: Error): object {
+    const name = err.constructor.name;
+    let proto = this.cache.get(name);
+    if (proto === undefined) {
+      const Shadow = { [name]: class extends Error {} }[name]!;
+      proto = Shadow.prototype;
+      this.cache.set(name, proto);
+    }
+    return proto;
+  },
+};
+
+function errorJson(err: Error): unknown {
+  if (err instanceof HTTPError) return err.toJSON();
+  return { name: err.name, message: err.message };
+}
+
+/**
+ * A field of an error as it may be shown: primitives, errors and arrays of
+ * them as they are; a pool or connection (anything with host and port) by its
+ * description; any other object by its class name only.
+ */
+function redact(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map(redact);
+  const v = value as { host?: unknown; port?: unknown; constructor?: { name?: string } };
+  if (typeof v.host === 'string' && (typeof v.port === 'number' || v.port === null)) {
+    return describePool(value as PoolLike);
+  }
+  const name = v.constructor?.name;
+  if (name === 'Retry' || name === 'Timeout') return String(value);
+  return `[${name && name !== 'Object' ? name : 'object'}]`;
 }
 
 type Outcome = { -readonly [K in 'phase' | 'processed']: HTTPError[K] };

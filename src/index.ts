@@ -74,7 +74,8 @@ export {
   DEFAULT_USER_AGENT,
   VERSION,
 } from './request-headers.js';
-export { HTTPResponse, type HTTPResponseOptions, type ReadOptions } from './response.js';
+export { HTTPResponse } from './response.js';
+export type { HTTPResponseOptions, ReadOptions } from './response-init.js';
 export { ResponsePromise } from './response-promise.js';
 export { parseUrl, Url } from './url.js';
 export { disableWarnings } from './warnings.js';

@@ -32,6 +32,12 @@ export interface ResponseFeeder {
   releaseFromResponse(): void;
   /** Close the connection: the body was not read to its end, or something failed. */
   discardFromResponse(): void;
+  /**
+   * The response itself found the body unacceptable (over `maxResponseSize`):
+   * fail the exchange with `err`, settling whoever waits for the response, and
+   * close the connection. Optional: a hand-built feed has nothing to fail.
+   */
+  failFromResponse?(err: Error): void;
   /** The low-level connection object exposed as `response.connection`. */
   readonly connectionObject: unknown;
   /** Whether releasing hands the connection to a pool (then `response.connection` becomes null). */

@@ -18,47 +18,14 @@ import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
 import { createContentDecoder, decodeAll, decodeAllSync, type ContentDecoder } from './body/decoders.js';
 import { ResponseNotChunked } from './errors.js';
-import { HTTPHeaderDict, type HeadersInit } from './headers.js';
+import { HTTPHeaderDict } from './headers.js';
 import { type BodyChunk, bodyBytes, IterableBodyFeed } from './response-body-feed.js';
 import type { ConnectionInfo } from './connection/connection-info.js';
+import { responseTooLarge } from './connection/response-limits.js';
 import type { RawExtension } from './extension.js';
 import type { Retry } from './policies/retry.js';
 import type { ResponseConnection, ResponseFeeder } from './response-feeder.js';
-
-export interface ResponseInit {
-  status: number;
-  reason: string;
-  version: 10 | 11 | 20 | 30;
-  headers: HTTPHeaderDict;
-  requestMethod: string;
-  requestUrl: string;
-  preloadContent: boolean;
-  decodeContent: boolean;
-  feeder: ResponseFeeder | null;
-  connectionInfo: ConnectionInfo | null;
-  /** True when the message has no body at all (HEAD, 204, 304, 1xx). */
-  noBody: boolean;
-}
-
-/**
- * A response built by hand around a body, as urllib3 users build
- * `HTTPResponse(body=..., status=..., headers=...)` for test doubles
- * (docs/api.md section 2). Defaults follow urllib3: status 0, preloaded and
- * decoded content.
- */
-export interface HTTPResponseOptions {
-  /** Bytes or text (UTF-8), or an iterable / async iterable of chunks (a Node Readable) with `preloadContent: false`. */
-  body?: string | Uint8Array | Iterable<BodyChunk> | AsyncIterable<BodyChunk> | null;
-  status?: number;
-  reason?: string;
-  version?: 10 | 11 | 20 | 30;
-  headers?: HeadersInit;
-  preloadContent?: boolean;
-  decodeContent?: boolean;
-  requestMethod?: string;
-  requestUrl?: string;
-  retries?: Retry | null;
-}
+import type { HTTPResponseOptions, ReadOptions, ResponseInit } from './response-init.js';
 
 // Pause the connection above HIGH_WATER queued bytes, resume below LOW_WATER. Wide enough
 // that a fast reader of a big body rarely stops the socket (each pause and resume costs
@@ -77,11 +44,6 @@ const VERSION_STRINGS: Record<number, string> = {
   20: 'HTTP/2',
   30: 'HTTP/3',
 };
-
-export interface ReadOptions {
-  decodeContent?: boolean;
-  cacheContent?: boolean;
-}
 
 /** Where the body's bytes wait between the connection and the reader. */
 enum BodyMode {
@@ -140,6 +102,9 @@ export class HTTPResponse {
   private _letGo = false;
   private _preloading: boolean;
   private _rawBytes = 0;
+  /** @internal The connection's `maxResponseSize`, null for none; decoded bytes seen under it. */
+  _maxSize: number | null = null;
+  private _sizeSeen = 0;
   /** `_chunks` holds wire bytes (false once a preloaded body was decoded into it). */
   private _queueIsWire = true;
 
@@ -419,7 +384,8 @@ export class HTTPResponse {
   /** @internal Prepare decoding once the head is known. */
   _setupDecoding(): void {
     // A preloaded body is decoded in one go by _finishRaw(), not streamed through a decoder.
-    if (!this._decodeContent || this._ended || this._preloading) return;
+    // Under a size limit a preloaded body is decoded as it streams in, so the limit applies as it grows.
+    if (!this._decodeContent || this._ended || (this._preloading && this._maxSize === null)) return;
     const enc = this.headers.get('content-encoding');
     if (enc !== undefined) this._toDecoding(enc);
   }
@@ -605,8 +571,11 @@ export class HTTPResponse {
         const decoder = this._decoder;
         if (decoder === null) return;
         let out: Buffer[];
+        let ask = Math.max(this._want - this._queued, DECODE_STEP);
+        // Under maxResponseSize a preloading reader (which wants everything) decodes step by step.
+        if (this._maxSize !== null) ask = Math.min(ask, this._maxSize - this._sizeSeen + DECODE_STEP);
         try {
-          out = await decoder.read(Math.max(this._want - this._queued, DECODE_STEP));
+          out = await decoder.read(ask);
         } catch (error) {
           if (this._decoder !== decoder) return;
           throw error;
@@ -615,6 +584,7 @@ export class HTTPResponse {
         if (this._decoder !== decoder) return;
         if (out.length > 0) {
           for (const piece of out) {
+            if (this._maxSize !== null && this._overLimit(piece.length)) return;
             this._chunks.push(piece);
             this._queued += piece.length;
           }
@@ -645,6 +615,15 @@ export class HTTPResponse {
     }
   }
 
+  /** Counts `n` decoded bytes against `maxResponseSize` (docs/api.md section 4); past it, the exchange and body fail. */
+  private _overLimit(n: number): boolean {
+    if ((this._sizeSeen += n) <= this._maxSize! || this._error !== null) return this._error !== null;
+    const err = responseTooLarge(this.url, this._maxSize!, this.headers.has('content-encoding'));
+    this._feeder?.failFromResponse?.(err);
+    this._fail(err);
+    return true;
+  }
+
   private _describe(): string {
     return `the ${this.status} response from ${this.url || '(built by hand)'} (content-encoding: ${this.headers.get('content-encoding')})`;
   }
@@ -671,6 +650,7 @@ export class HTTPResponse {
   }
 
   private _enqueue(chunk: Buffer): void {
+    if (this._maxSize !== null && this._overLimit(chunk.length)) return;
     this._chunks.push(chunk);
     this._queued += chunk.length;
     this._maybePause();

@@ -35,6 +35,7 @@ import { checkDisabledSvn, onlyHttp3 } from './http-versions.js';
 import type { Poolable, PoolOwner, Reservation } from './poolable.js';
 import { hostOfAbsolute, type ProxyRoute, parseProxy } from './proxy-route.js';
 import { buildRequestHeaders } from './request-head.js';
+import { type ResponseLimits, responseLimits } from './response-limits.js';
 import type { Exchange, ExchangeRequest, ProtocolSession, SessionOwner, UploadProgress } from './session.js';
 import { type SessionFactory, TCP_SESSION_FACTORIES } from './session-factory.js';
 
@@ -58,6 +59,12 @@ export interface HTTPConnectionOptions {
   happyEyeballs?: boolean | number;
   disabledSvn?: Iterable<HttpVersion> | null;
   maxHeaderSize?: number;
+  /** Most header fields in a response head (or trailer section); docs/api.md section 4. */
+  maxHeaderFields?: number;
+  /** Most interim (1xx) responses before the final one; docs/api.md section 4. */
+  maxInterimResponses?: number;
+  /** Largest decoded response body, in bytes; null: no limit. docs/api.md section 4. */
+  maxResponseSize?: number | null;
 }
 
 export interface ConnectionRequestOptions {
@@ -111,6 +118,9 @@ export const CONNECTION_OPTION_NAMES: readonly string[] = [
   'happyEyeballs',
   'disabledSvn',
   'maxHeaderSize',
+  'maxHeaderFields',
+  'maxInterimResponses',
+  'maxResponseSize',
 ];
 const HTTP_OPTION_SET = optionSet(...CONNECTION_OPTION_NAMES);
 const REQUEST_OPTION_SET = optionSet(
@@ -150,6 +160,8 @@ export class HTTPConnection implements SessionOwner, Poolable {
   /** How many connection attempts race at once (1: Happy Eyeballs off). */
   readonly happyEyeballs: number;
   readonly maxHeaderSize: number;
+  /** The response limits every session of this connection applies (docs/api.md section 4). */
+  readonly limits: ResponseLimits;
   readonly disabledSvn: ReadonlySet<HttpVersion>;
   readonly proxy: string | null;
   readonly proxyConfig: unknown;
@@ -197,6 +209,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
     this.socketFamily = o.socketFamily ?? 0;
     this.happyEyeballs = checkHappyEyeballs(o.happyEyeballs, new.target.name);
     this.maxHeaderSize = o.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+    this.limits = responseLimits(o);
     this.proxy = o.proxy ?? null;
     this.proxyConfig = o.proxyConfig ?? null;
     this.disabledSvn = checkDisabledSvn(o.disabledSvn, new.target.name);
@@ -349,6 +362,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
         timeout: timeout === null ? null : Math.max(0, timeout - (performance.now() - started)),
         signal,
         maxHeaderSize: this.maxHeaderSize,
+        limits: this.limits,
       });
     } catch (err) {
       dialed.transport.destroy();

@@ -14,6 +14,7 @@
 // upgraded) and `upload` for the request body (none / held for 100-continue /
 // streaming / done / abandoned when the server answered first).
 
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { PreparedBody } from '../body/request-body.js';
 import { HTTPError, ProtocolError, ReadTimeoutError, RequestAbortedError } from '../errors.js';
@@ -22,6 +23,7 @@ import type { HTTPHeaderDict } from '../headers.js';
 import { HTTPResponse } from '../response.js';
 import type { ResponseFeeder } from '../response-feeder.js';
 import { CONTINUE_TIMEOUT, waitUntil } from './expect-continue.js';
+import { DEFAULT_LIMITS, type ResponseLimits } from './response-limits.js';
 import type { ExchangeRequest } from './session.js';
 
 /** The response side of an exchange. */
@@ -91,10 +93,14 @@ export abstract class ExchangeCore implements ResponseFeeder {
   private abortListener: (() => void) | null = null;
   /** Re-checks a waiting upload's condition (drain, 100 Continue, final answer, failure). */
   protected wake: (() => void) | null = null;
+  /** Interim (1xx) responses seen, and when the first came (performance.now()). */
+  private interims = 0;
+  private firstInterimAt = 0;
 
   constructor(
     opts: ExchangeRequest,
     protected readonly label: string,
+    protected readonly limits: ResponseLimits = DEFAULT_LIMITS,
   ) {
     this.opts = opts;
   }
@@ -174,6 +180,7 @@ export abstract class ExchangeCore implements ResponseFeeder {
     version: 11 | 20 | 30,
     headers: HTTPHeaderDict | null,
   ): void {
+    if (!this.interimAllowed()) return;
     if (status === 100 && this.upload === Upload.Held) {
       this.upload = Upload.Streaming;
       this.wakeUp();
@@ -198,6 +205,44 @@ export abstract class ExchangeCore implements ResponseFeeder {
     } catch {
       // A throwing callback must not break the exchange.
     }
+  }
+
+  /**
+   * Limits on interim responses (docs/api.md section 4): at most
+   * `maxInterimResponses` of them, and they do not keep a request alive past
+   * its read timeout: the final head must come within the read timeout of the
+   * first interim one, however many arrive in between. False when the
+   * exchange failed.
+   */
+  private interimAllowed(): boolean {
+    const n = ++this.interims;
+    if (n > this.limits.maxInterimResponses) {
+      this.fail(
+        new ProtocolError(
+          `${this.label}: the server sent more than ${this.limits.maxInterimResponses} interim (1xx) responses ` +
+            `to ${this.opts.url} (maxInterimResponses)`,
+          { permanent: true },
+        ),
+      );
+      return false;
+    }
+    const readTimeout = this.opts.readTimeout;
+    if (readTimeout === null) return true;
+    const now = performance.now();
+    if (n === 1) {
+      this.firstInterimAt = now;
+    } else if (now - this.firstInterimAt >= readTimeout) {
+      this.fail(
+        new ReadTimeoutError(
+          null,
+          this.opts.url,
+          `${this.label}: Read timed out. (read timeout=${readTimeout} ms; ${n} interim responses ` +
+            'but no final response within it)',
+        ),
+      );
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -226,6 +271,8 @@ export abstract class ExchangeCore implements ResponseFeeder {
       connectionInfo: this.opts.connectionInfo,
       noBody,
     });
+    const maxSize = this.limits.maxResponseSize;
+    if (maxSize !== null) resp._maxSize = maxSize;
     resp._setupDecoding();
     this.response = resp;
     this.phase = Phase.Receiving;
@@ -434,6 +481,11 @@ export abstract class ExchangeCore implements ResponseFeeder {
   }
 
   // ---- ResponseFeeder --------------------------------------------------------------
+
+  /** The response refused its body (over maxResponseSize): the exchange fails with its error. */
+  failFromResponse(err: Error): void {
+    this.fail(err);
+  }
 
   pauseBody(): void {
     if (this.isOver || this.transportClosed) return;

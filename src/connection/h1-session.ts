@@ -22,6 +22,7 @@ import { HttpVersion } from './connection-info.js';
 import { type BodyWriter, ExchangeCore, Phase, Upload } from './exchange-core.js';
 import { expectsContinue } from './expect-continue.js';
 import { copyOf, type ReadSink, SinkDuplex } from './read-sink.js';
+import { DEFAULT_LIMITS, type ResponseLimits } from './response-limits.js';
 import {
   type Exchange,
   type ExchangeRequest,
@@ -29,6 +30,15 @@ import {
   SENT,
   type SessionOwner,
 } from './session.js';
+
+/** Whether flat request header pairs carry an `Upgrade` field (RFC 9110 section 7.8). */
+function asksUpgrade(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 7 && name.toLowerCase() === 'upgrade') return true;
+  }
+  return false;
+}
 
 /** Bodies up to this size go out in the same write as the head. */
 const SMALL_BODY = 64 * 1024;
@@ -44,7 +54,7 @@ class H1Exchange extends ExchangeCore implements Exchange {
     private readonly session: H1Session,
     opts: ExchangeRequest,
   ) {
-    super(opts, session.label);
+    super(opts, session.label, session.limits);
   }
 
   get connectionObject(): unknown {
@@ -181,8 +191,18 @@ export class H1Session implements ProtocolSession {
   private readonly plainWriter: BodyWriter;
   private readonly chunkedWriter: BodyWriter;
 
-  constructor(socket: Socket, owner: SessionOwner, maxHeaderSize: number, sink: ReadSink | null = null) {
+  /** What a response may bring back (docs/api.md section 4). */
+  readonly limits: ResponseLimits;
+
+  constructor(
+    socket: Socket,
+    owner: SessionOwner,
+    maxHeaderSize: number,
+    sink: ReadSink | null = null,
+    limits: ResponseLimits = DEFAULT_LIMITS,
+  ) {
     this.socket = socket;
+    this.limits = limits;
     this.owner = owner;
     this.sink = sink;
     this.parser = new H1ResponseParser(
@@ -199,7 +219,7 @@ export class H1Session implements ProtocolSession {
           if (this.ex) this.ex.phase = Phase.Complete;
         },
       },
-      { maxHeaderSize },
+      { maxHeaderSize, maxHeaderFields: limits.maxHeaderFields },
     );
     const listeners: Array<readonly [string, (...args: unknown[]) => void]> = [
       ['end', () => this.onEnd()],
@@ -536,6 +556,17 @@ export class H1Session implements ProtocolSession {
    * share the socket with the new protocol, so that exchange fails instead.
    */
   private upgrade(ex: H1Exchange, leftover: Buffer | null): void {
+    if (!asksUpgrade(ex.opts.headers)) {
+      // A 101 nobody asked for: the socket would speak an unknown protocol and belong to no one.
+      ex.fail(
+        new ProtocolError(
+          `${this.owner.label}: the server switched protocols (101) but the request to ${ex.opts.url} ` +
+            'asked for no upgrade (no Upgrade header); the connection is closed',
+          { permanent: true },
+        ),
+      );
+      return;
+    }
     if (ex.upload === Upload.Held || ex.upload === Upload.Streaming || ex.response === null) {
       ex.fail(
         new ProtocolError(

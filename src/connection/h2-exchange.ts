@@ -13,6 +13,7 @@ import { IncompleteRead, markUnprocessed, ProtocolError } from '../errors.js';
 import { type BodyWriter, ExchangeCore, Phase, Upload } from './exchange-core.js';
 import { expectsContinue } from './expect-continue.js';
 import { codeName, headerDict, headerListSize } from './h2-headers.js';
+import type { ResponseLimits } from './response-limits.js';
 import type { Exchange, ExchangeRequest } from './session.js';
 
 const {
@@ -34,6 +35,7 @@ export interface H2StreamHost {
   /** Why streams fail when the whole connection failed. */
   readonly sessionError: Error | null;
   readonly maxHeaderSize: number;
+  readonly limits: ResponseLimits;
   /** A stream of this session closed. */
   streamClosed(completed: boolean): void;
 }
@@ -47,6 +49,19 @@ export class H2Exchange extends ExchangeCore implements Exchange {
   private timer: NodeJS.Timeout | null = null;
   private timerWanted = false;
   private received = 0;
+  /**
+   * DATA that came before the 'response' event: node:http2 emits 'response'
+   * on the next tick, so when several frames are parsed in one go (the GOAWAY
+   * watch feeds the session from JavaScript) the body can overtake its head.
+   */
+  private early: Buffer[] | null = null;
+  /**
+   * Set while the early DATA (and the stream's end or close, if they came in
+   * the same read) waits for the next turn of the event loop after the head:
+   * the caller sees the response before its body completes and releases the
+   * connection, as when each frame arrives in a read of its own.
+   */
+  private held: { end: boolean; close: boolean } | null = null;
   private contentLength: number | null = null;
   /**
    * The readable side ended because the stream closed, not because the peer
@@ -68,7 +83,7 @@ export class H2Exchange extends ExchangeCore implements Exchange {
     endStream: boolean,
     tunnel: boolean,
   ) {
-    super(opts, host.label);
+    super(opts, host.label, host.limits);
     this.host = host;
     this.stream = stream;
     this.tunnel = tunnel;
@@ -171,6 +186,7 @@ export class H2Exchange extends ExchangeCore implements Exchange {
 
   private onInformational(headers: IncomingHttpHeaders, raw: string[] | undefined): void {
     this.gotBytes = true;
+    if (this.tooManyFields(raw)) return;
     this.refreshTimer();
     const status = Number(headers[HTTP2_HEADER_STATUS]);
     if (!(status >= 100 && status < 200) || status === 101) return;
@@ -190,6 +206,7 @@ export class H2Exchange extends ExchangeCore implements Exchange {
       );
       return;
     }
+    if (this.tooManyFields(raw)) return;
     const status = Number(headers[HTTP2_HEADER_STATUS]);
     const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 || this.stream.endAfterHeaders;
     // A 2xx to an extended CONNECT opens the tunnel: what follows is the new protocol, not a body.
@@ -200,8 +217,44 @@ export class H2Exchange extends ExchangeCore implements Exchange {
       const cl = dict.get('content-length');
       if (cl !== undefined && /^\d+$/.test(cl.trim())) this.contentLength = Number(cl.trim());
     }
-    this.finalHead(status, STATUS_CODES[status] ?? '', 20, dict, noBody, !tunnel);
+    const resp = this.finalHead(status, STATUS_CODES[status] ?? '', 20, dict, noBody, !tunnel);
     if (tunnel) this.openTunnel();
+    const early = this.early;
+    if (early === null) return;
+    this.early = null;
+    if (tunnel) {
+      // The new protocol's first bytes: the extension reads them before the stream's own.
+      this.stream.unshift(Buffer.concat(early));
+      return;
+    }
+    const held = { end: false, close: false };
+    this.held = held;
+    setImmediate(() => {
+      this.held = null;
+      const more = this.early;
+      this.early = null;
+      for (const chunk of more === null ? early : early.concat(more)) {
+        if (this.error === null && !resp._isRawDone) resp._pushRaw(chunk);
+      }
+      if (held.end) this.onEnd();
+      if (held.close) this.onStreamClose();
+    });
+  }
+
+  /** More regular fields than maxHeaderFields (docs/api.md section 4): the exchange fails. */
+  private tooManyFields(raw: string[] | undefined): boolean {
+    if (raw === undefined) return false;
+    const max = this.host.limits.maxHeaderFields;
+    if (raw.length <= 2 * max) return false;
+    let n = 0;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 0x3a) n++;
+    if (n <= max) return false;
+    this.fail(
+      new ProtocolError(
+        `${this.label}: the response header block has more than ${max} fields (maxHeaderFields) (${this.opts.url})`,
+      ),
+    );
+    return true;
   }
 
   /**
@@ -240,16 +293,29 @@ export class H2Exchange extends ExchangeCore implements Exchange {
     if (t !== null) t.refresh();
     this.received += chunk.length;
     const r = this.response;
-    if (r !== null && this.error === null && !r._isRawDone) r._pushRaw(chunk);
+    if (r === null || this.held !== null) {
+      if (this.error === null) (this.early ??= []).push(chunk);
+      return;
+    }
+    if (this.error === null && !r._isRawDone) r._pushRaw(chunk);
   }
 
   private onEnd(): void {
+    if (this.held !== null) {
+      this.held.end = true;
+      return;
+    }
     if (this.isOver) return;
     // Node ends the readable side of a reset stream too: that is a failure, decided on 'close'.
     const rst = this.stream.rstCode;
     if (this.stream.aborted || (rst !== undefined && rst !== NGHTTP2_NO_ERROR)) return;
     if (this.endedByClose) {
       // RST_STREAM(NO_ERROR), or the connection going, before END_STREAM: the response is cut short.
+      const broken = this.brokenConnectionError();
+      if (broken !== null) {
+        this.fail(broken);
+        return;
+      }
       this.fail(
         new ProtocolError(
           `${this.label}: the server closed stream ${this.stream.id} before the response was complete ` +
@@ -300,6 +366,10 @@ export class H2Exchange extends ExchangeCore implements Exchange {
   }
 
   private onStreamClose(): void {
+    if (this.held !== null) {
+      this.held.close = true;
+      return;
+    }
     this.streamIsClosed = true;
     this.disarmTimer();
     if (!this.isOver) {
@@ -363,7 +433,9 @@ export class H2Exchange extends ExchangeCore implements Exchange {
         }),
       );
     }
-    if (this.isShortBody(code)) return this.lengthError(this.contentLength!);
+    if (this.isShortBody(code)) return this.resetLengthError(this.contentLength!);
+    const broken = this.brokenConnectionError();
+    if (broken !== null) return broken;
     const sessionError = this.host.sessionError;
     if (sessionError !== null || (code === NGHTTP2_CANCEL && this.host.isClosed)) {
       const why = sessionError?.message ?? 'the connection closed';
@@ -371,6 +443,20 @@ export class H2Exchange extends ExchangeCore implements Exchange {
         cause: sessionError ?? this.streamError ?? undefined,
       });
     }
+    const local = this.streamError as NodeJS.ErrnoException | null;
+    if (local !== null && local.code !== 'ERR_HTTP2_STREAM_ERROR') {
+      // Node itself ended the stream (its flood or memory guards, a frame it could not send):
+      // not the server's reset, whatever code it put on the stream.
+      return new ProtocolError(
+        `${label}: stream ${id} was closed by the client: ${local.message} (${this.opts.url})`,
+        {
+          cause: local,
+        },
+      );
+    }
+    // The server answered this stream, with a reset: the request reached it, so the
+    // stale-connection re-send does not apply; only the Retry settings decide (docs/api.md section 6).
+    this.gotBytes = true;
     if (code === NGHTTP2_NO_ERROR) {
       return new ProtocolError(
         `${label}: the server closed stream ${id} before the response was complete (${this.opts.url})`,
@@ -382,6 +468,27 @@ export class H2Exchange extends ExchangeCore implements Exchange {
       {
         cause: this.streamError ?? undefined,
       },
+    );
+  }
+
+  /** The client found the connection broken (a connection error it detected): the session's error says how. */
+  private brokenConnectionError(): Error | null {
+    const e = this.host.sessionError;
+    if (!(e instanceof ProtocolError)) return null;
+    return new ProtocolError(`${e.message} (${this.opts.url})`, { cause: e });
+  }
+
+  /**
+   * nghttp2 reset the stream with PROTOCOL_ERROR because its DATA did not
+   * match Content-Length: too short at END_STREAM, or a frame that would go
+   * past it (which is dropped, so `received` alone cannot tell which).
+   */
+  private resetLengthError(cl: number): Error {
+    const cause = new IncompleteRead(this.received, cl - this.received);
+    return new ProtocolError(
+      `${this.label}: the response body did not match its Content-Length (${cl}): the stream was reset ` +
+        `(PROTOCOL_ERROR) after ${this.received} body bytes, the server sent fewer or more than it announced (${this.opts.url})`,
+      { cause },
     );
   }
 

@@ -22,7 +22,9 @@ import {
 } from '../errors.js';
 import { HttpVersion } from './connection-info.js';
 import { H2Exchange, type H2StreamHost } from './h2-exchange.js';
-import { requestHeaders, upgradeProtocol } from './h2-headers.js';
+import { GoawayWatch } from './h2-goaway-watch.js';
+import { codeName, requestHeaders, upgradeProtocol } from './h2-headers.js';
+import { DEFAULT_LIMITS, type ResponseLimits } from './response-limits.js';
 import type { ExchangeRequest, ProtocolSession, SessionOwner } from './session.js';
 
 /** Our receive window per stream: what one paused stream may hold in Node's buffers. */
@@ -38,9 +40,13 @@ export class H2Session implements ProtocolSession, H2StreamHost {
   readonly httpVersion = HttpVersion.h2;
   readonly reservation = 'shared' as const;
   private readonly session: ClientHttp2Session;
+  /** The TCP (or TLS) socket under the session: destroyed with it, never left half-closed. */
+  private readonly socket: Socket;
   private readonly owner: SessionOwner;
   private readonly scheme: 'http' | 'https';
   readonly maxHeaderSize: number;
+  /** What a response may bring back (docs/api.md section 4). */
+  readonly limits: ResponseLimits;
   private closed = false;
   /** Set by GOAWAY: streams above lastStreamId were not processed. */
   goaway: { code: number; lastStreamId: number } | null = null;
@@ -57,17 +63,23 @@ export class H2Session implements ProtocolSession, H2StreamHost {
 
   private constructor(
     session: ClientHttp2Session,
+    socket: Socket,
     owner: SessionOwner,
     scheme: 'http' | 'https',
     maxHeaderSize: number,
+    limits: ResponseLimits,
   ) {
+    this.limits = limits;
     this.session = session;
+    this.socket = socket;
     this.owner = owner;
     this.scheme = scheme;
     this.maxHeaderSize = maxHeaderSize;
     session.on('goaway', (code: number, lastStreamId: number) => {
       this.goaway = { code, lastStreamId };
       this.owner.sessionCapacityChanged(this);
+      // Node would half-close and wait for the server's FIN, which a hostile server never sends.
+      if (this.activeStreams === 0) this.destroy();
     });
     session.on('remoteSettings', () => {
       if (!this.closed) this.owner.sessionCapacityChanged(this);
@@ -95,13 +107,17 @@ export class H2Session implements ProtocolSession, H2StreamHost {
       timeout: number | null;
       signal: AbortSignal | null;
       maxHeaderSize: number;
+      limits?: ResponseLimits;
     },
   ): Promise<H2Session> {
     return new Promise<H2Session>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | null = null;
+      let h2: H2Session | null = null;
+      // nghttp2 reports a connection error it detects only by sending GOAWAY: watch for it.
+      const transport = new GoawayWatch(socket, (code, detail) => h2?.connectionError(code, detail));
       const session = http2.connect(`${o.scheme}://${o.authority}`, {
-        createConnection: () => socket,
+        createConnection: () => transport as unknown as Socket,
         settings: {
           enablePush: false,
           initialWindowSize: STREAM_WINDOW,
@@ -111,12 +127,21 @@ export class H2Session implements ProtocolSession, H2StreamHost {
         // Paused streams keep their unread data in Node's buffers: bounded by the windows above.
         maxSessionMemory: 64,
       });
-      const h2 = new H2Session(session, owner, o.scheme, o.maxHeaderSize);
+      const opened = new H2Session(
+        session,
+        socket,
+        owner,
+        o.scheme,
+        o.maxHeaderSize,
+        o.limits ?? DEFAULT_LIMITS,
+      );
+      h2 = opened;
       const fail = (err: Error) => {
         if (settled) return;
         settled = true;
         cleanup();
         session.destroy();
+        socket.destroy();
         reject(markConnectError(err));
       };
       const onAbort = () =>
@@ -125,6 +150,17 @@ export class H2Session implements ProtocolSession, H2StreamHost {
         );
       const onSettings = () => {
         if (settled) return;
+        if (session.remoteSettings?.maxConcurrentStreams === 0) {
+          // Nothing could ever be sent on it; another connection would be told the same.
+          fail(
+            new ProtocolError(
+              `${owner.label}: the HTTP/2 server allows no streams (SETTINGS_MAX_CONCURRENT_STREAMS = 0); ` +
+                'no request can be sent on this connection',
+              { permanent: true },
+            ),
+          );
+          return;
+        }
         settled = true;
         cleanup();
         try {
@@ -132,7 +168,7 @@ export class H2Session implements ProtocolSession, H2StreamHost {
         } catch {
           // An old peer may not take it; the default window still works.
         }
-        resolve(h2);
+        resolve(opened);
       };
       const onError = (err: Error) =>
         fail(
@@ -312,7 +348,7 @@ export class H2Session implements ProtocolSession, H2StreamHost {
         }),
       );
     }
-    if (this.activeStreams++ === 0) this.session.ref();
+    if (this.activeStreams++ === 0) this.setRef(true);
     return new H2Exchange(this, stream, opts, endStream, protocol !== null);
   }
 
@@ -348,12 +384,46 @@ export class H2Session implements ProtocolSession, H2StreamHost {
     if (completed) this.requestsServed++;
     if (this.activeStreams === 0) {
       this.idleSince = performance.now();
+      // A connection that is going away goes now that its last stream is over.
+      if (this.goaway !== null) {
+        this.destroy();
+        return;
+      }
       // An idle connection never holds the process open; a stream in flight does.
-      if (!this.session.destroyed) this.session.unref();
+      if (!this.session.destroyed) this.setRef(false);
     }
   }
 
+  /** The session and the socket under it (the session only sees the GOAWAY watch) hold the process open or not. */
+  private setRef(ref: boolean): void {
+    if (ref) {
+      this.session.ref();
+      this.socket.ref();
+    } else {
+      this.session.unref();
+      this.socket.unref();
+    }
+  }
+
+  /**
+   * nghttp2 found the connection broken (its GOAWAY with an error code went
+   * out): every stream fails at once with a ProtocolError naming the error,
+   * and the socket goes (docs/api.md section 9).
+   */
+  connectionError(code: number, detail: string): void {
+    if (this.closed) return;
+    const err = new ProtocolError(
+      `${this.owner.label}: HTTP/2 connection error detected by the client: ${codeName(code)}` +
+        (detail !== '' ? ` (${detail})` : '') +
+        '; the connection is closed',
+    );
+    this.sessionError ??= err;
+    this.destroy();
+  }
+
   private onClose(): void {
+    // Node closes a session gracefully by half-closing the socket; it goes for good here.
+    if (!this.socket.destroyed) this.socket.destroy();
     if (this.closed) return;
     this.closed = true;
     this.owner.sessionClosed(this);

@@ -9,6 +9,7 @@ import type { HttpVersion } from './connection-info.js';
 import type { Dialed } from './dialer.js';
 import { H1Session } from './h1-session.js';
 import { H2Session } from './h2-session.js';
+import type { ResponseLimits } from './response-limits.js';
 import type { ProtocolSession, SessionOwner } from './session.js';
 
 /** What a factory needs besides the transport. */
@@ -20,6 +21,8 @@ export interface SessionOptions {
   timeout: number | null;
   signal: AbortSignal | null;
   maxHeaderSize: number;
+  /** Header field count, interim responses, decoded body size (docs/api.md section 4). */
+  limits: ResponseLimits;
 }
 
 export type SessionFactory = (
@@ -30,7 +33,7 @@ export type SessionFactory = (
 
 function startH1(dialed: Dialed, owner: SessionOwner, o: SessionOptions): ProtocolSession {
   const socket = dialed.transport as Socket;
-  const session = new H1Session(socket, owner, o.maxHeaderSize, dialed.sink);
+  const session = new H1Session(socket, owner, o.maxHeaderSize, dialed.sink, o.limits);
   // A tunnel opener may have paused the socket to hold back early bytes.
   socket.resume();
   return session;

@@ -22,16 +22,23 @@ function identity(o: object): string {
   return `#${id}`;
 }
 
-/** Secrets are keyed by a digest so a key printed in debug output never shows them. */
-const SECRET_OPTIONS = new Set(['keyPassword', 'keyData']);
+/**
+ * Secrets are keyed by a digest so a key printed in debug output never shows
+ * them: key material, and the proxy URL, which may carry credentials
+ * (`socks5h://user:pass@host`; docs/security.md).
+ */
+const SECRET_OPTIONS = new Set(['keyPassword', 'keyData', 'proxy']);
+/** Header fields whose values are secrets: keyed by digest too. */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+function digest(v: unknown): string {
+  const bytes = typeof v === 'string' ? Buffer.from(v) : v instanceof Uint8Array ? v : Buffer.from(String(v));
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
 
 function keyValue(name: string, v: unknown): string {
   if (v === null || v === undefined) return 'null';
-  if (SECRET_OPTIONS.has(name)) {
-    const bytes =
-      typeof v === 'string' ? Buffer.from(v) : v instanceof Uint8Array ? v : Buffer.from(String(v));
-    return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  }
+  if (SECRET_OPTIONS.has(name)) return digest(v);
   switch (typeof v) {
     case 'string':
       return JSON.stringify(v);
@@ -45,10 +52,13 @@ function keyValue(name: string, v: unknown): string {
     default:
       return String(v);
   }
-  if (name === 'headers') {
+  if (name === 'headers' || name === 'proxyHeaders') {
     const h = new HTTPHeaderDict(v as HeadersInit);
     const parts: string[] = [];
-    for (const [k, val] of h.entries()) parts.push(`${k.toLowerCase()}=${JSON.stringify(val)}`);
+    for (const [k, val] of h.entries()) {
+      const lower = k.toLowerCase();
+      parts.push(`${lower}=${SECRET_HEADERS.has(lower) ? digest(val) : JSON.stringify(val)}`);
+    }
     return `{${parts.sort().join(',')}}`;
   }
   if (v instanceof Set)

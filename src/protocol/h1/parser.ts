@@ -63,11 +63,14 @@ export interface H1ParserHandlers {
 export interface H1ParserOptions {
   /** Limit for the status line plus header section (and for a chunk-size line or trailer section). Default 65536. */
   maxHeaderSize?: number;
+  /** Most field lines in a head, and in a trailer section. Default 100, as urllib3 (http.client). */
+  maxHeaderFields?: number;
 }
 
 export type H1ParserState = 'idle' | 'head' | 'body' | 'done' | 'upgraded' | 'error';
 
 const DEFAULT_MAX_HEADER_SIZE = 65536;
+const DEFAULT_MAX_HEADER_FIELDS = 100;
 
 // Internal states; finer than the public ones so the hot loop switches on small ints.
 const S_IDLE = 0;
@@ -134,6 +137,7 @@ function preview(buf: Buffer, start: number, end: number): string {
 export class H1ResponseParser {
   private readonly handlers: H1ParserHandlers;
   private readonly maxHeaderSize: number;
+  private readonly maxHeaderFields: number;
 
   private s: number = S_IDLE;
   private method = 'GET';
@@ -173,8 +177,13 @@ export class H1ResponseParser {
     if (!Number.isSafeInteger(max) || max <= 0) {
       throw new RangeError(`maxHeaderSize must be a positive integer, got ${String(max)}`);
     }
+    const fields = options.maxHeaderFields ?? DEFAULT_MAX_HEADER_FIELDS;
+    if (!Number.isSafeInteger(fields) || fields <= 0) {
+      throw new RangeError(`maxHeaderFields must be a positive integer, got ${String(fields)}`);
+    }
     this.handlers = handlers;
     this.maxHeaderSize = max;
+    this.maxHeaderFields = fields;
   }
 
   get state(): H1ParserState {
@@ -397,6 +406,7 @@ export class H1ResponseParser {
             throw this.badCharError(str, 0, str.length);
           }
           this.fieldLine(this.lineBuf, this.lineStart, this.lineEnd, str, this.lineStart, this.trailers);
+          if (this.trailers.length > 2 * this.maxHeaderFields) throw this.tooManyFields('trailer section');
           break;
         }
         default:
@@ -534,6 +544,7 @@ export class H1ResponseParser {
     if (start === end) return true;
     const headers = this.headers;
     const name = this.fieldLine(buf, start, end, str, off, headers);
+    if (headers.length > 2 * this.maxHeaderFields) throw this.tooManyFields('header section');
     // Only framing and reuse fields matter here; check the length first so
     // most names cost nothing, and the usual spelling before lower-casing.
     switch (name.length) {
@@ -639,6 +650,12 @@ export class H1ResponseParser {
     const name =
       colon !== -1 && colon < le ? JSON.stringify(str.slice(ls, Math.min(colon, ls + 64))) : 'line';
     return new ProtocolError(`Invalid character (NUL or CR) in header ${name}`);
+  }
+
+  private tooManyFields(where: string): ProtocolError {
+    return new ProtocolError(
+      `Response ${where} has more than ${this.maxHeaderFields} fields (maxHeaderFields)`,
+    );
   }
 
   private headTooLarge(): ProtocolError {

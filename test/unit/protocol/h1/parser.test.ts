@@ -281,10 +281,12 @@ describe('header section', () => {
   test('a header section over maxHeaderSize is rejected, whole or in small pieces', () => {
     const raw = `HTTP/1.1 200 OK\r\n${'X-Filler: 0123456789abcdef\r\n'.repeat(5000)}Content-Length: 0\r\n\r\n`;
     const check = (err: unknown) => err instanceof ProtocolError && err.message.includes('65536');
-    assert.throws(() => parse([raw]), check);
+    // The field count limit would stop it first: this is about size.
+    const options = { maxHeaderFields: 10_000 };
+    assert.throws(() => parse([raw], { options }), check);
     const pieces: string[] = [];
     for (let i = 0; i < raw.length; i += 7) pieces.push(raw.slice(i, i + 7));
-    assert.throws(() => parse(pieces), check);
+    assert.throws(() => parse(pieces, { options }), check);
   });
 
   test('one endless header line is rejected before its end arrives', () => {
@@ -305,7 +307,7 @@ describe('header section', () => {
     const raw = Buffer.from(
       `HTTP/1.1 200 OK\r\n${line.repeat(1024)}X-Single: ${single}\r\nContent-Length: 0\r\n\r\n`,
     );
-    const run = recorder({ maxHeaderSize: 4 * 1024 * 1024 });
+    const run = recorder({ maxHeaderSize: 4 * 1024 * 1024, maxHeaderFields: 2000 });
     run.parser.start('GET');
     const t0 = performance.now();
     for (let i = 0; i < raw.length; i++) run.parser.feed(raw.subarray(i, i + 1));
@@ -315,6 +317,36 @@ describe('header section', () => {
     assert.equal(head!.headers.length, 2 * 1026);
     assert.equal(head!.headers[2049], single);
     assert.ok(elapsed < 5000, `took ${elapsed} ms`);
+  });
+});
+
+describe('header field count', () => {
+  const head = (n: number, where: 'head' | 'trailers') =>
+    where === 'head'
+      ? `HTTP/1.1 200 OK\r\n${'X-F: v\r\n'.repeat(n)}Content-Length: 0\r\n\r\n`
+      : `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${'X-T: v\r\n'.repeat(n)}\r\n`;
+
+  test('a head of 100 fields is accepted and one of 101 refused, whole or byte by byte', () => {
+    assert.equal(heads(parse([head(99, 'head')]))[0]!.headers.length, 200);
+    const check = (err: unknown) => err instanceof ProtocolError && /more than 100 fields/.test(err.message);
+    const raw = head(100, 'head');
+    assert.throws(() => parse([raw]), check);
+    assert.throws(() => parse(raw.split('')), check);
+  });
+
+  test('maxHeaderFields applies to a trailer section too', () => {
+    const run = parse([head(5, 'trailers')], { options: { maxHeaderFields: 5 } });
+    assert.equal(run.parser.state, 'done');
+    assert.throws(
+      () => parse([head(6, 'trailers')], { options: { maxHeaderFields: 5 } }),
+      (err: unknown) =>
+        err instanceof ProtocolError && /trailer section has more than 5 fields/.test(err.message),
+    );
+  });
+
+  test('maxHeaderFields must be a positive integer', () => {
+    assert.throws(() => recorder({ maxHeaderFields: 0 }), RangeError);
+    assert.throws(() => recorder({ maxHeaderFields: 1.5 }), RangeError);
   });
 });
 
