@@ -22,8 +22,7 @@ import {
 } from '../errors.js';
 import { HttpVersion } from './connection-info.js';
 import { H2Exchange, type H2StreamHost } from './h2-exchange.js';
-import { GoawayWatch } from './h2-goaway-watch.js';
-import { codeName, requestHeaders, upgradeProtocol } from './h2-headers.js';
+import { requestHeaders, upgradeProtocol } from './h2-headers.js';
 import { DEFAULT_LIMITS, type ResponseLimits } from './response-limits.js';
 import type { ExchangeRequest, ProtocolSession, SessionOwner } from './session.js';
 
@@ -33,6 +32,10 @@ const STREAM_WINDOW = 256 * 1024;
 const CONNECTION_WINDOW = 8 * 1024 * 1024;
 /** A peer that announces no limit (or a huge one) still gets at most this many streams from us. */
 const MAX_STREAMS_CAP = 1000;
+/** A busy connection with nothing read for this long is PINGed (ms). */
+const HEALTH_INTERVAL = 500;
+/** How long that PING may take before the connection counts as dead (ms). */
+const HEALTH_PING_TIMEOUT = 1_000;
 /** How long the liveness PING of a long-idle connection may take (ms). */
 const PING_TIMEOUT = 2_000;
 
@@ -60,6 +63,10 @@ export class H2Session implements ProtocolSession, H2StreamHost {
   idleSince = performance.now();
   /** The PING in flight for checkAlive(), shared by every request waiting on it. */
   private aliveCheck: Promise<boolean> | null = null;
+  /** The health check while streams are in flight (checkHealth). */
+  private healthTimer: NodeJS.Timeout | null = null;
+  private healthPing = false;
+  private lastBytesRead = 0;
 
   private constructor(
     session: ClientHttp2Session,
@@ -113,11 +120,8 @@ export class H2Session implements ProtocolSession, H2StreamHost {
     return new Promise<H2Session>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | null = null;
-      let h2: H2Session | null = null;
-      // nghttp2 reports a connection error it detects only by sending GOAWAY: watch for it.
-      const transport = new GoawayWatch(socket, (code, detail) => h2?.connectionError(code, detail));
       const session = http2.connect(`${o.scheme}://${o.authority}`, {
-        createConnection: () => transport as unknown as Socket,
+        createConnection: () => socket,
         settings: {
           enablePush: false,
           initialWindowSize: STREAM_WINDOW,
@@ -135,7 +139,6 @@ export class H2Session implements ProtocolSession, H2StreamHost {
         o.maxHeaderSize,
         o.limits ?? DEFAULT_LIMITS,
       );
-      h2 = opened;
       const fail = (err: Error) => {
         if (settled) return;
         settled = true;
@@ -348,7 +351,10 @@ export class H2Session implements ProtocolSession, H2StreamHost {
         }),
       );
     }
-    if (this.activeStreams++ === 0) this.setRef(true);
+    if (this.activeStreams++ === 0) {
+      this.setRef(true);
+      this.setHealthTimer(true);
+    }
     return new H2Exchange(this, stream, opts, endStream, protocol !== null);
   }
 
@@ -384,6 +390,7 @@ export class H2Session implements ProtocolSession, H2StreamHost {
     if (completed) this.requestsServed++;
     if (this.activeStreams === 0) {
       this.idleSince = performance.now();
+      this.setHealthTimer(false);
       // A connection that is going away goes now that its last stream is over.
       if (this.goaway !== null) {
         this.destroy();
@@ -394,7 +401,7 @@ export class H2Session implements ProtocolSession, H2StreamHost {
     }
   }
 
-  /** The session and the socket under it (the session only sees the GOAWAY watch) hold the process open or not. */
+  /** The session and its socket hold the process open, or not. */
   private setRef(ref: boolean): void {
     if (ref) {
       this.session.ref();
@@ -406,22 +413,51 @@ export class H2Session implements ProtocolSession, H2StreamHost {
   }
 
   /**
-   * nghttp2 found the connection broken (its GOAWAY with an error code went
-   * out): every stream fails at once with a ProtocolError naming the error,
-   * and the socket goes (docs/api.md section 9).
+   * The health check of a connection with streams in flight (as Go's
+   * ReadIdleTimeout): after HEALTH_INTERVAL with nothing read, a PING must
+   * come back within HEALTH_PING_TIMEOUT, else the connection is dead and
+   * every stream on it fails at once. This is also how a connection error
+   * nghttp2 detects itself (a garbage frame, an oversized frame) surfaces:
+   * nghttp2 sends GOAWAY and stops reading and writing, but tells JavaScript
+   * nothing, so the PING goes unanswered. One timer per busy connection;
+   * nothing per request or per frame.
    */
-  connectionError(code: number, detail: string): void {
-    if (this.closed) return;
-    const err = new ProtocolError(
-      `${this.owner.label}: HTTP/2 connection error detected by the client: ${codeName(code)}` +
-        (detail !== '' ? ` (${detail})` : '') +
-        '; the connection is closed',
-    );
-    this.sessionError ??= err;
-    this.destroy();
+  private checkHealth(): void {
+    if (this.closed || this.activeStreams === 0 || this.healthPing) return;
+    const read = this.socket.bytesRead;
+    if (read !== this.lastBytesRead) {
+      this.lastBytesRead = read;
+      return;
+    }
+    this.healthPing = true;
+    void this.ping(HEALTH_PING_TIMEOUT).then((ok) => {
+      this.healthPing = false;
+      this.lastBytesRead = this.socket.bytesRead;
+      if (ok || this.closed) return;
+      this.sessionError ??= new ProtocolError(
+        `${this.owner.label}: HTTP/2 connection failed: nothing from the server for ` +
+          `${HEALTH_INTERVAL + HEALTH_PING_TIMEOUT} ms, not even a PING answer (the peer is gone, ` +
+          'or the client closed the connection after a protocol error in what the server sent)',
+      );
+      debug('HTTP/2 connection %s failed its health check; closing it', this.label);
+      this.destroy();
+    });
+  }
+
+  private setHealthTimer(on: boolean): void {
+    if (on) {
+      if (this.healthTimer !== null) return;
+      this.lastBytesRead = this.socket.bytesRead;
+      this.healthTimer = setInterval(() => this.checkHealth(), HEALTH_INTERVAL);
+      this.healthTimer.unref();
+    } else if (this.healthTimer !== null) {
+      clearInterval(this.healthTimer);
+      this.healthTimer = null;
+    }
   }
 
   private onClose(): void {
+    this.setHealthTimer(false);
     // Node closes a session gracefully by half-closing the socket; it goes for good here.
     if (!this.socket.destroyed) this.socket.destroy();
     if (this.closed) return;

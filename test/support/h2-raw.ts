@@ -101,6 +101,8 @@ export interface RawH2ServerOptions {
   onRequest?: (conn: RawH2Connection, streamId: number) => void;
   /** Any frame from the client (after the preface). */
   onFrame?: (conn: RawH2Connection, type: number, flags: number, streamId: number) => void;
+  /** Leave PINGs unanswered (a peer that is gone without closing). */
+  silentPings?: boolean;
 }
 
 export interface RawH2Server {
@@ -143,6 +145,15 @@ export async function rawH2Server(options: RawH2ServerOptions): Promise<RawH2Ser
         conn.received.push({ type, flags, streamId, payload });
         if (type === FrameType.SETTINGS && (flags & Flag.ACK) === 0 && !socket.destroyed) {
           socket.write(frame(FrameType.SETTINGS, Flag.ACK, 0));
+        }
+        // RFC 9113 section 6.7: a PING is answered with the same payload.
+        if (
+          type === FrameType.PING &&
+          (flags & Flag.ACK) === 0 &&
+          !socket.destroyed &&
+          !options.silentPings
+        ) {
+          socket.write(frame(FrameType.PING, Flag.ACK, 0, payload));
         }
         options.onFrame?.(conn, type, flags, streamId);
         if (type === FrameType.HEADERS) options.onRequest?.(conn, streamId);
