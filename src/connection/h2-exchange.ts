@@ -30,6 +30,8 @@ export interface H2StreamHost {
   readonly connectionObject: unknown;
   readonly pooled: boolean;
   readonly isClosed: boolean;
+  /** The connection under the session is gone or going (socket destroyed, session closing). */
+  readonly transportGone: boolean;
   /** Set by GOAWAY: streams above lastStreamId were not processed. */
   readonly goaway: { code: number; lastStreamId: number } | null;
   /** Why streams fail when the whole connection failed. */
@@ -437,7 +439,9 @@ export class H2Exchange extends ExchangeCore implements Exchange {
     const broken = this.brokenConnectionError();
     if (broken !== null) return broken;
     const sessionError = this.host.sessionError;
-    if (sessionError !== null || (code === NGHTTP2_CANCEL && this.host.isClosed)) {
+    // Node cancels the streams of a connection that went away under them (the server
+    // closed it, perhaps before these streams even reached it): not the server's reset.
+    if (sessionError !== null || (code === NGHTTP2_CANCEL && this.host.transportGone)) {
       const why = sessionError?.message ?? 'the connection closed';
       return new ProtocolError(`${label}: Connection aborted: ${why} (${this.opts.url})`, {
         cause: sessionError ?? this.streamError ?? undefined,

@@ -228,6 +228,10 @@ export class H2Session implements ProtocolSession, H2StreamHost {
     return !this.closed && this.goaway === null && !this.session.closed && !this.session.destroyed;
   }
 
+  get transportGone(): boolean {
+    return this.closed || this.session.destroyed || this.session.closed || this.socket.destroyed;
+  }
+
   get isAvailable(): boolean {
     return this.acceptsStreams;
   }
