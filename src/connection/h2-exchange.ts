@@ -10,7 +10,8 @@ import { STATUS_CODES } from 'node:http';
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { IncompleteRead, markUnprocessed, ProtocolError } from '../errors.js';
-import { type BodyWriter, ExchangeCore, Phase, Upload } from './exchange-core.js';
+import { type BodyWriter, Phase, Upload } from './exchange-core.js';
+import { StreamExchange } from './stream-exchange.js';
 import { expectsContinue } from './expect-continue.js';
 import { codeName, headerDict, headerListSize } from './h2-headers.js';
 import type { ResponseLimits } from './response-limits.js';
@@ -42,14 +43,12 @@ export interface H2StreamHost {
   streamClosed(completed: boolean): void;
 }
 
-export class H2Exchange extends ExchangeCore implements Exchange {
+export class H2Exchange extends StreamExchange implements Exchange {
   sent: Promise<void>;
   private readonly host: H2StreamHost;
   private readonly stream: ClientHttp2Stream;
   private streamError: Error | null = null;
   private streamIsClosed = false;
-  private timer: NodeJS.Timeout | null = null;
-  private timerWanted = false;
   private received = 0;
   /**
    * DATA that came before the 'response' event: node:http2 emits 'response'
@@ -291,8 +290,7 @@ export class H2Exchange extends ExchangeCore implements Exchange {
 
   private onData(chunk: Buffer): void {
     this.gotBytes = true;
-    const t = this.timer;
-    if (t !== null) t.refresh();
+    this.refreshTimer();
     this.received += chunk.length;
     const r = this.response;
     if (r === null || this.held !== null) {
@@ -501,35 +499,6 @@ export class H2Exchange extends ExchangeCore implements Exchange {
     this.releaseSlot();
   }
 
-  // ---- read timeout: between pieces of the response, not while paused ----------
-
-  protected armTimer(): void {
-    this.timerWanted = true;
-    if (this.opts.readTimeout === null || this.isOver || this.paused) return;
-    if (this.timer !== null) {
-      this.timer.refresh();
-      return;
-    }
-    const ms = Math.max(1, this.opts.readTimeout);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.onReadTimeout();
-    }, ms);
-    this.timer.unref();
-  }
-
-  private refreshTimer(): void {
-    const t = this.timer;
-    if (t !== null) t.refresh();
-  }
-
-  protected disarmTimer(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-  }
-
   protected pauseTransport(): void {
     this.stream.pause();
   }
@@ -538,29 +507,9 @@ export class H2Exchange extends ExchangeCore implements Exchange {
     this.stream.resume();
   }
 
-  override resumeBody(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    if (this.timerWanted) this.armTimer();
-    this.resumeTransport();
-  }
-
   // ---- ResponseFeeder -------------------------------------------------------------
 
-  releaseFromResponse(): void {
-    if (this.phase !== Phase.Complete) this.discardFromResponse();
-  }
-
-  discardFromResponse(): void {
-    // The stream is the extension's: only extension.close() ends it.
-    if (this.phase === Phase.Upgraded) return;
-    if (!this.isOver) {
-      this.error = new ProtocolError(`${this.label}: response released before its body was read`);
-      this.phase = Phase.Failed;
-      this.disarmTimer();
-      this.detachAbort();
-      this.wakeUp();
-    }
+  protected cancelStream(): void {
     // Only this stream goes: RST_STREAM CANCEL; the connection carries on.
     if (!this.streamIsClosed && !this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
     this.releaseSlot();

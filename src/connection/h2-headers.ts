@@ -6,22 +6,10 @@
 
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { HTTPHeaderDict } from '../headers.js';
-import { validateHeaderName, validateHeaderValue } from '../protocol/h1/serializer.js';
+import { eachRequestField } from './request-fields.js';
 import type { ExchangeRequest } from './session.js';
 
-/**
- * Connection-specific header fields are forbidden in HTTP/2 (RFC 9113
- * section 8.2.2); Host travels as :authority (section 8.3.1).
- */
-const DROPPED_HEADERS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
-
+/** RFC 9113 section 7's error codes, for messages. */
 const ERROR_CODE_NAMES: Record<number, string> = {
   0: 'NO_ERROR',
   1: 'PROTOCOL_ERROR',
@@ -117,25 +105,13 @@ export function requestHeaders(
       // leave it; the server will answer 400
     }
   }
-  const pairs = opts.headers;
-  for (let i = 0; i < pairs.length; i += 2) {
-    const name = pairs[i]!;
-    const value = pairs[i + 1]!;
-    validateHeaderName(name);
-    validateHeaderValue(name, value);
-    const lower = name.toLowerCase();
-    if (lower === 'host') {
-      authority ??= value;
-      continue;
-    }
-    if (DROPPED_HEADERS.has(lower)) continue;
-    // TE may only say "trailers" in HTTP/2 (RFC 9113 section 8.2.2).
-    if (lower === 'te' && value.trim().toLowerCase() !== 'trailers') continue;
-    const prev = h[lower];
-    if (prev === undefined) h[lower] = value;
+  const host = eachRequestField(opts.headers, (name, value) => {
+    const prev = h[name];
+    if (prev === undefined) h[name] = value;
     else if (Array.isArray(prev)) prev.push(value);
-    else h[lower] = [String(prev), value];
-  }
+    else h[name] = [String(prev), value];
+  });
+  authority ??= host;
   if (authority !== null) h[':authority'] = authority;
   if (!connect) {
     h[':scheme'] = scheme;

@@ -24,7 +24,8 @@ import {
 } from '../protocol/h3/error-codes.js';
 import { FRAME_DATA, frameHeader } from '../protocol/h3/frames.js';
 import { ResponseReader } from '../protocol/h3/response-reader.js';
-import { type BodyWriter, ExchangeCore, Phase, Upload } from './exchange-core.js';
+import { type BodyWriter, Phase, Upload } from './exchange-core.js';
+import { StreamExchange } from './stream-exchange.js';
 import { expectsContinue } from './expect-continue.js';
 import type { Exchange, ExchangeRequest } from './session.js';
 
@@ -44,14 +45,12 @@ export interface H3StreamHost {
   streamClosed(ex: H3Exchange, completed: boolean): void;
 }
 
-export class H3Exchange extends ExchangeCore implements Exchange {
+export class H3Exchange extends StreamExchange implements Exchange {
   sent: Promise<void>;
   private stream: QuicStream | null = null;
   private readonly reader: ResponseReader;
   private streamIsClosed = false;
   private closedReported = false;
-  private timer: NodeJS.Timeout | null = null;
-  private timerWanted = false;
   private contentLength: number | null = null;
   private drainWaiter: (() => void) | null = null;
   private settleSent: { resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -191,8 +190,7 @@ export class H3Exchange extends ExchangeCore implements Exchange {
 
   private onData(chunk: Buffer): void {
     this.gotBytes = true;
-    const t = this.timer;
-    if (t !== null) t.refresh();
+    this.refreshTimer();
     if (this.isOver) return;
     try {
       this.reader.push(chunk);
@@ -340,32 +338,6 @@ export class H3Exchange extends ExchangeCore implements Exchange {
     }
   }
 
-  // ---- read timeout: between pieces of the response, not while paused ----------
-
-  protected armTimer(): void {
-    this.timerWanted = true;
-    if (this.opts.readTimeout === null || this.isOver || this.paused) return;
-    if (this.timer !== null) {
-      this.timer.refresh();
-      return;
-    }
-    this.timer = setTimeout(
-      () => {
-        this.timer = null;
-        this.onReadTimeout();
-      },
-      Math.max(1, this.opts.readTimeout),
-    );
-    this.timer.unref();
-  }
-
-  protected disarmTimer(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-  }
-
   protected pauseTransport(): void {
     this.stream?.pause();
   }
@@ -374,27 +346,9 @@ export class H3Exchange extends ExchangeCore implements Exchange {
     this.stream?.resume();
   }
 
-  override resumeBody(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    if (this.timerWanted) this.armTimer();
-    this.resumeTransport();
-  }
-
   // ---- ResponseFeeder -------------------------------------------------------------
 
-  releaseFromResponse(): void {
-    if (this.phase !== Phase.Complete) this.discardFromResponse();
-  }
-
-  discardFromResponse(): void {
-    if (!this.isOver) {
-      this.error = new ProtocolError(`${this.label}: response released before its body was read`);
-      this.phase = Phase.Failed;
-      this.disarmTimer();
-      this.detachAbort();
-      this.wakeUp();
-    }
+  protected cancelStream(): void {
     // Only this stream goes; the connection carries on.
     if (!this.streamIsClosed) {
       this.streamIsClosed = true;

@@ -4,17 +4,8 @@
 // :authority. Pure functions; the session encodes the result.
 
 import { InvalidHeader, ProtocolError } from '../errors.js';
-import { validateHeaderName, validateHeaderValue } from '../protocol/h1/serializer.js';
+import { eachRequestField } from './request-fields.js';
 import type { ExchangeRequest } from './session.js';
-
-const DROPPED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
 
 /**
  * Flat [name, value, ...] fields for a request. `authority` is used when the
@@ -23,25 +14,12 @@ const DROPPED = new Set([
  */
 export function requestFields(opts: ExchangeRequest, authority: string, label: string): string[] {
   const regular: string[] = [];
-  let host: string | null = null;
-  let upgrade = false;
   const pairs = opts.headers;
-  for (let i = 0; i < pairs.length; i += 2) {
-    const name = pairs[i]!;
-    const value = pairs[i + 1]!;
-    validateHeaderName(name);
-    validateHeaderValue(name, value);
-    const lower = name.toLowerCase();
-    if (lower === 'host') {
-      host ??= value;
-      continue;
-    }
-    if (lower === 'upgrade') upgrade = true;
-    if (DROPPED.has(lower)) continue;
-    // TE may only say "trailers" (RFC 9114 section 4.2).
-    if (lower === 'te' && value.trim().toLowerCase() !== 'trailers') continue;
-    regular.push(lower, value);
-  }
+  const host = eachRequestField(pairs, (name, value) => {
+    regular.push(name, value);
+  });
+  let upgrade = false;
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i]!.toLowerCase() === 'upgrade') upgrade = true;
   if (upgrade && /(^|,)\s*upgrade\s*(,|$)/i.test(headerValue(pairs, 'connection'))) {
     throw new ProtocolError(
       `${label}: an Upgrade request cannot be sent over HTTP/3; disable HTTP/3 for it (disabledSvn: new Set([HttpVersion.h3]))`,
