@@ -7,23 +7,14 @@
 // caddy serves the whole certificate matrix; `/echo*` is reverse-proxied to
 // an upstream the test runs in-process, everything else is files from `root`.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getFreePort } from './free-port.js';
-import {
-  findBinary,
-  keepDirs,
-  killGroup,
-  ServerExitedError,
-  trackServer,
-  untrackServer,
-  withPortRetries,
-} from './server-processes.js';
+import { spawnServer } from './real-servers.js';
+import { findBinary, keepDirs, ServerExitedError, withPortRetries } from './server-processes.js';
 
 export interface CaddySite {
   /** A name to find the site's port by. */
@@ -100,49 +91,21 @@ export async function startCaddy(o: CaddyOptions): Promise<CaddyServer> {
       for (const s of o.sites) ports[s.name] = await getFreePort('127.0.0.1');
       const conf = path.join(dir, 'Caddyfile');
       writeFileSync(conf, caddyfile(o, ports));
-      const logFile = path.join(dir, 'caddy.log');
-      const fd = openSync(logFile, 'a');
-      const setpriv = findBinary('setpriv');
       const args = ['run', '--config', conf, '--adapter', 'caddyfile'];
-      const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', exe, ...args]] : [exe, args];
-      let child: ChildProcess;
-      try {
-        child = spawn(cmd, argv, {
-          cwd: dir,
-          stdio: ['ignore', fd, fd],
-          detached: true,
-          env: {
-            ...process.env,
-            HOME: dir,
-            XDG_DATA_HOME: path.join(dir, 'data'),
-            XDG_CONFIG_HOME: path.join(dir, 'config'),
-          },
-        });
-      } finally {
-        closeSync(fd);
-      }
-      trackServer(child, dir);
-      child.once('exit', () => untrackServer(child));
-      child.unref();
-      let stopping: Promise<void> | undefined;
-      const stop = (): Promise<void> => {
-        stopping ??= (async () => {
-          if (child.exitCode === null && child.signalCode === null) {
-            const exited = once(child, 'exit');
-            // SIGQUIT: caddy's immediate exit, no graceful wait for open connections.
-            child.kill('SIGQUIT');
-            const timer = setTimeout(() => killGroup(child), 3000);
-            try {
-              await exited;
-            } finally {
-              clearTimeout(timer);
-            }
-          }
-          untrackServer(child);
-          if (!keepDirs) rmSync(dir, { recursive: true, force: true });
-        })();
-        return stopping;
-      };
+      // SIGQUIT: caddy's immediate exit, no graceful wait for open connections.
+      const { child, logFile, stop } = spawnServer(
+        'caddy',
+        args,
+        dir,
+        'caddy',
+        { signal: 'SIGQUIT', graceMs: 3000 },
+        {
+          ...process.env,
+          HOME: dir,
+          XDG_DATA_HOME: path.join(dir, 'data'),
+          XDG_CONFIG_HOME: path.join(dir, 'config'),
+        },
+      );
       const first = ports[o.sites.find((s) => !s.clientCa)!.name]!;
       const deadline = Date.now() + 15_000;
       for (;;) {

@@ -120,7 +120,7 @@ export function requireServer(binary: string): string | null {
 // ---------------------------------------------------------------------------
 // Process lifetime
 
-interface Spawned {
+export interface Spawned {
   child: ChildProcess;
   logFile: string;
   stop(): Promise<void>;
@@ -134,14 +134,26 @@ function readLog(file: string): string {
   }
 }
 
-interface StopPolicy {
+export interface StopPolicy {
   /** the server's own fast-shutdown signal */
   signal: NodeJS.Signals;
   /** how long to wait for it before SIGKILL */
   graceMs: number;
 }
 
-function spawnServer(binary: string, args: string[], dir: string, name: string, policy: StopPolicy): Spawned {
+/**
+ * Starts `binary` in the foreground in `dir` (its own process group, killed
+ * with the test process), logging to `<dir>/<name>.log`, and returns how to
+ * stop it by its PID: the one way every real server of the tests is started.
+ */
+export function spawnServer(
+  binary: string,
+  args: string[],
+  dir: string,
+  name: string,
+  policy: StopPolicy,
+  env?: NodeJS.ProcessEnv,
+): Spawned {
   const exe = findBinary(binary);
   if (!exe) throw new Error(`${binary} not found on PATH or in the sbin directories`);
   // A file, not a pipe: a pipe nobody drains would eventually block the server.
@@ -154,7 +166,12 @@ function spawnServer(binary: string, args: string[], dir: string, name: string, 
   let child: ChildProcess;
   try {
     // detached: its own process group, for killGroup().
-    child = spawn(cmd, argv, { cwd: dir, stdio: ['ignore', logFd, logFd], detached: true });
+    child = spawn(cmd, argv, {
+      cwd: dir,
+      stdio: ['ignore', logFd, logFd],
+      detached: true,
+      ...(env ? { env } : {}),
+    });
   } finally {
     closeSync(logFd);
   }

@@ -11,23 +11,15 @@
 // alpn h3,h2), many.test (20 A records), local.test (127.0.0.1 and ::1);
 // any other name is NXDOMAIN.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getFreePort } from './free-port.js';
-import {
-  findBinary,
-  keepDirs,
-  killGroup,
-  ServerExitedError,
-  trackServer,
-  untrackServer,
-  withPortRetries,
-} from './server-processes.js';
+import { spawnServer } from './real-servers.js';
+import { findBinary, keepDirs, ServerExitedError, withPortRetries } from './server-processes.js';
 
 export interface UnboundServer {
   host: string;
@@ -110,38 +102,10 @@ export async function startUnbound(tls: { cert: string; key: string }): Promise<
       const [port, tlsPort, httpsPort] = [await getFreePort(), await getFreePort(), await getFreePort()];
       const conf = path.join(dir, 'unbound.conf');
       writeFileSync(conf, config(dir, port, tlsPort, httpsPort, tls.cert, tls.key));
-      const logFile = path.join(dir, 'unbound.log');
-      const logFd = openSync(logFile, 'a');
-      const setpriv = findBinary('setpriv');
-      const args = ['-d', '-c', conf];
-      const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', exe, ...args]] : [exe, args];
-      let child: ChildProcess;
-      try {
-        child = spawn(cmd, argv, { cwd: dir, stdio: ['ignore', logFd, logFd], detached: true });
-      } finally {
-        closeSync(logFd);
-      }
-      trackServer(child, dir);
-      child.once('exit', () => untrackServer(child));
-      child.unref();
-      let stopping: Promise<void> | undefined;
-      const stop = (): Promise<void> => {
-        stopping ??= (async () => {
-          if (child.exitCode === null && child.signalCode === null) {
-            const exited = once(child, 'exit');
-            child.kill('SIGTERM');
-            const timer = setTimeout(() => killGroup(child), 3000);
-            try {
-              await exited;
-            } finally {
-              clearTimeout(timer);
-            }
-          }
-          untrackServer(child);
-          if (!keepDirs) rmSync(dir, { recursive: true, force: true });
-        })();
-        return stopping;
-      };
+      const { child, logFile, stop } = spawnServer('unbound', ['-d', '-c', conf], dir, 'unbound', {
+        signal: 'SIGTERM',
+        graceMs: 3000,
+      });
       const deadline = Date.now() + 10_000;
       for (;;) {
         if (child.exitCode !== null || child.signalCode !== null) {
