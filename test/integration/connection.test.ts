@@ -35,6 +35,7 @@ import {
   type TestHttpsServer,
   waitUntil,
 } from '../support/servers.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const HOST = '127.0.0.1';
 const PACKAGE_VERSION = (
@@ -61,15 +62,6 @@ class SilentResolver extends BaseResolver {
 
 function echoOf(data: Buffer): EchoBody {
   return JSON.parse(data.toString('utf8')) as EchoBody;
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 let server: TestHttpServer;

@@ -28,6 +28,7 @@ import {
   rstStream,
 } from '../support/h2-raw.js';
 import { countOpenSockets } from '../support/socket-count.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const H2C = { disabledSvn: new Set([HttpVersion.h11]) };
 
@@ -40,15 +41,6 @@ async function server(options: RawH2ServerOptions): Promise<RawH2Server> {
   const s = await rawH2Server(options);
   servers.push(s);
   return s;
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 /** Resolves with the promise's outcome, or 'hung' after `ms`. */

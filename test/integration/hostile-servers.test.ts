@@ -31,17 +31,9 @@ import {
   writeSlowly,
 } from '../support/servers.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const HOST = '127.0.0.1';
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 /** Servers opened by a test, closed by the file's after() hook even when the test fails. */
 const servers: Array<{ close(): Promise<void> }> = [];

@@ -27,20 +27,12 @@ import {
   type TestHttpServer,
   waitUntil,
 } from '../support/servers.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const HOST = '127.0.0.1';
 
 function echoOf(resp: HTTPResponse): EchoBody {
   return JSON.parse(resp.data.toString('utf8')) as EchoBody;
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 function historyOf(

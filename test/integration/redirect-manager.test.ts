@@ -31,6 +31,7 @@ import {
   type TestHttpServer,
 } from '../support/servers.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
+import { rejectionOf } from '../support/rejection.js';
 
 interface Echo {
   method: string;
@@ -101,15 +102,6 @@ afterEach(async () => {
 
 function echoOf(r: HTTPResponse): Echo {
   return r.json() as Echo;
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 describe('headers on a host change', () => {

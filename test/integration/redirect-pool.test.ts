@@ -23,6 +23,7 @@ import {
 } from '../../src/index.js';
 import { type EchoBody, startHttpServer, type TestHttpServer } from '../support/servers.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const HOST = '127.0.0.1';
 let server: TestHttpServer;
@@ -102,15 +103,6 @@ afterEach(async () => {
 
 function echoOf(resp: HTTPResponse): EchoBody {
   return JSON.parse(resp.data.toString('utf8')) as EchoBody;
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 /** `/redirect` URL answering `status` with Location `to`. */

@@ -20,6 +20,7 @@ import {
 import { bombs } from '../support/bombs.js';
 import { httpResponse, type RawHandler, type RawServer, rawServer } from '../support/servers.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const HOST = '127.0.0.1';
 const servers: Array<{ close(): Promise<void> }> = [];
@@ -31,15 +32,6 @@ async function scripted(handler: RawHandler): Promise<RawServer> {
   const s = await rawServer(handler);
   servers.push(s);
   return s;
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 const SWITCH =

@@ -42,6 +42,7 @@ import {
   rawServer,
 } from '../support/servers.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const HOST = '127.0.0.1';
 
@@ -71,15 +72,6 @@ async function scripted(handler: RawHandler, options?: RawServerOptions): Promis
 function track<T extends { close(): Promise<void> }>(x: T): T {
   closers.push(x);
   return x;
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 function assertMaxRetry(err: Error, reason: new (...args: never[]) => Error): MaxRetryError {

@@ -20,6 +20,7 @@ import {
 } from '../../src/index.js';
 import { httpResponse, type RawHandler, type RawServer, rawServer } from '../support/servers.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const HOST = '127.0.0.1';
 // 2019-06-03T11:00:00Z: the fixed "now" HTTP-dates are measured against.
@@ -64,15 +65,6 @@ function poolFor(server: RawServer): HTTPConnectionPool {
   const pool = new HTTPConnectionPool(HOST, { port: server.port });
   closers.push(pool);
   return pool;
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 /** Answers `first` (status, headers, body) `times` times on any connection, then 200 "ok". */

@@ -28,6 +28,7 @@ import {
   type TestHttpServer,
   type TestHttpsServer,
 } from '../support/servers.js';
+import { rejectionOf } from '../support/rejection.js';
 
 let pki: TestPki;
 let target: TestHttpServer;
@@ -46,15 +47,6 @@ before(async () => {
 after(async () => {
   await Promise.all([target.close(), tlsTarget.close(), tlsProxy.close(), plainProxy.close()]);
 });
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 test('issue 15 item 8: setTunnel() without a proxy option tunnels through the first hop, never sends the request to it', async () => {
   const conn = new HTTPConnection(plainProxy.host, { port: plainProxy.port });

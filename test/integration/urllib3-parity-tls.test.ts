@@ -18,6 +18,7 @@ import {
 } from '../../src/index.js';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { startHttpsServer, type TestHttpsServer } from '../support/servers.js';
+import { rejectionOf } from '../support/rejection.js';
 
 let pki: TestPki;
 let server: TestHttpsServer;
@@ -37,15 +38,6 @@ after(async () => {
 
 function poolWith(options: ConstructorParameters<typeof HTTPSConnectionPool>[1]): HTTPSConnectionPool {
   return new HTTPSConnectionPool('localhost', { port: server.port, retries: false, ...options });
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
 }
 
 test('issue 15 item 15: loadDefaultCerts() adds the system and Node roots to the CAs the context already holds', async () => {

@@ -19,17 +19,9 @@ import {
   socketConstants,
 } from '../../src/index.js';
 import { httpResponse, type RawHandler, type RawServer, rawServer, waitUntil } from '../support/servers.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const HOST = '127.0.0.1';
-
-async function rejectionOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 const servers: Array<{ close(): Promise<void> }> = [];
 const pools: Array<{ close(): Promise<void> }> = [];
