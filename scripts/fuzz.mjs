@@ -21,6 +21,7 @@ const BASE = {
   decoders: 35_000,
   'decoders-streaming': 7_000,
   url: 50_000,
+  dns: 50_000,
 };
 /** Seconds per 10,000 inputs allowed before a target counts as hung (generous: the machine may be busy). */
 const SECONDS_PER_10K = { 'decoders-streaming': 120, default: 30 };

@@ -16,9 +16,18 @@ import fc from 'fast-check';
 import { createContentDecoder, decodeAllSync } from '../../src/body/decoders.js';
 import { openHttpTunnel } from '../../src/connectors/http-tunnel.js';
 import { SocksHandshake, type SocksVersion } from '../../src/connectors/socks-handshake.js';
-import { DecodeError, HTTPError, LocationValueError, ProxyError, SocksError } from '../../src/errors.js';
+import {
+  DecodeError,
+  DnsMessageError,
+  HTTPError,
+  LocationValueError,
+  ProxyError,
+  SocksError,
+} from '../../src/errors.js';
 import { H1ResponseParser, type ResponseHead } from '../../src/protocol/h1/parser.js';
 import { parseUrl } from '../../src/url.js';
+import { acceptResponse, mismatch } from '../../src/dns/answer.js';
+import { decodeMessage, encodeQuery, RRType } from '../../src/dns/message.js';
 
 export interface FuzzTarget {
   name: string;
@@ -518,7 +527,81 @@ const urlParser: FuzzTarget = {
     }),
 };
 
+/**
+ * The DNS codec on hostile answers: mutations of real-shaped answers (a query
+ * echoed back with A, AAAA, CNAME and HTTPS records, compression pointers
+ * included) and random bytes. Decoding either yields a message or throws
+ * DnsMessageError; deciding whether it answers the query never throws; and a
+ * decoded message's records hold what their types promise.
+ */
+function dnsAnswer(id: number, name: string): Buffer {
+  const q = encodeQuery({ id, name, type: RRType.A, ednsUdpSize: null });
+  const head = Buffer.from(q);
+  head.writeUInt16BE(0x8180, 2); // QR, RD, RA
+  head.writeUInt16BE(3, 6); // three answers
+  const rr = (type: number, data: Buffer) => {
+    const b = Buffer.alloc(12 + data.length);
+    b.writeUInt16BE(0xc00c, 0); // a pointer to the question's name
+    b.writeUInt16BE(type, 2);
+    b.writeUInt16BE(1, 4);
+    b.writeUInt32BE(300, 6);
+    b.writeUInt16BE(data.length, 10);
+    data.copy(b, 12);
+    return b;
+  };
+  return Buffer.concat([
+    head,
+    rr(RRType.CNAME, Buffer.from([0xc0, 0x0c])),
+    rr(RRType.A, Buffer.from([127, 0, 0, 1])),
+    rr(RRType.AAAA, Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
+  ]);
+}
+
+const dnsCodec: FuzzTarget = {
+  name: 'dns',
+  async: false,
+  property: () =>
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 600 }),
+        fc
+          .record({
+            id: fc.nat(0xffff),
+            edits: fc.array(fc.tuple(fc.nat(200), fc.nat(255)), { maxLength: 8 }),
+            cut: fc.nat(200),
+          })
+          .map(({ id, edits, cut }) => {
+            const b = dnsAnswer(id, 'a.example.test');
+            for (const [at, v] of edits) if (at < b.length) b[at] = v;
+            return b.subarray(0, Math.max(12, b.length - (cut % 40)));
+          }),
+      ),
+      (bytes) => {
+        let m: ReturnType<typeof decodeMessage>;
+        try {
+          m = decodeMessage(bytes);
+        } catch (err) {
+          if (err instanceof DnsMessageError) return;
+          throw err;
+        }
+        const key = { id: m.id, name: 'a.example.test', type: RRType.A };
+        mismatch(key, m);
+        acceptResponse(key, bytes, 'fuzz');
+        for (const rr of m.answers) {
+          const d = rr.data;
+          if (d.kind === 'a' && !/^\d+\.\d+\.\d+\.\d+$/.test(d.address)) {
+            throw new Error(`an A record that is not an IPv4 address: ${JSON.stringify(d.address)}`);
+          }
+          if (d.kind === 'aaaa' && !d.address.includes(':')) {
+            throw new Error(`an AAAA record that is not an IPv6 address: ${JSON.stringify(d.address)}`);
+          }
+        }
+      },
+    ),
+};
+
 export const TARGETS: readonly FuzzTarget[] = [
+  dnsCodec,
   h1Parser,
   h1Chunked,
   connectHandshake,
