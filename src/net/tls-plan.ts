@@ -9,13 +9,12 @@
 import { isIP } from 'node:net';
 import tls, { type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { unbracketHost } from '../authority.js';
-import { certToPem, keyToPem, needKeyIn, readOrFail } from './pem.js';
 import { secureContextFor } from './secure-context-cache.js';
 import { sslVersionBounds } from './ssl-version.js';
 import { normaliseFingerprint } from './tls-fingerprint.js';
 import type { TlsOptions } from './tls-options.js';
 import { DEFAULT_MIN_VERSION, resolveCertReqs, type TlsVersion } from './tls-settings.js';
-import { loadCaPems } from './trust-store.js';
+import { clientCertificate, explicitTrust } from './tls-material.js';
 import { isNodeSecureContext, isUrllib3Context } from './urllib3-context.js';
 
 const DEFAULT_ALPN: readonly string[] = ['http/1.1'];
@@ -107,36 +106,8 @@ export function planTls(host: string, o: TlsOptions, env: NodeJS.ProcessEnv = pr
   if (isNodeSecureContext(ctx)) {
     nodeOptions.secureContext = ctx;
   } else {
-    let caPems: string[] | null = null;
-    if (
-      o.caCerts ||
-      o.caCertDir ||
-      (o.caCertData !== undefined && o.caCertData !== null) ||
-      (u3 && u3._caPems.length > 0)
-    ) {
-      caPems = [
-        ...(u3?._caPems ?? []),
-        ...loadCaPems(o.caCerts ?? null, o.caCertDir ?? null, o.caCertData ?? null, 'TLS'),
-      ];
-    }
-    let cert: Buffer | null = null;
-    let key: Buffer | null = null;
-    let passphrase = o.keyPassword ?? null;
-    if (o.certFile) {
-      cert = readOrFail(o.certFile, 'certFile');
-      key = o.keyFile
-        ? readOrFail(o.keyFile, 'keyFile')
-        : needKeyIn(cert, `certFile ${o.certFile}`, 'keyFile');
-    } else if (o.certData !== undefined && o.certData !== null) {
-      cert = certToPem(o.certData);
-      key =
-        o.keyData !== undefined && o.keyData !== null
-          ? keyToPem(o.keyData, passphrase)
-          : needKeyIn(cert, 'certData', 'keyData');
-    } else if (u3?._certChain) {
-      ({ cert, key } = u3._certChain);
-      passphrase = u3._certChain.passphrase;
-    }
+    const caPems = explicitTrust(o, u3);
+    const { cert, key, passphrase } = clientCertificate(o, u3);
     nodeOptions.secureContext = secureContextFor({
       caPems,
       cert,

@@ -19,11 +19,11 @@ import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { unbracketHost } from '../../authority.js';
 import { markConnectError, SSLError } from '../../errors.js';
-import { certToPem, keyToPem, needKeyIn, readOrFail } from '../pem.js';
 import { normaliseFingerprint } from '../tls-fingerprint.js';
 import type { TlsOptions } from '../tls-options.js';
 import { resolveCertReqs } from '../tls-settings.js';
-import { defaultCaCertificates, loadCaPems } from '../trust-store.js';
+import { clientCertificate, explicitTrust } from '../tls-material.js';
+import { defaultCaCertificates } from '../trust-store.js';
 import { isNodeSecureContext, isUrllib3Context } from '../urllib3-context.js';
 
 export interface QuicTlsPlan {
@@ -88,39 +88,11 @@ export function planQuicTls(host: string, o: TlsOptions, env: NodeJS.ProcessEnv 
     }
   }
 
-  let caPems: string[];
-  if (
-    o.caCerts ||
-    o.caCertDir ||
-    (o.caCertData !== undefined && o.caCertData !== null) ||
-    (u3 && u3._caPems.length > 0)
-  ) {
-    caPems = [
-      ...(u3?._caPems ?? []),
-      ...loadCaPems(o.caCerts ?? null, o.caCertDir ?? null, o.caCertData ?? null, 'TLS'),
-    ];
-  } else {
-    defaultTrustPem ??= defaultCaCertificates().join('\n');
-    caPems = [];
-  }
+  const caPems = explicitTrust(o, u3) ?? [];
+  if (caPems.length === 0) defaultTrustPem ??= defaultCaCertificates().join('\n');
   const caPem = caPems.length > 0 ? caPems.join('\n') : (defaultTrustPem ?? '');
 
-  let cert: Buffer | null = null;
-  let key: Buffer | null = null;
-  let passphrase = o.keyPassword ?? null;
-  if (o.certFile) {
-    cert = readOrFail(o.certFile, 'certFile');
-    key = o.keyFile ? readOrFail(o.keyFile, 'keyFile') : needKeyIn(cert, `certFile ${o.certFile}`, 'keyFile');
-  } else if (o.certData !== undefined && o.certData !== null) {
-    cert = certToPem(o.certData);
-    key =
-      o.keyData !== undefined && o.keyData !== null
-        ? keyToPem(o.keyData, passphrase)
-        : needKeyIn(cert, 'certData', 'keyData');
-  } else if (u3?._certChain) {
-    ({ cert, key } = u3._certChain);
-    passphrase = u3._certChain.passphrase;
-  }
+  const { cert, key, passphrase } = clientCertificate(o, u3);
   let keyPem: string | null = null;
   if (key !== null) keyPem = plainKeyPem(key, passphrase);
   const keylog = env.SSLKEYLOGFILE;
