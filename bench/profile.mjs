@@ -2,7 +2,7 @@
 // CPU profile of one client on one workload, against the same server the
 // bench uses: `node bench/profile.mjs [workload] [client] [seconds]`, e.g.
 //   node bench/profile.mjs get-c10 urllib3-ts 5
-// workload: get-c1 | get-c10 | get-c50 | post-c10 | download | h2-get-c100 (HTTP/2 clients:
+// workload: get-c1 | get-c10 | get-c50 | post-c10 | download | h2-get-c100 | h2-download-c10 (HTTP/2 clients:
 // 'raw node:http2', 'urllib3-ts', 'urllib3-ts pool', 'urllib3-ts multiplexed', 'undici.request').
 // The client runs in a child under `node --cpu-prof` (pinned like the bench);
 // the .cpuprofile lands in bench/results/ (open it in Chrome DevTools) and the
@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBenchCerts } from './lib/certs.mjs';
-import { MiB, PATHS } from './lib/payloads.mjs';
+import { H2_DOWNLOAD_SIZE, MiB, PATHS } from './lib/payloads.mjs';
 import { pinnedCommand, pinning, pinPid, startServer } from './lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -72,7 +72,9 @@ async function main() {
       const [workload, c] = ${JSON.stringify(workloadArg)}.split('-c');
       const origin = ${JSON.stringify(h2 ? server.h2.origin : server.origin)};
       if (workload.startsWith('h2-')) {
-        const cl = await H2_CLIENTS[${JSON.stringify(client)}]({ origin, concurrency: Number(c), ca: ${JSON.stringify(certs?.caPem ?? null)} });
+        // h2-download-cN: the 1 MiB file, streamed; h2-get-cN: the small file.
+        const file = workload === 'h2-download' ? { target: ${JSON.stringify(PATHS.mib)}, size: ${H2_DOWNLOAD_SIZE} } : {};
+        const cl = await H2_CLIENTS[${JSON.stringify(client)}]({ origin, concurrency: Number(c), ca: ${JSON.stringify(certs?.caPem ?? null)}, ...file });
         const t0 = performance.now();
         const n = await cl.run(t0 + ${seconds * 1000}, 1e9);
         console.log(Math.round(n * 1000 / (performance.now() - t0)), 'req/s,', cl.stats().connections, 'connection(s)');

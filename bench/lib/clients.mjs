@@ -8,68 +8,25 @@
 // Downloads: download({ origin, path, size }) -> bytes received, reading the
 // body as a stream (never buffering it whole).
 //
-// HTTP/2 clients (H2_CLIENTS): create({ origin, concurrency, ca }) with an
-// https origin and the CA's PEM; they keep `concurrency` requests in flight
-// on ONE connection (streams, not connections), verify at setup that HTTP/2
-// was negotiated, and have stats() -> { connections } (what the client itself
-// says it opened; the bench also counts at the server).
+// HTTP/2 clients are in h2-clients.mjs.
 
-import diagnosticsChannel from 'node:diagnostics_channel';
 import http from 'node:http';
-import http2 from 'node:http2';
 import net from 'node:net';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MiB, PATHS, POST_OBJECT, SMALL_BODY } from './payloads.mjs';
+import {
+  BenchCheckError,
+  COMPARE_INDEX,
+  checkJson,
+  checkSmall,
+  drive,
+  loadCompare,
+  loadUrllib3,
+} from './client-common.mjs';
+import { MiB, PATHS, POST_OBJECT } from './payloads.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-// BENCH_DIST points at another compiled tree (say, a build of the previous commit) to compare.
-const DIST_INDEX = pathToFileURL(
-  path.join(path.resolve(process.env.BENCH_DIST ?? path.join(ROOT, 'dist')), 'index.js'),
-).href;
-
-export const loadUrllib3 = () => import(DIST_INDEX);
-// BENCH_COMPARE_DIST adds a client 'urllib3-ts B' loaded from another compiled tree, interleaved
-// with the main one: the way to measure what one change gains, in one run.
-const COMPARE_INDEX = process.env.BENCH_COMPARE_DIST
-  ? pathToFileURL(path.join(path.resolve(process.env.BENCH_COMPARE_DIST), 'index.js')).href
-  : null;
-const loadCompare = () => import(COMPARE_INDEX);
-
-class BenchCheckError extends Error {}
-
-function checkSmall(status, length) {
-  if (status !== 200 || length !== SMALL_BODY.length) {
-    throw new BenchCheckError(`unexpected response: status ${status}, ${length} body bytes`);
-  }
-}
-
-function checkJson(status, value) {
-  if (status !== 200 || value === null || value.ok !== true) {
-    throw new BenchCheckError(`unexpected JSON response: status ${status}, ${JSON.stringify(value)}`);
-  }
-}
-
-/**
- * Runs `concurrency` loops of `once()` until the deadline (performance.now()
- * ms) or until `maxRequests` have been started; resolves with the count.
- */
-async function drive(once, concurrency, deadline, maxRequests) {
-  let started = 0;
-  let done = 0;
-  const loop = async () => {
-    while (started < maxRequests && performance.now() < deadline) {
-      started++;
-      await once();
-      done++;
-    }
-  };
-  const loops = [];
-  for (let i = 0; i < concurrency; i++) loops.push(loop());
-  await Promise.all(loops);
-  return done;
-}
+export { loadUrllib3 } from './client-common.mjs';
+// The HTTP/2 clients live in h2-clients.mjs; re-exported for bench/profile.mjs.
+export { H2_CLIENTS } from './h2-clients.mjs';
 
 // ---- raw socket: the limit ------------------------------------------------------
 
@@ -405,223 +362,6 @@ if (COMPARE_INDEX !== null) {
   CLIENTS['urllib3-ts B'] = (o) => urllib3Client(o, loadCompare);
   CLIENTS['urllib3-ts pool B'] = (o) => urllib3PoolClient(o, loadCompare);
 }
-
-// ---- HTTP/2: one connection, `concurrency` streams in flight ---------------------
-
-/** A connected ClientHttp2Session; rejects unless ALPN chose h2. */
-function connectH2(origin, ca) {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(origin, { ca });
-    session.once('error', reject);
-    session.once('connect', () => {
-      session.removeListener('error', reject);
-      if (session.alpnProtocol !== 'h2') {
-        session.destroy();
-        reject(new Error(`raw node:http2: ALPN chose ${session.alpnProtocol}, not h2`));
-        return;
-      }
-      resolve(session);
-    });
-  });
-}
-
-const H2_REQUEST_HEADERS = { ':path': PATHS.small };
-
-/**
- * The limit: a ClientHttp2Session doing session.request() with
- * `concurrency` streams open at any time, checking each answer's status and
- * counting its body bytes. No response object, no header dict, no promise
- * per request: the least work a client on node:http2 can do.
- */
-async function rawH2Client({ origin, concurrency, ca }) {
-  const session = await connectH2(origin, ca);
-  let sessionError = null;
-  session.on('error', (err) => {
-    sessionError = err;
-  });
-  return {
-    run(deadline, maxRequests) {
-      return new Promise((resolve, reject) => {
-        let started = 0;
-        let done = 0;
-        let active = 0;
-        let failed = false;
-        const fail = (err) => {
-          if (failed) return;
-          failed = true;
-          reject(err);
-        };
-        const next = () => {
-          if (failed) return;
-          if (sessionError !== null) return fail(sessionError);
-          if (started < maxRequests && performance.now() < deadline) {
-            started++;
-            active++;
-            one();
-          } else if (active === 0) {
-            resolve(done);
-          }
-        };
-        const one = () => {
-          const stream = session.request(H2_REQUEST_HEADERS, { endStream: true });
-          let status = 0;
-          let got = 0;
-          stream.on('response', (headers) => {
-            status = headers[':status'];
-          });
-          stream.on('data', (c) => {
-            got += c.length;
-          });
-          stream.on('error', fail);
-          stream.on('end', () => {
-            active--;
-            if (status !== 200 || got !== SMALL_BODY.length) {
-              fail(new BenchCheckError(`raw node:http2: status ${status}, ${got} body bytes`));
-              return;
-            }
-            done++;
-            next();
-          });
-        };
-        for (let i = 0; i < concurrency; i++) next();
-      });
-    },
-    stats: () => ({
-      connections: 1,
-      tls: {
-        protocol: session.socket?.getProtocol?.() ?? null,
-        cipher: session.socket?.getCipher?.()?.name ?? null,
-      },
-    }),
-    close: () =>
-      new Promise((resolve) => {
-        if (session.closed || session.destroyed) resolve();
-        else session.close(resolve);
-      }),
-  };
-}
-
-/** GET the small file once and insist on HTTP/2: the connection is open after this. */
-async function checkUrllib3H2(get, name) {
-  const r = await get();
-  checkSmall(r.status, r.data.length);
-  if (r.version !== 20)
-    throw new Error(`${name}: the server answered over HTTP/${r.version / 10}, not HTTP/2`);
-}
-
-/** urllib3-ts through a PoolManager: ALPN picks h2, concurrent requests share one connection. */
-async function urllib3H2Client({ origin, concurrency, ca }, load = loadUrllib3) {
-  const { PoolManager } = await load();
-  const pm = new PoolManager({ caCertData: ca });
-  const url = origin + PATHS.small;
-  await checkUrllib3H2(() => pm.request('GET', url), 'urllib3-ts');
-  const once = async () => {
-    const r = await pm.request('GET', url);
-    checkSmall(r.status, r.data.length);
-  };
-  return {
-    run: (deadline, max) => drive(once, concurrency, deadline, max),
-    stats: () => {
-      let connections = 0;
-      for (const pool of pm.pools.values()) connections += pool.numConnections;
-      return { connections };
-    },
-    close: () => pm.close(),
-  };
-}
-
-/** urllib3-ts through an HTTPSConnectionPool, without the manager layer. */
-async function urllib3H2PoolClient({ origin, concurrency, ca }, load = loadUrllib3) {
-  const { HTTPSConnectionPool } = await load();
-  const u = new URL(origin);
-  const pool = new HTTPSConnectionPool(u.hostname, { port: Number(u.port), caCertData: ca });
-  await checkUrllib3H2(() => pool.request('GET', PATHS.small), 'urllib3-ts pool');
-  const once = async () => {
-    const r = await pool.request('GET', PATHS.small);
-    checkSmall(r.status, r.data.length);
-  };
-  return {
-    run: (deadline, max) => drive(once, concurrency, deadline, max),
-    stats: () => ({ connections: pool.numConnections }),
-    close: () => pool.close(),
-  };
-}
-
-/**
- * urllib3-ts's multiplexing API on the pool: request(..., { multiplexed: true })
- * resolves with a ResponsePromise once the request is on its stream, and
- * getResponse({ promise }) with the response.
- */
-async function urllib3H2MultiplexedClient({ origin, concurrency, ca }, load = loadUrllib3) {
-  const { HTTPSConnectionPool } = await load();
-  const u = new URL(origin);
-  const pool = new HTTPSConnectionPool(u.hostname, { port: Number(u.port), caCertData: ca });
-  await checkUrllib3H2(() => pool.request('GET', PATHS.small), 'urllib3-ts multiplexed');
-  const once = async () => {
-    const promise = await pool.request('GET', PATHS.small, { multiplexed: true });
-    const r = await pool.getResponse({ promise });
-    checkSmall(r.status, r.data.length);
-  };
-  return {
-    run: (deadline, max) => drive(once, concurrency, deadline, max),
-    stats: () => ({ connections: pool.numConnections }),
-    close: () => pool.close(),
-  };
-}
-
-/**
- * undici.request over HTTP/2: a Pool of one connection with allowH2. undici
- * keeps at most `pipelining` requests in flight per connection on HTTP/2 too
- * (its default, 1, would serialise the streams), and at most the peer's
- * MAX_CONCURRENT_STREAMS.
- */
-async function undiciH2Client({ origin, concurrency, ca }) {
-  const { Pool, request } = await import('undici');
-  const sockets = [];
-  const onConnected = (msg) => sockets.push(msg.socket);
-  diagnosticsChannel.subscribe('undici:client:connected', onConnected);
-  const pool = new Pool(origin, {
-    connections: 1,
-    allowH2: true,
-    pipelining: concurrency,
-    maxConcurrentStreams: concurrency,
-    connect: { ca },
-  });
-  const url = origin + PATHS.small;
-  const once = async () => {
-    const { statusCode, body } = await request(url, { dispatcher: pool });
-    checkSmall(statusCode, (await body.arrayBuffer()).byteLength);
-  };
-  try {
-    await once();
-  } finally {
-    diagnosticsChannel.unsubscribe('undici:client:connected', onConnected);
-  }
-  const alpn = sockets.map((s) => s.alpnProtocol);
-  if (alpn.length !== 1 || alpn[0] !== 'h2') {
-    await pool.destroy();
-    throw new Error(`undici.request: expected one h2 connection, ALPN gave ${JSON.stringify(alpn)}`);
-  }
-  return {
-    run: (deadline, max) => drive(once, concurrency, deadline, max),
-    stats: () => ({ connections: null }),
-    close: () => pool.close(),
-  };
-}
-
-/** HTTP/2 clients, in table order. */
-export const H2_CLIENTS = {
-  'raw node:http2': rawH2Client,
-  'urllib3-ts': urllib3H2Client,
-  'urllib3-ts pool': urllib3H2PoolClient,
-  'urllib3-ts multiplexed': urllib3H2MultiplexedClient,
-  'undici.request': undiciH2Client,
-};
-if (COMPARE_INDEX !== null) {
-  H2_CLIENTS['urllib3-ts B'] = (o) => urllib3H2Client(o, loadCompare);
-  H2_CLIENTS['urllib3-ts pool B'] = (o) => urllib3H2PoolClient(o, loadCompare);
-}
-
 // ---- downloads ------------------------------------------------------------------
 
 /** Naive raw loop: one 'data' event per read, Node's own 64 KiB read buffers. */
@@ -673,10 +413,28 @@ async function urllib3Download(origin, target, size, load) {
   return checkSize(n, size);
 }
 
+/** urllib3-ts with Python urllib3's loop: `stream(amt)`, chunks of exactly `amt` bytes. */
+async function urllib3StreamDownload(origin, target, size, amt) {
+  const { PoolManager } = await loadUrllib3();
+  const pm = new PoolManager();
+  const r = await pm.request('GET', origin + target, { preloadContent: false });
+  let n = 0;
+  for await (const chunk of r.stream(amt)) n += chunk.length;
+  await pm.close();
+  return checkSize(n, size);
+}
+
+/**
+ * Download clients: (origin, target, size, chunk) -> bytes, streaming the
+ * body and counting it. `chunk` is the read size of the clients that choose
+ * one (Python urllib3's stream(amt) and its urllib3-ts twin); the others take
+ * the chunks their stream delivers.
+ */
 export const DOWNLOADS = {
   'raw socket': (origin, target, size) => rawDownload(origin, target, size, false),
   'raw socket onread': (origin, target, size) => rawDownload(origin, target, size, true),
   'urllib3-ts': (origin, target, size) => urllib3Download(origin, target, size, loadUrllib3),
+  'urllib3-ts stream(amt)': urllib3StreamDownload,
   'undici.request': async (origin, target, size) => {
     const { Pool, request } = await import('undici');
     const pool = new Pool(origin, { connections: 1 });
@@ -748,6 +506,21 @@ export const DOWNLOADS = {
     agent.destroy();
     return checkSize(n, size);
   },
+};
+
+/**
+ * What each download client imports, loaded by the worker before the RSS
+ * baseline: the cold download measures the first download, not module loading.
+ */
+export const DOWNLOAD_MODULES = {
+  'urllib3-ts': loadUrllib3,
+  'urllib3-ts stream(amt)': loadUrllib3,
+  'urllib3-ts B': loadCompare,
+  'undici.request': () => import('undici'),
+  'undici.fetch': () => import('undici'),
+  axios: () => import('axios'),
+  got: () => import('got'),
+  'node-fetch': () => import('node-fetch'),
 };
 
 if (COMPARE_INDEX !== null) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The fallback HTTP/2 benchmark server, used when nginx is not installed: a
 // node:http2 secure server (TLS, ALPN h2 only) in a process of its own,
-// pinned to the server core by the caller. It answers the small file and
-// /__stats (sessions accepted so far). Like node-server.mjs for HTTP/1.1, it
+// pinned to the server core by the caller. It answers the small file, the
+// 1 MiB file of the download workload and /__stats (sessions accepted so
+// far). Like node-server.mjs for HTTP/1.1, it
 // tops out far below nginx, so with it the HTTP/2 numbers measure the server
 // more than the clients.
 //
@@ -10,7 +11,7 @@
 
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
-import { PATHS, SMALL_BODY } from './payloads.mjs';
+import { H2_DOWNLOAD_SIZE, PATHS, SMALL_BODY } from './payloads.mjs';
 
 const port = Number(process.argv[2]);
 const cert = readFileSync(process.argv[3]);
@@ -18,6 +19,16 @@ const key = readFileSync(process.argv[4]);
 const maxConcurrentStreams = Number(process.argv[5] ?? 128);
 
 let accepted = 0;
+
+// The same bytes as nginx's file (servers.mjs writeBigFile): a xorshift block.
+const mib = Buffer.allocUnsafe(H2_DOWNLOAD_SIZE);
+let x = 0x2545f491;
+for (let i = 0; i < mib.length; i += 4) {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  mib.writeUInt32LE(x >>> 0, i);
+}
 
 const server = http2.createSecureServer({
   cert,
@@ -35,6 +46,15 @@ server.on('stream', (stream, headers) => {
   if (target === PATHS.small) {
     stream.respond({ ':status': 200, 'content-type': 'text/plain', 'content-length': SMALL_BODY.length });
     stream.end(SMALL_BODY);
+    return;
+  }
+  if (target === PATHS.mib) {
+    stream.respond({
+      ':status': 200,
+      'content-type': 'application/octet-stream',
+      'content-length': mib.length,
+    });
+    stream.end(mib);
     return;
   }
   if (target === '/__stats') {

@@ -43,9 +43,14 @@ export const PATHS = {
   json: '/json',
   big: '/big.bin',
   warm: '/warm.bin',
+  /** the file of the HTTP/2 download workload (h2-download-c10) */
+  mib: '/1mib.bin',
   /** prefix of the distinct-path workload: /p/0 ... /p/999 all serve the small file */
   distinct: '/p/',
 };
 
 /** Size of the warm-up download that precedes each measured download. */
 export const WARM_DOWNLOAD_MIB = 16;
+
+/** Size of PATHS.mib: each download of the h2-download-c10 workload. */
+export const H2_DOWNLOAD_SIZE = MiB;

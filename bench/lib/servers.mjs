@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JSON_RESPONSE, MiB, PATHS, SMALL_BODY, WARM_DOWNLOAD_MIB } from './payloads.mjs';
+import { H2_DOWNLOAD_SIZE, JSON_RESPONSE, MiB, PATHS, SMALL_BODY, WARM_DOWNLOAD_MIB } from './payloads.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const LOOPBACK = '127.0.0.1';
@@ -352,6 +352,7 @@ async function startNginx(pin, downloadMiB, tls = null) {
   writeFileSync(path.join(root, PATHS.small.slice(1)), SMALL_BODY);
   writeBigFile(path.join(root, PATHS.big.slice(1)), downloadMiB);
   writeBigFile(path.join(root, PATHS.warm.slice(1)), WARM_DOWNLOAD_MIB);
+  writeBigFile(path.join(root, PATHS.mib.slice(1)), H2_DOWNLOAD_SIZE / MiB);
   const conf = path.join(dir, 'nginx.conf');
   const logFile = path.join(dir, 'nginx.log');
   for (let attempt = 1; ; attempt++) {

@@ -5,11 +5,11 @@
 // worker so its RSS growth is measured from a clean baseline. The worker
 // exits when its parent goes away.
 
-import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { CLIENTS, DOWNLOADS, distinctPaths, H2_CLIENTS } from './clients.mjs';
+import { CLIENTS, DOWNLOAD_MODULES, DOWNLOADS, distinctPaths } from './clients.mjs';
+import { H2_CLIENTS } from './h2-clients.mjs';
 import { dnsNames } from './dns-clients.mjs';
+import { readPeakRss, resetPeakRss, settle } from './process-memory.mjs';
 
 if (typeof process.send !== 'function') {
   console.error('bench/lib/worker.mjs is started by bench/run.mjs (it needs an IPC channel)');
@@ -19,35 +19,6 @@ if (typeof process.send !== 'function') {
 process.on('disconnect', () => process.exit(0));
 
 let current = null;
-
-/** Peak RSS since the last reset, from the kernel's VmHWM; null where unavailable. */
-function readPeakRss() {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Reset VmHWM to the current RSS (Linux: write 5 to clear_refs); false where unsupported. */
-function resetPeakRss() {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function settle() {
-  if (typeof globalThis.gc === 'function') {
-    globalThis.gc();
-    await sleep(20);
-    globalThis.gc();
-  }
-  await sleep(20);
-}
 
 function withTimeout(promise, ms, what) {
   let timer;
@@ -60,12 +31,17 @@ function withTimeout(promise, ms, what) {
 }
 
 const handlers = {
-  async setup({ client, origin, concurrency, workload, protocol, ca }) {
+  /**
+   * Makes the current client. `protocol: 'h2'` picks from H2_CLIENTS, else
+   * CLIENTS; the other fields (origin, concurrency, workload, ca, target,
+   * size) go to the client's factory.
+   */
+  async setup({ client, protocol, cmd: _cmd, id: _id, ...params }) {
     if (current !== null) await current.close();
     current = null;
     const factory = protocol === 'h2' ? H2_CLIENTS[client] : CLIENTS[client];
     if (!factory) throw new Error(`unknown ${protocol === 'h2' ? 'HTTP/2 ' : ''}client ${client}`);
-    current = await factory({ origin, concurrency, workload, ca });
+    current = await factory(params);
     return null;
   },
 
@@ -92,11 +68,17 @@ const handlers = {
     return null;
   },
 
-  async download({ client, origin, target, size, warmTarget, warmSize, timeoutMs }) {
+  /**
+   * The download workload: in this fresh process, load the client's modules,
+   * settle, record the RSS baseline and reset the kernel's peak-RSS mark;
+   * then download `target` twice, streamed: the first download is "cold"
+   * (code not yet optimised), the second "warm". rssGrowth is the peak RSS
+   * over both minus the baseline, coldRssGrowth the peak during the first.
+   */
+  async download({ client, origin, target, size, chunk, timeoutMs }) {
     const fn = DOWNLOADS[client];
     if (!fn) throw new Error(`unknown download client ${client}`);
-    // Warm-up: the same code path on a smaller file, so the measured run is JIT-compiled.
-    await withTimeout(fn(origin, warmTarget, warmSize), timeoutMs, 'warm-up download');
+    await DOWNLOAD_MODULES[client]?.();
     await settle();
     const baseline = process.memoryUsage.rss();
     const hwm = resetPeakRss();
@@ -105,28 +87,49 @@ const handlers = {
       const rss = process.memoryUsage.rss();
       if (rss > sampled) sampled = rss;
     }, 5);
-    const started = performance.now();
-    let bytes;
+    const once = async (what) => {
+      const started = performance.now();
+      const bytes = await withTimeout(fn(origin, target, size, chunk), timeoutMs, what);
+      const elapsedMs = performance.now() - started;
+      return { bytes, elapsedMs, mibPerSec: bytes / 1048576 / (elapsedMs / 1000) };
+    };
+    const peakNow = () => Math.max(sampled, hwm ? (readPeakRss() ?? 0) : 0);
+    let cold;
+    let warm;
+    let coldPeak;
     try {
-      bytes = await withTimeout(fn(origin, target, size), timeoutMs, 'download');
+      cold = await once('cold download');
+      coldPeak = peakNow();
+      warm = await once('warm download');
     } finally {
       clearInterval(sampler);
     }
-    const elapsedMs = performance.now() - started;
-    const peak = Math.max(sampled, hwm ? (readPeakRss() ?? 0) : 0);
+    const peak = peakNow();
     return {
-      bytes,
-      elapsedMs,
-      mibPerSec: bytes / 1048576 / (elapsedMs / 1000),
+      cold,
+      warm,
       baselineRss: baseline,
       peakRss: peak,
       rssGrowth: peak - baseline,
+      coldRssGrowth: coldPeak - baseline,
       peakSource: hwm ? 'VmHWM' : 'sampled',
     };
   },
 
   async distinct({ origin, total, concurrency, maxSize }) {
     return distinctPaths(origin, total, concurrency, maxSize);
+  },
+
+  /**
+   * Calls `fn` exported by the bench/lib module `module` (a file name) with
+   * `params`, and returns what it resolves with: how workload modules run
+   * their own client code without a handler of their own here.
+   */
+  async invoke({ module, fn, params }) {
+    if (!/^[a-z0-9-]+\.mjs$/.test(module)) throw new Error(`invoke: not a bench/lib module name: ${module}`);
+    const mod = await import(new URL(module, import.meta.url).href);
+    if (typeof mod[fn] !== 'function') throw new Error(`invoke: ${module} exports no function ${fn}`);
+    return mod[fn](params);
   },
 
   /** The dns-200-names workload (bench/lib/dns-clients.mjs). */
