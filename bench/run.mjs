@@ -163,7 +163,7 @@ const config = {
   distinctTotal: envInt('BENCH_DISTINCT_REQUESTS', 1000),
   distinctRounds: envInt('BENCH_DISTINCT_ROUNDS', 3),
   ...Object.assign({}, ...WORKLOAD_MODULES.map((m) => m.config?.(envInt, envList, base) ?? {})),
-  timeoutS: envInt('BENCH_TIMEOUT_S', 1500),
+  timeoutS: envInt('BENCH_TIMEOUT_S', 1200),
   out: process.env.BENCH_OUT ?? path.join(HERE, 'results', 'latest.json'),
   chartOut: process.env.BENCH_CHART ?? path.join(HERE, 'results', 'ratios.svg'),
 };
