@@ -104,20 +104,27 @@ const keepAlive = (id, workload, concurrency, title, order) => ({
   },
 });
 
-const CORE_WORKLOADS = [
-  keepAlive('get-c1', 'get', 1, 'small GET (100 B), keep-alive, concurrency 1', 30),
-  keepAlive('get-c10', 'get', 10, 'small GET (100 B), keep-alive, concurrency 10', 10),
-  keepAlive('get-c50', 'get', 50, 'small GET (100 B), keep-alive, concurrency 50', 20),
-  keepAlive('post-c10', 'post', 10, 'POST 1 KiB JSON, JSON response, concurrency 10', 40),
-  {
-    id: 'poolmanager',
-    title: '1000 distinct-path GETs through PoolManager({ maxSize: 10 }), concurrency 10',
-    order: 70,
-    run: (ctx) => runDistinct('poolmanager', { title: ctx.title }, ctx.server, ctx.pin),
-    render: renderDistinct,
-    targets: distinctTargets,
-  },
-];
+const KEEPALIVE_WORKLOADS = {
+  workloads: [
+    keepAlive('get-c1', 'get', 1, 'small GET (100 B), keep-alive, concurrency 1', 30),
+    keepAlive('get-c10', 'get', 10, 'small GET (100 B), keep-alive, concurrency 10', 10),
+    keepAlive('get-c50', 'get', 50, 'small GET (100 B), keep-alive, concurrency 50', 20),
+    keepAlive('post-c10', 'post', 10, 'POST 1 KiB JSON, JSON response, concurrency 10', 40),
+  ],
+};
+
+const POOLMANAGER_WORKLOAD = {
+  workloads: [
+    {
+      id: 'poolmanager',
+      title: '1000 distinct-path GETs through PoolManager({ maxSize: 10 }), concurrency 10',
+      order: 70,
+      run: (ctx) => runDistinct('poolmanager', { title: ctx.title }, ctx.server, ctx.pin),
+      render: renderDistinct,
+      targets: distinctTargets,
+    },
+  ],
+};
 
 // Issue 12: dou:// against unbound vs the system resolver (bench/lib/dns-workload.mjs).
 const dnsModule = {
@@ -134,12 +141,12 @@ const dnsModule = {
   ],
 };
 
-// Workload modules, one line each (table order follows this list; run order follows `order`).
+// Workload modules, one line each: the tables follow this list, the run follows each workload's `order`.
 const WORKLOAD_MODULES = [
-  { workloads: CORE_WORKLOADS.slice(0, 4) },
+  KEEPALIVE_WORKLOADS,
   h2Workloads,
   downloadWorkload,
-  { workloads: CORE_WORKLOADS.slice(4) },
+  POOLMANAGER_WORKLOAD,
   manyOriginsWorkload,
   dnsModule,
 ];
@@ -185,6 +192,9 @@ function keepAliveWorkers(pin) {
   return keepAliveWorkersStarting;
 }
 
+/** Keep-alive clients whose worker has had its first (longer) warm-up. */
+const warmedUp = new Set();
+
 async function runKeepAlive(id, spec, server, workersReady) {
   const workers = await workersReady;
   const rows = config.clients.map((client) => ({ client, rounds: [] }));
@@ -199,11 +209,10 @@ async function runKeepAlive(id, spec, server, workersReady) {
         { client: row.client, origin: server.origin, concurrency: spec.concurrency, workload: spec.workload },
         setupTimeout,
       );
-      await w.call(
-        'run',
-        { durationMs: config.warmupMs, maxRequests: config.maxRequests },
-        config.warmupMs + 30_000,
-      );
+      // A worker's first workload also warms up the JIT: it gets the longer warm-up.
+      const warmupMs = warmedUp.has(row.client) ? config.warmupMs : config.firstWarmupMs;
+      warmedUp.add(row.client);
+      await w.call('run', { durationMs: warmupMs, maxRequests: config.maxRequests }, warmupMs + 30_000);
     } catch (err) {
       row.setupError = err.message;
       log(`  ${row.client}: ${err.message}`);
