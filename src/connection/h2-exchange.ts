@@ -15,7 +15,7 @@ import { StreamExchange } from './stream-exchange.js';
 import { expectsContinue } from './expect-continue.js';
 import { codeName, headerDict, headerListSize } from './h2-headers.js';
 import type { ResponseLimits } from './response-limits.js';
-import type { Exchange, ExchangeRequest } from './session.js';
+import { type Exchange, type ExchangeRequest, SENT } from './session.js';
 
 const {
   NGHTTP2_NO_ERROR,
@@ -103,10 +103,13 @@ export class H2Exchange extends StreamExchange implements Exchange {
     type HeadersListener = (headers: IncomingHttpHeaders, flags: number, raw?: string[]) => void;
     const on = (event: string, fn: HeadersListener) => stream.on(event, fn as (...args: unknown[]) => void);
     on('headers', (headers, _flags, raw) => this.onInformational(headers, raw));
-    stream.on('continue', () => {
-      if (this.upload === Upload.Held) this.upload = Upload.Streaming;
-      this.wakeUp();
-    });
+    // node:http2 reports a 100 as 'continue' (only an Expect: 100-continue upload waits for one).
+    if (this.upload === Upload.Streaming && expectsContinue(opts.headers)) {
+      stream.on('continue', () => {
+        if (this.upload === Upload.Held) this.upload = Upload.Streaming;
+        this.wakeUp();
+      });
+    }
     on('response', (headers, flags, raw) => this.onResponse(headers, flags, raw));
     stream.on('data', this.dataListener);
     on('trailers', (headers, _flags, raw) => {
@@ -127,9 +130,14 @@ export class H2Exchange extends StreamExchange implements Exchange {
     });
     stream.on('close', () => this.onStreamClose());
     this.attachAbort();
-    this.sent = this.start();
-    // The pool awaits `sent` only for its outcome; a failure also reaches getResponse().
-    this.sent.catch(() => {});
+    if (this.upload === Upload.Streaming && opts.body !== null) {
+      this.sent = this.start();
+      // The pool awaits `sent` only for its outcome; a failure also reaches getResponse().
+      this.sent.catch(() => {});
+    } else {
+      // Nothing to upload: the request is on its way already (no promise for the pool to wait on).
+      this.sent = this.headOnly();
+    }
   }
 
   /** The stream id (odd numbers, RFC 9113 section 5.1.1); null before it is assigned. */
@@ -151,23 +159,33 @@ export class H2Exchange extends StreamExchange implements Exchange {
 
   // ---- sending ---------------------------------------------------------------
 
-  /** Send the body (if any); settles when the request is on its way. */
+  /** Send the body; settles when the request is on its way. */
   private async start(): Promise<void> {
     const opts = this.opts;
     const info = opts.connectionInfo;
     const started = info !== null ? performance.now() : 0;
-    if (this.upload === Upload.Streaming && opts.body !== null) {
-      try {
-        await this.sendBody(opts.body, this.writer, expectsContinue(opts.headers));
-      } catch {
-        // sendBody failed the exchange; the error is thrown below.
-      }
-    } else if (opts.body !== null) {
-      opts.onUploadBody?.(0, opts.body.length, true, false);
+    try {
+      await this.sendBody(opts.body!, this.writer, expectsContinue(opts.headers));
+    } catch {
+      // sendBody failed the exchange; the error is thrown below.
     }
     if (this.error !== null && this.response === null) throw this.error;
     if (info !== null) info.requestSentLatency = performance.now() - started;
     this.armTimer();
+  }
+
+  /** A request whose head (with END_STREAM, or an extended CONNECT) is all there is to send. */
+  private headOnly(): Promise<void> {
+    const opts = this.opts;
+    if (opts.body !== null) opts.onUploadBody?.(0, opts.body.length, true, false);
+    if (this.error !== null && this.response === null) {
+      const failed = Promise.reject(this.error);
+      failed.catch(() => {});
+      return failed;
+    }
+    if (opts.connectionInfo !== null) opts.connectionInfo.requestSentLatency = 0;
+    this.armTimer();
+    return SENT;
   }
 
   private drain(): Promise<void> {
