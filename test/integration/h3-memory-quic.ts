@@ -285,6 +285,11 @@ export class MemoryQuic implements QuicConnection {
     this.control!.emit((h) => h.onData(encodeGoaway(id)));
   }
 
+  /** The connection dies without a word from the server (the transport's idle timeout). */
+  idleOut(): void {
+    this.finishClose({ by: 'idle', isApp: false, code: 0, reason: '', error: null });
+  }
+
   /** The server closes the connection (CONNECTION_CLOSE). */
   serverClose(code: number, reason = ''): void {
     this.finishClose({ by: 'peer', isApp: true, code, reason, error: null });
