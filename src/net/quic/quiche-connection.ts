@@ -288,7 +288,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   // ---- liveness and TLS facts (read on demand, outside the I/O loop) ---------
 
   get isClosing(): boolean {
-    return this.closedInfo !== null || this.conn.isDraining() || this.conn.isClosed();
+    return this.closedInfo !== null || this.conn.isDraining();
   }
 
   get idleTimeout(): number {
