@@ -114,13 +114,15 @@ export class H3Session implements ProtocolSession, H3StreamHost {
 
   /**
    * Whether the connection may take a request: false (and closed) when it is
-   * closing, idle past the QUIC idle timeout less a margin, or idle longer
+   * draining, idle past the QUIC idle timeout less a margin, or idle longer
    * than `pingAfterIdle` without answering a QUIC PING. Requests arriving
    * together share one PING.
    */
   checkAlive(): Promise<boolean> | true {
     if (this.aliveCheck !== null) return this.aliveCheck;
-    if (this.closed || this.quic.isClosing) return this.dead('it is closed or closing');
+    // Closed: the connection sets up a new session before use, as after any close.
+    if (this.closed) return true;
+    if (this.quic.isClosing) return this.dead('the server closed it (draining)');
     if (this.active.size > 0) return true;
     const idle = performance.now() - this.idleSince;
     if (idle < this.owner.pingAfterIdle) return true;
