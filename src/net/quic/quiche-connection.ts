@@ -325,7 +325,9 @@ export class QuicheConnection implements QuicConnection, StreamHost {
         return;
       }
       this.mustSend = true;
-      this.schedule();
+      // Called from a handler inside a batch: the PING leaves with the next one.
+      if (this.processing) setImmediate(() => this.schedule());
+      else this.schedule();
     });
   }
 
