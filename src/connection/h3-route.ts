@@ -10,6 +10,7 @@
 
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { unbracketHost } from '../authority.js';
 import { debug } from '../debug.js';
 import { HTTPError, NewConnectionError } from '../errors.js';
 import type { BaseResolver } from '../dns/resolver.js';
@@ -117,7 +118,7 @@ function remaining(timeout: number | null, since: number): number | null {
  */
 async function dnsSaysH3(r: H3Route, timeout: number | null, signal: AbortSignal | null): Promise<boolean> {
   const cache = r.cache;
-  const host = r.destination.host;
+  const host = unbracketHost(r.destination.host);
   if (cache === null || r.proxied || r.disabledSvn.has(HttpVersion.h3) || isIP(host) !== 0) return false;
   const origin = originKey(host, r.destination.port);
   if (cache.get(origin) !== undefined || quicCoolingDown(cache, origin)) return false;
