@@ -148,6 +148,12 @@ export function learnAltSvc(
   return known !== endpoint;
 }
 
+/** Whether `origin` is reached over TCP only for now, after a failed QUIC attempt. */
+export function quicCoolingDown(cache: QuicCache, origin: string, now = Date.now()): boolean {
+  const until = side(cache).coolDown.get(origin);
+  return until !== undefined && until > now;
+}
+
 /** A QUIC attempt to `origin` failed: TCP only for the cool-down. */
 export function quicFailed(cache: QuicCache, origin: string, now = Date.now()): void {
   side(cache).coolDown.set(origin, now + QUIC_COOL_DOWN_MS);

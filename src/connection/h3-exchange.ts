@@ -27,6 +27,7 @@ import { ResponseReader } from '../protocol/h3/response-reader.js';
 import { type BodyWriter, Phase, Upload } from './exchange-core.js';
 import { StreamExchange } from './stream-exchange.js';
 import { expectsContinue } from './expect-continue.js';
+import type { ConnectionInfo } from './connection-info.js';
 import type { Exchange, ExchangeRequest } from './session.js';
 
 /** What an exchange needs of its session. */
@@ -43,6 +44,8 @@ export interface H3StreamHost {
   connectionError(err: H3ConnectionError): void;
   /** A stream of this session is over (once per exchange). */
   streamClosed(ex: H3Exchange, completed: boolean): void;
+  /** A response head arrived: complete the ConnectionInfo with what the transport learned since. */
+  fillTls(info: ConnectionInfo | null): void;
 }
 
 export class H3Exchange extends StreamExchange implements Exchange {
@@ -200,6 +203,7 @@ export class H3Exchange extends StreamExchange implements Exchange {
   }
 
   private onHead(status: number, fields: string[]): void {
+    this.host.fillTls(this.opts.connectionInfo);
     const dict = HTTPHeaderDict.fromRawPairs(fields);
     const noBody = this.opts.method === 'HEAD' || status === 204 || status === 304;
     if (!noBody) {

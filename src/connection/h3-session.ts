@@ -6,10 +6,20 @@
 // is reached for a moment (the server's MAX_STREAMS not yet in), requests wait
 // inside the session for a stream instead of failing.
 //
+// Liveness (docs/api.md section 9): a connection the peer closed, or that is
+// draining after the peer's CONNECTION_CLOSE, takes no request. One idle for
+// longer than the owner's `pingAfterIdle` proves it is alive with a QUIC PING
+// before it is reused (as an HTTP/2 connection answers a PING); one idle
+// almost as long as the QUIC idle timeout is closed without asking, since the
+// peer may already have forgotten it. A request that still meets a dead
+// connection fails as unanswered, and the pool's stale-connection rule
+// re-sends it once.
+//
 // Not here: the QUIC handshake and TLS checks (quic-dialer.ts), which
 // connection a request goes to (the pool).
 
 import { performance } from 'node:perf_hooks';
+import { debug } from '../debug.js';
 import { markUnprocessed, ProtocolError, RequestAbortedError } from '../errors.js';
 import type { QuicCloseInfo, QuicConnection, QuicStream } from '../net/quic/quic-transport.js';
 import {
@@ -21,7 +31,7 @@ import {
 import { clientControlStreamPreface, encodeFrame, FRAME_HEADERS } from '../protocol/h3/frames.js';
 import { PeerStreams } from '../protocol/h3/peer-streams.js';
 import { encodeFieldSection } from '../protocol/h3/qpack-encoder.js';
-import { HttpVersion } from './connection-info.js';
+import { type ConnectionInfo, HttpVersion } from './connection-info.js';
 import type { Dialed } from './dialer.js';
 import { H3Exchange, type H3StreamHost } from './h3-exchange.js';
 import { requestFields } from './h3-headers.js';
@@ -31,6 +41,10 @@ import type { SessionFactory, SessionOptions } from './session-factory.js';
 
 /** A server announcing more streams (or none) still gets at most this many from us. */
 const MAX_STREAMS_CAP = 1000;
+/** How long the PING of a liveness check may take (ms), as HTTP/2's. */
+const PING_TIMEOUT = 2_000;
+/** A connection idle within this much of the QUIC idle timeout is closed rather than reused (ms). */
+const IDLE_MARGIN = 1_000;
 
 export class H3Session implements ProtocolSession, H3StreamHost {
   readonly httpVersion = HttpVersion.h3;
@@ -46,11 +60,17 @@ export class H3Session implements ProtocolSession, H3StreamHost {
   private readonly peer: PeerStreams;
   private readonly authority: string;
   idleSince = performance.now();
+  /** The PING in flight for checkAlive(), shared by every request waiting on it. */
+  private aliveCheck: Promise<boolean> | null = null;
+  /** Settles the PING in flight as unanswered when the connection closes first. */
+  private pingLost: ((ok: boolean) => void) | null = null;
 
   constructor(
     private readonly quic: QuicConnection,
     private readonly owner: SessionOwner,
     o: SessionOptions,
+    /** The connection's ConnectionInfo, completed once the transport knows more (the cipher). */
+    private readonly info: ConnectionInfo | null = null,
   ) {
     this.maxHeaderSize = o.maxHeaderSize;
     this.authority = o.authority;
@@ -84,7 +104,7 @@ export class H3Session implements ProtocolSession, H3StreamHost {
   }
 
   get isAvailable(): boolean {
-    return !this.closed && this.goawayId === null;
+    return !this.closed && this.goawayId === null && !this.quic.isClosing;
   }
 
   get concurrency(): number {
@@ -92,8 +112,58 @@ export class H3Session implements ProtocolSession, H3StreamHost {
     return Math.max(1, Math.min(max, MAX_STREAMS_CAP));
   }
 
-  checkAlive(): true {
-    return true;
+  /**
+   * Whether the connection may take a request: false (and closed) when it is
+   * draining, idle past the QUIC idle timeout less a margin, or idle longer
+   * than `pingAfterIdle` without answering a QUIC PING. Requests arriving
+   * together share one PING.
+   */
+  checkAlive(): Promise<boolean> | true {
+    if (this.aliveCheck !== null) return this.aliveCheck;
+    // Closed: the connection sets up a new session before use, as after any close.
+    if (this.closed) return true;
+    if (this.quic.isClosing) return this.dead('the server closed it (draining)');
+    if (this.active.size > 0) return true;
+    const idle = performance.now() - this.idleSince;
+    if (idle < this.owner.pingAfterIdle) return true;
+    const limit = this.quic.idleTimeout;
+    if (limit > 0 && idle >= limit - IDLE_MARGIN) {
+      return this.dead(`it was idle ${Math.round(idle)} ms, about its QUIC idle timeout (${limit} ms)`);
+    }
+    const check = new Promise<boolean>((resolve) => {
+      this.pingLost = resolve;
+      this.quic.ping(PING_TIMEOUT).then(resolve);
+    }).then((ok) => {
+      this.aliveCheck = null;
+      this.pingLost = null;
+      if (ok) this.idleSince = performance.now();
+      else if (!this.closed) {
+        debug('HTTP/3 connection %s did not answer a QUIC PING after being idle; closing it', this.label);
+        this.destroy();
+      }
+      return ok;
+    });
+    this.aliveCheck = check;
+    return check;
+  }
+
+  private dead(why: string): Promise<boolean> {
+    debug('HTTP/3 connection %s is not reused: %s', this.label, why);
+    if (!this.closed) this.destroy();
+    return Promise.resolve(false);
+  }
+
+  /**
+   * @internal A response head arrived: complete `info` (and the connection's)
+   * with what the transport learned since the handshake - the cipher suite,
+   * which quiche knows once the server's session ticket is in.
+   */
+  fillTls(info: ConnectionInfo | null): void {
+    if (info === null || info.cipher !== null) return;
+    const cipher = this.quic.tlsCipher();
+    if (cipher === null) return;
+    info.cipher = cipher;
+    if (this.info !== null) this.info.cipher = cipher;
   }
 
   /** Encode the head, open a stream (or queue for one) and start the exchange. */
@@ -200,6 +270,7 @@ export class H3Session implements ProtocolSession, H3StreamHost {
   private onQuicClose(info: QuicCloseInfo): void {
     if (this.closed) return;
     this.closed = true;
+    this.pingLost?.(false);
     this.closeError ??= describeClose(info, this.label);
     const err = this.closeError;
     for (const ex of this.waiting.splice(0)) {
@@ -250,4 +321,4 @@ function describeClose(info: QuicCloseInfo, label: string): Error {
 
 /** The session factory entry for HTTP/3: the dialer's transport is a QuicShell. */
 export const startH3: SessionFactory = (dialed: Dialed, owner, o) =>
-  new H3Session((dialed.transport as QuicShell).quic, owner, o);
+  new H3Session((dialed.transport as QuicShell).quic, owner, o, dialed.info);

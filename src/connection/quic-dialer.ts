@@ -7,18 +7,34 @@
 // SSLError. Where no QUIC transport loads, HTTP/3 is unavailable with an
 // error that names the reason (docs/api.md section 9).
 //
+// Every address the resolver gives is tried, both families interleaved, by
+// the Happy Eyeballs race of net/happy-eyeballs.ts: a QUIC attempt starts
+// every 250 ms (at once when one fails), up to four at once, the first
+// handshake wins and the connect timeout bounds the whole race once. QUIC
+// always races: a UDP path that drops packets (a common way for QUIC to be
+// blocked on one family) gives no error to move on from, only silence.
+// A TLS failure ends the race: another address of the same name would show
+// the same certificate.
+//
 // The seam's Dialed carries a Duplex; a QUIC connection is not one byte
 // stream, so it travels in a shell (QuicShell) whose destroy() closes it.
 
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Duplex } from 'node:stream';
 import { unbracketHost } from '../authority.js';
-import type { BaseResolver } from '../dns/resolver.js';
-import { markConnectError, NameResolutionError, SSLError } from '../errors.js';
+import type { BaseResolver, ResolvedAddress } from '../dns/resolver.js';
+import {
+  ConnectTimeoutError,
+  HTTPError,
+  markConnectError,
+  NameResolutionError,
+  RequestAbortedError,
+  SSLError,
+} from '../errors.js';
+import { DEFAULT_CONCURRENCY, happyEyeballs } from '../net/happy-eyeballs.js';
 import { http3Unavailable, loadQuicTransport } from '../net/quic/quic-loader.js';
-import type { QuicConnection } from '../net/quic/quic-transport.js';
+import type { QuicConnection, QuicTransport } from '../net/quic/quic-transport.js';
 import { planQuicTls, type QuicTlsPlan, quicTlsUnavailable } from '../net/quic/quic-tls.js';
 import type { TlsOptions } from '../net/tls-options.js';
 import { H3_NO_ERROR } from '../protocol/h3/error-codes.js';
@@ -74,47 +90,16 @@ export async function dialQuic(
     throw markConnectError(err as Error);
   }
   const host = unbracketHost(plan.connectHost ?? plan.host);
-  let address: string;
-  let family: 4 | 6;
   const info = new ConnectionInfo();
-  if (isIP(host) !== 0) {
-    address = host;
-    family = isIP(host) === 6 ? 6 : 4;
-  } else {
-    const t0 = performance.now();
-    let addrs: { address: string; family: 4 | 6 }[];
-    try {
-      addrs = await plan.resolver.getaddrinfo(host, plan.port, {
-        family: plan.socketFamily,
-        signal: signal ?? undefined,
-      });
-    } catch (err) {
-      if (err instanceof NameResolutionError) throw err;
-      throw new NameResolutionError(host, plan.conn, err as Error);
-    }
-    info.resolutionLatency = performance.now() - t0;
-    const first = addrs[0];
-    if (first === undefined) throw new NameResolutionError(host, plan.conn, null);
-    address = first.address;
-    family = first.family;
-  }
-  const left = timeout === null ? null : Math.max(1, timeout - (performance.now() - started));
-  const hs0 = performance.now();
-  const quic = await transport.connect({
-    address,
-    family,
-    port: plan.port,
-    serverName: tls.serverName,
-    alpn: ['h3'],
-    verifyPeer: tls.verifyPeer,
-    caPem: tls.caPem,
-    certChainPem: tls.certChainPem,
-    keyPem: tls.keyPem,
-    keylogFile: tls.keylogFile,
-    timeout: left,
+  const { quic, address, resolutionLatency, handshakeLatency } = await raceQuic(
+    transport,
+    plan,
+    tls,
+    host,
+    timeout === null ? null : Math.max(1, timeout - (performance.now() - started)),
     signal,
-    label: plan.label,
-  });
+  );
+  info.resolutionLatency = resolutionLatency;
   const chain = quic.peerCertificates();
   try {
     postHandshakeChecks(chain[0] ?? null, tls, plan.label);
@@ -123,13 +108,107 @@ export async function dialQuic(
     throw err;
   }
   state.isVerified = tls.isVerified;
-  info.establishedLatency = performance.now() - hs0;
-  info.tlsHandshakeLatency = info.establishedLatency;
+  // QUIC sets up transport and TLS in one handshake: both latencies are that handshake.
+  info.establishedLatency = handshakeLatency;
+  info.tlsHandshakeLatency = handshakeLatency;
   info.httpVersion = HttpVersion.h3;
   info.destinationAddress = [address, plan.port];
   info.tlsVersion = 'TLSv1.3';
   fillCertificates(info, chain);
   return { transport: new QuicShell(quic), protocol: HttpVersion.h3, info, sink: null };
+}
+
+/** A QUIC connection as the race's Closable: a loser is closed. */
+class Attempt {
+  constructor(readonly quic: QuicConnection) {}
+  destroy(): void {
+    if (!this.quic.isClosed) this.quic.close(H3_NO_ERROR, '');
+  }
+}
+
+/** Races handshakes to the host's addresses (see the file comment); the first to complete wins. */
+async function raceQuic(
+  transport: QuicTransport,
+  plan: QuicDialPlan,
+  tls: QuicTlsPlan,
+  host: string,
+  timeout: number | null,
+  signal: AbortSignal | null,
+): Promise<{ quic: QuicConnection; address: string; resolutionLatency: number; handshakeLatency: number }> {
+  // The race stops through its own signal: on the caller's abort, at the
+  // deadline (kept here, so the error can say what timed out), or at a TLS failure.
+  const stop = new AbortController();
+  let fatal: Error | null = null;
+  let timedOut = false;
+  const onAbort = () => stop.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const deadline =
+    timeout === null
+      ? null
+      : setTimeout(() => {
+          timedOut = true;
+          stop.abort(new Error('connect timeout'));
+        }, timeout);
+  try {
+    const r = await happyEyeballs<Attempt>({
+      resolver: plan.resolver,
+      host,
+      port: plan.port,
+      family: plan.socketFamily,
+      concurrency: DEFAULT_CONCURRENCY,
+      timeout: null,
+      signal: stop.signal,
+      label: plan.label,
+      connect: (addr: ResolvedAddress, attemptSignal: AbortSignal) =>
+        transport
+          .connect({
+            address: addr.address,
+            family: addr.family,
+            port: plan.port,
+            serverName: tls.serverName,
+            alpn: ['h3'],
+            verifyPeer: tls.verifyPeer,
+            caPem: tls.caPem,
+            certChainPem: tls.certChainPem,
+            keyPem: tls.keyPem,
+            keylogFile: tls.keylogFile,
+            // The race owns the deadline.
+            timeout: null,
+            signal: attemptSignal,
+            label: plan.label,
+          })
+          .then(
+            (quic) => new Attempt(quic),
+            (err: Error) => {
+              if (err instanceof SSLError && fatal === null) {
+                fatal = err;
+                stop.abort(err);
+              }
+              throw err;
+            },
+          ),
+    });
+    return {
+      quic: r.socket.quic,
+      address: r.address.address,
+      resolutionLatency: r.resolutionLatency,
+      handshakeLatency: r.establishedLatency,
+    };
+  } catch (err) {
+    if (fatal !== null) throw fatal;
+    if (timedOut) {
+      throw new ConnectTimeoutError(
+        `${plan.label}: Connection to ${host} timed out. (connect timeout=${timeout! / 1000}): no QUIC handshake completed`,
+      );
+    }
+    if (err instanceof RequestAbortedError) throw markConnectError(err);
+    if (err instanceof HTTPError) throw err;
+    throw new NameResolutionError(host, plan.conn, err as Error);
+  } finally {
+    if (deadline !== null) clearTimeout(deadline);
+    signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /** The checks BoringSSL was not asked to make (quic-tls.ts), before anything is sent. */

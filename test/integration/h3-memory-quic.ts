@@ -223,6 +223,31 @@ export class MemoryQuic implements QuicConnection {
     return { packetsSent: 0, packetsReceived: 0, packetsLost: 0, bytesSent: 0, bytesReceived: 0 };
   }
 
+  /** Whether the peer answers a PING (false: it went away without a word). */
+  answersPing = true;
+  /** PINGs sent by the client. */
+  pings = 0;
+  /** The peer's CONNECTION_CLOSE arrived: the connection drains before it is closed. */
+  draining = false;
+  idleTimeout = 30_000;
+  /** What the transport reports as the cipher (null: not known yet). */
+  cipher: string | null = 'TLS_AES_128_GCM_SHA256';
+
+  get isClosing(): boolean {
+    return this.isClosed || this.draining;
+  }
+
+  ping(timeout: number): Promise<boolean> {
+    this.pings++;
+    if (this.isClosed) return Promise.resolve(false);
+    if (this.answersPing) return new Promise((resolve) => setImmediate(() => resolve(!this.isClosed)));
+    return new Promise((resolve) => setTimeout(() => resolve(false), timeout));
+  }
+
+  tlsCipher(): string | null {
+    return this.cipher;
+  }
+
   ref(): void {}
   unref(): void {}
 
@@ -258,6 +283,11 @@ export class MemoryQuic implements QuicConnection {
   /** GOAWAY on the server's control stream. */
   goaway(id: number): void {
     this.control!.emit((h) => h.onData(encodeGoaway(id)));
+  }
+
+  /** The connection dies without a word from the server (the transport's idle timeout). */
+  idleOut(): void {
+    this.finishClose({ by: 'idle', isApp: false, code: 0, reason: '', error: null });
   }
 
   /** The server closes the connection (CONNECTION_CLOSE). */

@@ -86,6 +86,23 @@ export interface QuicConnection {
   /** Closes with an application error code (CONNECTION_CLOSE); streams fail. */
   close(code: number, reason: string): void;
   stats(): QuicStats;
+  /**
+   * Closed, or closing: the peer's CONNECTION_CLOSE arrived (the connection
+   * drains) or the transport gave up on it. Nothing new may start on it.
+   */
+  readonly isClosing: boolean;
+  /** The idle timeout in force (ms): the smaller of both sides' non-zero values; 0 for none. */
+  readonly idleTimeout: number;
+  /**
+   * Sends a QUIC PING (an ack-eliciting packet) and resolves true once the
+   * peer answers anything within `timeout` ms; false otherwise (never rejects).
+   */
+  ping(timeout: number): Promise<boolean>;
+  /**
+   * The TLS cipher suite negotiated (IANA name, e.g. 'TLS_AES_128_GCM_SHA256'),
+   * or null while the transport cannot tell.
+   */
+  tlsCipher(): string | null;
   /** Whether the connection keeps the process alive (while requests are in flight). */
   ref(): void;
   unref(): void;

@@ -46,6 +46,8 @@ export interface QuicheStats {
   recvBytes: number;
   lostBytes: number;
   peerInitialMaxStreamsBidi: number;
+  /** The peer's max_idle_timeout transport parameter (ms; 0: none). */
+  peerMaxIdleTimeout: number;
 }
 
 export interface QuicheConnection {
@@ -70,6 +72,10 @@ export interface QuicheConnection {
   peerError(): QuicheConnectionError | null;
   localError(): QuicheConnectionError | null;
   stats(): QuicheStats;
+  /** Queues an ack-eliciting packet (a QUIC PING) for the next `send`. */
+  sendAckEliciting(): void;
+  /** The TLS session to resume with (quiche's framing around BoringSSL's), once the server sent a ticket. */
+  session(): Uint8Array | null;
 }
 
 export interface QuicheBinding {

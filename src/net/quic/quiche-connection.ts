@@ -28,6 +28,7 @@ import type {
 import type { HostPort, QuicheBinding, QuicheConnection as Native } from './quiche-binding.js';
 import { QuicheStream, type StreamHost } from './quiche-stream.js';
 import { tlsAlertName } from './tls-alerts.js';
+import { tlsSessionFacts } from './tls-session.js';
 
 /** Windows as measured (QUIC-NOTES): large, so one stream can fill the path. */
 const MAX_CONNECTION_WINDOW = 64 * 1024 * 1024;
@@ -91,6 +92,10 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private slabPos = 0;
   private readonly scratch = Buffer.allocUnsafe(65536);
   private readonly recvInfo: { from: HostPort; to: HostPort };
+  /** The idle timeout in force, once read from the peer's transport parameters. */
+  private idleMs: number | null = null;
+  /** The cipher suite, once the server's session ticket told it. */
+  private cipherName: string | null = null;
 
   private constructor(
     private readonly conn: Native,
@@ -278,6 +283,60 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       bytesSent: s.sentBytes,
       bytesReceived: s.recvBytes,
     };
+  }
+
+  // ---- liveness and TLS facts (read on demand, outside the I/O loop) ---------
+
+  get isClosing(): boolean {
+    return this.closedInfo !== null || this.conn.isDraining();
+  }
+
+  get idleTimeout(): number {
+    if (this.idleMs === null) {
+      if (this.handshake !== 'established') return IDLE_TIMEOUT_MS;
+      const peer = this.conn.stats().peerMaxIdleTimeout;
+      this.idleMs = peer > 0 ? Math.min(peer, IDLE_TIMEOUT_MS) : IDLE_TIMEOUT_MS;
+    }
+    return this.idleMs;
+  }
+
+  ping(timeout: number): Promise<boolean> {
+    if (this.closedInfo || this.handshake !== 'established') return Promise.resolve(false);
+    // Any packet quiche accepts after the PING proves the peer still holds the connection.
+    const before = this.conn.stats().recv;
+    return new Promise<boolean>((resolve) => {
+      const settle = (ok: boolean) => {
+        clearTimeout(timer);
+        this.socket.off('message', onMessage);
+        resolve(ok);
+      };
+      // Runs after process(), which the socket's first listener scheduled, fed quiche the datagram.
+      const check = () => {
+        if (this.closedInfo) settle(false);
+        else if (this.conn.stats().recv > before) settle(true);
+      };
+      const onMessage = () => setImmediate(check);
+      const timer = setTimeout(() => settle(false), Math.max(1, timeout));
+      this.socket.on('message', onMessage);
+      try {
+        this.conn.sendAckEliciting();
+      } catch {
+        settle(false);
+        return;
+      }
+      this.mustSend = true;
+      // Called from a handler inside a batch: the PING leaves with the next one.
+      if (this.processing) setImmediate(() => this.schedule());
+      else this.schedule();
+    });
+  }
+
+  tlsCipher(): string | null {
+    if (this.cipherName === null) {
+      const blob = this.conn.session();
+      if (blob) this.cipherName = tlsSessionFacts(blob)?.cipher ?? null;
+    }
+    return this.cipherName;
   }
 
   ref(): void {

@@ -1,0 +1,164 @@
+// The HTTP/3 session's liveness check and its TLS facts (docs/api.md section
+// 9, "Liveness"), against the scripted in-memory QUIC peer of
+// h3-memory-quic.ts through an unchanged pool: PING after pingAfterIdle,
+// one PING for a burst, unanswered PINGs, draining connections, connections
+// idle about as long as the QUIC idle timeout, a connection that dies under a
+// request (the stale-connection re-send), and a cipher learned after the
+// handshake reaching ConnectionInfo.
+
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, test } from 'node:test';
+import { ConnectionInfo, HttpVersion } from '../../src/connection/connection-info.js';
+import type { Dialed } from '../../src/connection/dialer.js';
+import { HTTPSConnection } from '../../src/connection/https-connection.js';
+import { QuicShell } from '../../src/connection/quic-dialer.js';
+import { type HTTPConnection, HTTPSConnectionPool, ProtocolError } from '../../src/index.js';
+import { MemoryQuic, type Script } from './h3-memory-quic.js';
+
+const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
+
+const ok: Script = (_req, reply) => reply.head(200).data('ok').end();
+
+/** A pool whose connections dial in-memory QUIC peers running `script`. */
+function h3Pool(script: Script, opts: Record<string, unknown> = {}) {
+  const conns: MemoryQuic[] = [];
+  class MemoryH3Connection extends HTTPSConnection {
+    protected override async dial(): Promise<Dialed> {
+      const quic = new MemoryQuic(script);
+      conns.push(quic);
+      const info = new ConnectionInfo();
+      info.httpVersion = HttpVersion.h3;
+      info.tlsVersion = 'TLSv1.3';
+      return { transport: new QuicShell(quic), protocol: HttpVersion.h3, info, sink: null };
+    }
+  }
+  class Pool extends HTTPSConnectionPool {
+    static override ConnectionCls = MemoryH3Connection;
+  }
+  const pool = new Pool('h3.test', { disabledSvn: ONLY_H3, maxSize: 1, block: true, ...opts });
+  return { pool, conns };
+}
+
+/** One request, leaving its connection idle with `pingAfterIdle` set to `ms`. */
+async function idleIn(pool: HTTPSConnectionPool, ms: number): Promise<HTTPConnection> {
+  const r = await pool.request('GET', '/first', { preloadContent: false });
+  const conn = r.connection as HTTPConnection;
+  conn._pingAfterIdle = ms;
+  await r.read();
+  return conn;
+}
+
+describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
+  test('a recently used connection is reused without a PING', async () => {
+    const { pool, conns } = h3Pool(ok);
+    await idleIn(pool, 10_000);
+    const r = await pool.request('GET', '/');
+    assert.equal(r.status, 200);
+    assert.equal(conns.length, 1);
+    assert.equal(conns[0]!.pings, 0);
+    await pool.close();
+  });
+
+  test('past pingAfterIdle, a burst of requests shares one answered PING and the connection', async () => {
+    const { pool, conns } = h3Pool(ok);
+    await idleIn(pool, 20);
+    await sleep(40);
+    const rs = await Promise.all(Array.from({ length: 20 }, () => pool.request('GET', '/')));
+    assert.ok(rs.every((r) => r.status === 200));
+    assert.equal(conns.length, 1);
+    assert.equal(conns[0]!.pings, 1);
+    await pool.close();
+  });
+
+  test('a connection that does not answer its PING is closed and the request goes out on a new one', async () => {
+    const { pool, conns } = h3Pool(ok);
+    await idleIn(pool, 20);
+    conns[0]!.answersPing = false;
+    await sleep(40);
+    const r = await pool.request('GET', '/');
+    assert.equal(r.status, 200);
+    assert.equal(conns.length, 2);
+    assert.equal(conns[0]!.pings, 1);
+    assert.ok(conns[0]!.isClosed, 'the silent connection was closed');
+    assert.equal(conns[0]!.requests.length, 1, 'nothing more was sent on it');
+    await pool.close();
+  });
+
+  test('a draining connection (the peer closed it) takes no request, and is not PINGed', async () => {
+    const { pool, conns } = h3Pool(ok);
+    await idleIn(pool, 10_000);
+    conns[0]!.draining = true;
+    const r = await pool.request('GET', '/');
+    assert.equal(r.status, 200);
+    assert.equal(conns.length, 2);
+    assert.equal(conns[0]!.requests.length, 1);
+    assert.equal(conns[0]!.pings, 0);
+    await pool.close();
+  });
+
+  test('a connection idle about as long as the QUIC idle timeout is closed without a PING', async () => {
+    const { pool, conns } = h3Pool(ok);
+    await idleIn(pool, 10);
+    conns[0]!.idleTimeout = 1030;
+    await sleep(50);
+    const r = await pool.request('GET', '/');
+    assert.equal(r.status, 200);
+    assert.equal(conns.length, 2);
+    assert.equal(conns[0]!.pings, 0);
+    assert.ok(conns[0]!.isClosed);
+    await pool.close();
+  });
+
+  test('a connection that dies under a request before any response byte: the request is re-sent once, spending no retry', async () => {
+    const { pool, conns } = h3Pool(
+      (req, reply) => {
+        if (conns.indexOf(req.conn) === 0 && req.fields.includes('/again')) {
+          req.conn.idleOut();
+          return;
+        }
+        reply.head(200).data('ok').end();
+      },
+      { retries: 0 },
+    );
+    await idleIn(pool, 10_000);
+    const r = await pool.request('GET', '/again');
+    assert.equal(r.data.toString(), 'ok');
+    assert.equal(conns.length, 2);
+    await pool.close();
+  });
+
+  test('...but not a POST, which fails with the reason', async () => {
+    const { pool, conns } = h3Pool(
+      (req, reply) => {
+        if (conns.indexOf(req.conn) === 0 && req.fields.includes('/again')) {
+          req.conn.idleOut();
+          return;
+        }
+        reply.head(200).data('ok').end();
+      },
+      { retries: 0 },
+    );
+    await idleIn(pool, 10_000);
+    await assert.rejects(
+      pool.request('POST', '/again', { body: 'x' }),
+      (e: unknown) => e instanceof ProtocolError && /timed out \(idle\)/.test((e as Error).message),
+    );
+    await pool.close();
+  });
+
+  test('a cipher the transport learns after the handshake reaches ConnectionInfo at the response head', async () => {
+    const { pool, conns } = h3Pool((_req, reply) => {
+      conns[0]!.cipher = 'TLS_CHACHA20_POLY1305_SHA256';
+      reply.head(200).data('ok').end();
+    });
+    const conn = new Promise<MemoryQuic>((resolve) => setImmediate(() => resolve(conns[0]!)));
+    const pending = pool.request('GET', '/');
+    (await conn).cipher = null;
+    const r1 = await pending;
+    assert.equal(r1.connectionInfo?.cipher, 'TLS_CHACHA20_POLY1305_SHA256');
+    const r2 = await pool.request('GET', '/');
+    assert.equal(r2.connectionInfo?.cipher, 'TLS_CHACHA20_POLY1305_SHA256', 'reuses carry it');
+    await pool.close();
+  });
+});
