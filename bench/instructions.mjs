@@ -54,6 +54,10 @@ if (findBinary('valgrind') === null) {
   process.exit(0);
 }
 
+// The commit measured: HEAD when the build starts, marked when src/ has uncommitted changes.
+const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+const dirty = git('status', '--porcelain', '--', 'src') !== '';
+const commit = `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted src/ changes' : ''}`;
 const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 if (build.status !== 0) throw new Error('npm run build failed');
 
@@ -106,10 +110,6 @@ try {
 
 const raw = rows.find((r) => r.client.startsWith('raw '))?.perRequest ?? null;
 const undici = rows.find((r) => r.client === 'undici.request')?.perRequest ?? null;
-const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
-  cwd: ROOT,
-  encoding: 'utf8',
-}).stdout.trim();
 console.log(
   `${H2 ? 'HTTP/2, one TLS connection' : 'HTTP/1.1 keep-alive'}, small GET, concurrency ${concurrency}: client instructions per request (callgrind, ${n2 - n1} requests between the two runs), commit ${commit}\n`,
 );
