@@ -8,8 +8,8 @@
 //   to the server, so the kernel drops datagrams from anyone else; the
 //   source of each datagram is checked again here.
 // * Each query goes to one of the sockets picked at random, and a socket
-//   takes new queries for at most `maxQueries` queries or `maxAgeMs`
-//   milliseconds: then it drains (answers still come in on it, it takes no
+//   takes at most `maxQueries` queries, for at most `maxAgeMs`
+//   milliseconds: then it is retired (answers still come in on it, it takes no
 //   new query) and closes when its last query ends, and a new socket with a
 //   new random port takes its slot. An off-path attacker must guess the
 //   16-bit random ID and a source port that keeps moving.
@@ -52,11 +52,13 @@ export interface UdpQuerySocketsOptions {
 }
 
 /**
- * connecting: bound or binding, connect() not yet done; queries wait to be sent.
- * open: takes queries. draining: takes no new query, closes after its last one.
+ * connecting: bound or binding, connect() not yet done; its queries wait to be sent.
+ * open: connected; queries are sent as they come.
  * closed: gone (closed, failed, or the pool closed).
+ * Apart from its state, a socket is retired once it is out of its slot: it
+ * takes no new query and closes after its last one.
  */
-export type UdpSocketState = 'connecting' | 'open' | 'draining' | 'closed';
+export type UdpSocketState = 'connecting' | 'open' | 'closed';
 
 interface Waiting {
   query: OutgoingQuery;
@@ -69,6 +71,8 @@ interface Waiting {
 
 interface QuerySocket {
   state: UdpSocketState;
+  /** Out of its slot: no new query; closes when `waiting` empties. */
+  retired: boolean;
   socket: dgram.Socket;
   /** Queries in flight by ID. */
   waiting: Map<number, Waiting>;
@@ -97,7 +101,7 @@ export class UdpQuerySockets {
   private readonly name: string;
   private readonly type: dgram.SocketType;
   private readonly slots: Array<QuerySocket | null>;
-  /** Every socket not yet closed: the slots' and the draining ones. */
+  /** Every socket not yet closed: the slots' and the retired ones. */
   private readonly live = new Set<QuerySocket>();
   private closed = false;
   /** Sockets opened so far (for tests and measurements). */
@@ -118,7 +122,7 @@ export class UdpQuerySockets {
     this.slots = new Array<QuerySocket | null>(this.size).fill(null);
   }
 
-  /** Sockets not yet closed (slots and draining ones). */
+  /** Sockets not yet closed (slots and retired ones). */
   get liveSockets(): number {
     return this.live.size;
   }
@@ -148,7 +152,7 @@ export class UdpQuerySockets {
       w.onAbort = () => this.settle(s, w, signal.reason);
       signal.addEventListener('abort', w.onAbort, { once: true });
       s.waiting.set(q.id, w);
-      if (s.state === 'open' || s.state === 'draining') this.send(s, w);
+      if (s.state === 'open') this.send(s, w);
       // else: sent when the socket is connected.
     });
   }
@@ -167,9 +171,8 @@ export class UdpQuerySockets {
     const i = this.size === 1 ? 0 : randomQueryId() % this.size;
     const s = this.slots[i];
     if (s !== null && s !== undefined && s.state !== 'closed') {
-      if (s.state === 'connecting') return s;
       if (s.taken < this.maxQueries && performance.now() - s.openedAt < this.maxAgeMs) return s;
-      this.drain(s);
+      this.retire(s);
     }
     const fresh = this.open();
     this.slots[i] = fresh;
@@ -180,6 +183,7 @@ export class UdpQuerySockets {
     const socket = dgram.createSocket({ type: this.type });
     const s: QuerySocket = {
       state: 'connecting',
+      retired: false,
       socket,
       waiting: new Map(),
       taken: 0,
@@ -254,14 +258,14 @@ export class UdpQuerySockets {
     s.waiting.delete(w.query.id);
     if (w.resend !== null) clearInterval(w.resend);
     w.signal.removeEventListener('abort', w.onAbort);
-    if (s.waiting.size === 0 && s.state === 'draining') this.closeSocket(s);
+    if (s.waiting.size === 0 && s.retired) this.closeSocket(s);
     if (m !== undefined) w.resolve(m);
     else w.reject(err);
   }
 
   /** Takes `s` out of its slot: it takes no new query and closes after its last one. */
-  private drain(s: QuerySocket): void {
-    s.state = 'draining';
+  private retire(s: QuerySocket): void {
+    s.retired = true;
     debug('dns %s: UDP socket from port %d replaced after %d queries', this.name, s.localPort, s.taken);
     if (s.waiting.size === 0) this.closeSocket(s);
   }

@@ -190,6 +190,21 @@ describe('dou:// UDP sockets', () => {
     assert.equal(r.udpSockets?.liveSockets, 1, 'the replaced sockets are closed');
   });
 
+  test('a burst of queries asked before any socket is connected keeps to the quota per socket', async () => {
+    const s = await serve((q) => answer(q));
+    const r = resolver(s, { udpSockets: 2, udpSocketMaxQueries: 5 });
+    const names = Array.from({ length: 30 }, (_, i) => `n${i}.test`);
+    const got = await Promise.all(names.map((n) => r.getaddrinfo(n, 80, { family: 4 })));
+    assert.deepEqual(
+      got.map((g) => g[0]!.address),
+      names.map(addressOf),
+    );
+    const perPort = new Map<string, number>();
+    for (const q of s.queries) perPort.set(q.from, (perPort.get(q.from) ?? 0) + 1);
+    assert.ok(Math.max(...perPort.values()) <= 5, `queries per source port: ${[...perPort.values()]}`);
+    assert.ok(perPort.size >= 6, `${perPort.size} source ports`);
+  });
+
   test('a socket is replaced after its time, so the source port moves', async () => {
     const s = await serve((q) => answer(q));
     const r = resolver(s, { udpSockets: 1, udpSocketMaxAgeMs: 100 });
