@@ -61,7 +61,7 @@ export class PlainResolver extends QueryResolver {
     return this.name;
   }
 
-  /** The UDP sockets, or null before the first query (for tests and measurements). */
+  /** @internal The UDP sockets, or null before the first query (for tests and measurements). */
   get udpSockets(): UdpQuerySockets | null {
     return this.udp;
   }
