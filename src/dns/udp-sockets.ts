@@ -222,9 +222,14 @@ export class UdpQuerySockets {
   private send(s: QuerySocket, w: Waiting): void {
     const sendOnce = () => {
       if (s.state === 'closed') return;
-      s.socket.send(w.query.bytes, (err) => {
-        if (err) this.settle(s, w, err);
-      });
+      try {
+        s.socket.send(w.query.bytes, (err) => {
+          if (err) this.settle(s, w, err);
+        });
+      } catch (err) {
+        // The socket is no longer running (Node closed it after an error).
+        this.fail(s, err as Error);
+      }
     };
     sendOnce();
     w.resend = setInterval(sendOnce, this.resendAfterMs);

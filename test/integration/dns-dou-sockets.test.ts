@@ -269,6 +269,19 @@ describe('dou:// UDP sockets', () => {
     }
   });
 
+  test('a source address that cannot be bound fails the queries at once, naming the error', async () => {
+    const s = await serve((q) => answer(q));
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine.
+    const r = resolver(s, { sourceAddress: '192.0.2.1', timeout: 3000 });
+    const started = performance.now();
+    const err = await rejectionOf(r.getaddrinfo('n1.test', 80));
+    assert.ok(err instanceof NameResolutionError);
+    assert.match(err.message, /bind EADDRNOTAVAIL 192\.0\.2\.1/);
+    assert.ok(performance.now() - started < 1000, 'not at the timeout');
+    assert.equal(r.udpSockets?.liveSockets, 0, 'the failed sockets are closed');
+    assert.equal(s.queries.length, 0);
+  });
+
   test('close() fails the queries still waiting, saying so, and frees every socket', async () => {
     const s = await serve(() => null);
     const r = resolver(s, { udpSockets: 2, timeout: 5000 });
