@@ -86,7 +86,7 @@ export class PlainResolver extends QueryResolver {
 
   protected async exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
     const address = await this.serverAddress();
-    if (this.closed) throw new Error(`${this.name} was closed`);
+    if (this.closed) throw new Error('the resolver was closed while the query was in flight');
     // The address is resolved once: the sockets are made once, for it.
     this.udp ??= new UdpQuerySockets({
       address,

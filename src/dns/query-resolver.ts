@@ -96,7 +96,7 @@ export abstract class QueryResolver extends BaseResolver {
 
   override async close(): Promise<void> {
     this.closed = true;
-    const reason = new Error(`${this.describe()} was closed`);
+    const reason = new Error('the resolver was closed while the query was in flight');
     for (const ac of this.inflight) ac.abort(reason);
     this.inflight.clear();
     this.cache?.clear();

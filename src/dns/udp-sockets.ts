@@ -141,7 +141,8 @@ export class UdpQuerySockets {
 
   /** Sends `query` and resolves with the first datagram that answers it; rejects when `signal` fires. */
   exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
-    if (this.closed) return Promise.reject(new Error(`${this.name} was closed`));
+    if (this.closed)
+      return Promise.reject(new Error('the resolver was closed while the query was in flight'));
     if (signal.aborted) return Promise.reject(signal.reason);
     const s = this.pick();
     let q = query;
@@ -161,7 +162,7 @@ export class UdpQuerySockets {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const err = new Error(`${this.name} was closed`);
+    const err = new Error('the resolver was closed while the query was in flight');
     for (const s of [...this.live]) this.fail(s, err);
     this.slots.fill(null);
   }
