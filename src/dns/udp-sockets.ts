@@ -134,11 +134,6 @@ export class UdpQuerySockets {
     return n;
   }
 
-  /** Local ports of the sockets not yet closed (0 while connecting). */
-  localPorts(): number[] {
-    return [...this.live].map((s) => s.localPort);
-  }
-
   /** Sends `query` and resolves with the first datagram that answers it; rejects when `signal` fires. */
   exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
     if (this.closed)
