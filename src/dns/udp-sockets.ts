@@ -12,7 +12,10 @@
 //   milliseconds: then it is retired (answers still come in on it, it takes no
 //   new query) and closes when its last query ends, and a new socket with a
 //   new random port takes its slot. An off-path attacker must guess the
-//   16-bit random ID and a source port that keeps moving.
+//   16-bit random ID and a source port that keeps moving. The quota also
+//   bounds the answers that can queue on one socket: 100 small datagrams
+//   fit Linux's default receive buffer (208 KiB) with room to spare, so a
+//   burst of queries spreads over more sockets instead of losing answers.
 // * An answer is matched to its query by ID (unique among the queries in
 //   flight on its socket: a clash draws another ID) and then checked by
 //   acceptResponse() (QR, opcode, question). A datagram with an ID no query
