@@ -1,14 +1,11 @@
 // `dou://server[:port]` (docs/api.md section 10): DNS over UDP (RFC 1035), with
 // EDNS(0) advertising 1232 bytes, and over TCP (RFC 7766) when the answer
-// comes back truncated. Each query gets a fresh UDP socket - a random source
-// port from the kernel - and a random ID (RFC 5452); the socket is connected
-// to the server, so the kernel drops datagrams from anyone else, and the
-// source is checked again here. A datagram that does not decode or does not
-// answer the query (ID, question) is dropped and the wait goes on: spoofed
-// or late answers never win. A lost datagram is sent again after a second.
-// A server given by name is resolved once through the system.
+// comes back truncated. The UDP side is a few long-lived sockets with
+// random source ports, replaced as they are used, carrying queries with
+// random IDs (udp-sockets.ts: RFC 5452's rules, what is dropped, when a
+// socket is replaced). A server given by name is resolved once through the
+// system.
 
-import dgram from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import net from 'node:net';
 import { debug } from '../debug.js';
@@ -16,6 +13,7 @@ import { acceptResponse } from './answer.js';
 import type { Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
+import { UdpQuerySockets } from './udp-sockets.js';
 
 export interface PlainResolverOptions extends QueryResolverOptions {
   /** The server: an IP address, or a name resolved through the system. */
@@ -24,15 +22,26 @@ export interface PlainResolverOptions extends QueryResolverOptions {
   port?: number;
   /** Local address (and port) to send from: urllib3-future's source_address. */
   sourceAddress?: string | [string, number] | null;
+  /** UDP sockets kept at once (default 4; one when sourceAddress fixes the port). */
+  udpSockets?: number;
+  /** Queries one UDP socket carries before a new one (a new source port) takes its place (default 100). */
+  udpSocketMaxQueries?: number;
+  /** Milliseconds one UDP socket takes new queries for before it is replaced (default 10,000). */
+  udpSocketMaxAgeMs?: number;
 }
-
-const RESEND_AFTER_MS = 1000;
 
 export class PlainResolver extends QueryResolver {
   readonly server: string;
   readonly port: number;
   readonly sourceAddress: [string, number] | null;
   private address: Promise<string> | null = null;
+  private readonly name: string;
+  private readonly socketOptions: Pick<
+    PlainResolverOptions,
+    'udpSockets' | 'udpSocketMaxQueries' | 'udpSocketMaxAgeMs'
+  >;
+  /** The UDP sockets, made for the server's address on the first query. */
+  private udp: UdpQuerySockets | null = null;
 
   constructor(options: PlainResolverOptions) {
     super(options);
@@ -40,10 +49,27 @@ export class PlainResolver extends QueryResolver {
     this.port = options.port ?? 53;
     const src = options.sourceAddress ?? null;
     this.sourceAddress = src === null ? null : typeof src === 'string' ? [src, 0] : src;
+    this.name = `dou://${net.isIPv6(this.server) ? `[${this.server}]` : this.server}:${this.port}`;
+    this.socketOptions = {
+      udpSockets: options.udpSockets,
+      udpSocketMaxQueries: options.udpSocketMaxQueries,
+      udpSocketMaxAgeMs: options.udpSocketMaxAgeMs,
+    };
   }
 
   describe(): string {
-    return `dou://${net.isIPv6(this.server) ? `[${this.server}]` : this.server}:${this.port}`;
+    return this.name;
+  }
+
+  /** @internal The UDP sockets, or null before the first query (for tests and measurements). */
+  get udpSockets(): UdpQuerySockets | null {
+    return this.udp;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.udp?.close();
+    this.udp = null;
   }
 
   protected serverAddress(): Promise<string> {
@@ -60,49 +86,21 @@ export class PlainResolver extends QueryResolver {
 
   protected async exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
     const address = await this.serverAddress();
-    const answer = await this.udpExchange(query, address, signal);
+    if (this.closed) throw new Error('the resolver was closed while the query was in flight');
+    // The address is resolved once: the sockets are made once, for it.
+    this.udp ??= new UdpQuerySockets({
+      address,
+      port: this.port,
+      sourceAddress: this.sourceAddress,
+      name: this.name,
+      size: this.socketOptions.udpSockets,
+      maxQueries: this.socketOptions.udpSocketMaxQueries,
+      maxAgeMs: this.socketOptions.udpSocketMaxAgeMs,
+    });
+    const answer = await this.udp.exchange(query, signal);
     if (!answer.truncated) return answer;
     debug('dns answer for %s id %d truncated, asking again over TCP', query.name, query.id);
     return this.tcpExchange(query, address, signal);
-  }
-
-  private udpExchange(query: OutgoingQuery, address: string, signal: AbortSignal): Promise<Message> {
-    return new Promise<Message>((resolve, reject) => {
-      const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4' });
-      let resend: NodeJS.Timeout | null = null;
-      const finish = (err: unknown, m?: Message) => {
-        if (resend !== null) clearInterval(resend);
-        signal.removeEventListener('abort', onAbort);
-        socket.close();
-        if (m) resolve(m);
-        else reject(err);
-      };
-      const onAbort = () => finish(signal.reason);
-      if (signal.aborted) return reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      socket.on('error', (err) => finish(err));
-      socket.on('message', (msg, rinfo) => {
-        const from = `${rinfo.address}:${rinfo.port}`;
-        if (rinfo.address !== address || rinfo.port !== this.port) {
-          debug('dns dropped a datagram from %s (queried %s)', from, this.describe());
-          return;
-        }
-        const m = acceptResponse(query, msg, from);
-        if (m !== null) finish(null, m);
-      });
-      const send = () => socket.send(query.bytes, (err) => err && finish(err));
-      const start = () => {
-        socket.connect(this.port, address, () => {
-          send();
-          resend = setInterval(send, RESEND_AFTER_MS);
-        });
-      };
-      if (this.sourceAddress !== null) {
-        socket.bind({ address: this.sourceAddress[0], port: this.sourceAddress[1] }, start);
-      } else {
-        start();
-      }
-    });
   }
 
   private tcpExchange(query: OutgoingQuery, address: string, signal: AbortSignal): Promise<Message> {

@@ -7,7 +7,6 @@
 // having dropped any that do not.
 
 import { randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { debug } from '../debug.js';
 import { ConnectTimeoutError, HTTPError, RequestAbortedError } from '../errors.js';
 import { interpret, MAX_CNAME_CHAIN, type QueryKey } from './answer.js';
@@ -66,14 +65,13 @@ export abstract class QueryResolver extends BaseResolver {
   readonly timeout: number | null;
   protected readonly cache: DnsCache<LookupResult> | null;
   protected closed = false;
-  private readonly closing = new AbortController();
+  /** The queries in flight, aborted by close(); a Set, not listeners on one signal (see query()). */
+  private readonly inflight = new Set<AbortController>();
 
   constructor(options: QueryResolverOptions = {}) {
     super(options);
     this.timeout = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : options.timeout;
     this.cache = options.cache === false ? null : new DnsCache<LookupResult>(options.cache ?? {});
-    // Every query in flight listens for close(): there may be hundreds.
-    setMaxListeners(0, this.closing.signal);
   }
 
   /** Where queries go, for messages: e.g. "dou://127.0.0.1:53". */
@@ -98,7 +96,9 @@ export abstract class QueryResolver extends BaseResolver {
 
   override async close(): Promise<void> {
     this.closed = true;
-    this.closing.abort();
+    const reason = new Error('the resolver was closed while the query was in flight');
+    for (const ac of this.inflight) ac.abort(reason);
+    this.inflight.clear();
     this.cache?.clear();
   }
 
@@ -244,9 +244,10 @@ export abstract class QueryResolver extends BaseResolver {
     } catch (err) {
       throw resolutionError(host, (err as Error).message, { final: true, cause: err });
     }
+    // Hundreds of queries may be in flight: with one listener each on a shared
+    // "closing" signal, every addEventListener walked the whole list.
     const ac = new AbortController();
-    const onClose = () => ac.abort(new Error(`${this.describe()} was closed`));
-    this.closing.signal.addEventListener('abort', onClose, { once: true });
+    this.inflight.add(ac);
     const timer =
       this.timeout === null
         ? null
@@ -279,7 +280,7 @@ export abstract class QueryResolver extends BaseResolver {
       throw resolutionError(host, `${this.describe()}: ${(err as Error).message}`, { cause: err });
     } finally {
       if (timer !== null) clearTimeout(timer);
-      this.closing.signal.removeEventListener('abort', onClose);
+      this.inflight.delete(ac);
     }
   }
 }

@@ -1,0 +1,312 @@
+// The UDP sockets one dou:// resolver sends its queries on (docs/api.md
+// section 10). Opening a socket per query costs a socket, a bind, a connect
+// and a close (and a libuv handle) for every A and every AAAA asked; instead
+// a resolver keeps a few long-lived sockets and multiplexes its queries on
+// them, keeping what RFC 5452 asks of a stub resolver:
+//
+// * Each socket is bound by the kernel to a random source port and connected
+//   to the server, so the kernel drops datagrams from anyone else; the
+//   source of each datagram is checked again here.
+// * Each query goes to one of the sockets picked at random, and a socket
+//   takes at most `maxQueries` queries, for at most `maxAgeMs`
+//   milliseconds: then it is retired (answers still come in on it, it takes no
+//   new query) and closes when its last query ends, and a new socket with a
+//   new random port takes its slot. An off-path attacker must guess the
+//   16-bit random ID and a source port that keeps moving. The quota also
+//   bounds the answers that can queue on one socket: 100 small datagrams
+//   fit Linux's default receive buffer (208 KiB) with room to spare, so a
+//   burst of queries spreads over more sockets instead of losing answers.
+// * An answer is matched to its query by ID (unique among the queries in
+//   flight on its socket: a clash draws another ID) and then checked by
+//   acceptResponse() (QR, opcode, question). A datagram with an ID no query
+//   waits for, a wrong question, or from the wrong source is dropped and the
+//   wait goes on: spoofed or late answers never win.
+// * A query without an answer is sent again every second on the same socket
+//   until the resolver's timeout (the caller's signal) ends it.
+//
+// The sockets are unref'd: an idle resolver never holds the process open. A
+// query in flight does, through its resend timer. A socket error fails the
+// queries on that socket only; close() fails every query still waiting and
+// closes every socket.
+
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { debug } from '../debug.js';
+import { acceptResponse } from './answer.js';
+import type { Message } from './message.js';
+import { type OutgoingQuery, randomQueryId } from './query-resolver.js';
+
+export interface UdpQuerySocketsOptions {
+  /** The server's IP address. */
+  address: string;
+  port: number;
+  /** Local address and port to bind; a fixed port means a single socket that is never replaced. */
+  sourceAddress?: [string, number] | null;
+  /** How the resolver is named in messages, e.g. "dou://127.0.0.1:53". */
+  name: string;
+  /** Sockets in use at once (default 4). */
+  size?: number;
+  /** Queries one socket takes before it is replaced (default 100). */
+  maxQueries?: number;
+  /** Milliseconds one socket takes new queries for before it is replaced (default 10,000). */
+  maxAgeMs?: number;
+  /** Milliseconds between sends of an unanswered query (default 1,000). */
+  resendAfterMs?: number;
+}
+
+/**
+ * connecting: bound or binding, connect() not yet done; its queries wait to be sent.
+ * open: connected; queries are sent as they come.
+ * closed: gone (closed, failed, or the pool closed).
+ * Apart from its state, a socket is retired once it is out of its slot: it
+ * takes no new query and closes after its last one.
+ */
+export type UdpSocketState = 'connecting' | 'open' | 'closed';
+
+interface Waiting {
+  query: OutgoingQuery;
+  resolve: (m: Message) => void;
+  reject: (err: unknown) => void;
+  signal: AbortSignal;
+  onAbort: () => void;
+  resend: NodeJS.Timeout | null;
+}
+
+interface QuerySocket {
+  state: UdpSocketState;
+  /** Out of its slot: no new query; closes when `waiting` empties. */
+  retired: boolean;
+  socket: dgram.Socket;
+  /** Queries in flight by ID. */
+  waiting: Map<number, Waiting>;
+  /** Queries given to this socket so far. */
+  taken: number;
+  openedAt: number;
+  /** The local port once connected (for debug lines and tests). */
+  localPort: number;
+}
+
+const DEFAULT_SIZE = 4;
+const DEFAULT_MAX_QUERIES = 100;
+const DEFAULT_MAX_AGE_MS = 10_000;
+const DEFAULT_RESEND_AFTER_MS = 1_000;
+/** A DNS header is 12 bytes: anything shorter is no answer. */
+const HEADER_LENGTH = 12;
+
+export class UdpQuerySockets {
+  readonly address: string;
+  readonly port: number;
+  readonly size: number;
+  readonly maxQueries: number;
+  readonly maxAgeMs: number;
+  readonly resendAfterMs: number;
+  private readonly sourceAddress: [string, number] | null;
+  private readonly name: string;
+  private readonly type: dgram.SocketType;
+  private readonly slots: Array<QuerySocket | null>;
+  /** Every socket not yet closed: the slots' and the retired ones. */
+  private readonly live = new Set<QuerySocket>();
+  private closed = false;
+  /** Sockets opened so far (for tests and measurements). */
+  opened = 0;
+
+  constructor(options: UdpQuerySocketsOptions) {
+    this.address = options.address;
+    this.port = options.port;
+    this.name = options.name;
+    this.sourceAddress = options.sourceAddress ?? null;
+    this.type = net.isIPv6(this.address) ? 'udp6' : 'udp4';
+    const fixedPort = this.sourceAddress !== null && this.sourceAddress[1] !== 0;
+    // One local port can be bound once: a fixed source port is one socket, kept.
+    this.size = fixedPort ? 1 : Math.max(1, options.size ?? DEFAULT_SIZE);
+    this.maxQueries = fixedPort ? Number.POSITIVE_INFINITY : (options.maxQueries ?? DEFAULT_MAX_QUERIES);
+    this.maxAgeMs = fixedPort ? Number.POSITIVE_INFINITY : (options.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
+    this.resendAfterMs = options.resendAfterMs ?? DEFAULT_RESEND_AFTER_MS;
+    this.slots = new Array<QuerySocket | null>(this.size).fill(null);
+  }
+
+  /** Sockets not yet closed (slots and retired ones). */
+  get liveSockets(): number {
+    return this.live.size;
+  }
+
+  /** Queries waiting for an answer, over every socket. */
+  get inFlight(): number {
+    let n = 0;
+    for (const s of this.live) n += s.waiting.size;
+    return n;
+  }
+
+  /** Sends `query` and resolves with the first datagram that answers it; rejects when `signal` fires. */
+  exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+    if (this.closed)
+      return Promise.reject(new Error('the resolver was closed while the query was in flight'));
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const s = this.pick();
+    let q = query;
+    if (s.waiting.has(q.id)) q = withFreeId(q, s.waiting);
+    s.taken++;
+    return new Promise<Message>((resolve, reject) => {
+      const w: Waiting = { query: q, resolve, reject, signal, onAbort: () => {}, resend: null };
+      w.onAbort = () => this.settle(s, w, signal.reason);
+      signal.addEventListener('abort', w.onAbort, { once: true });
+      s.waiting.set(q.id, w);
+      if (s.state === 'open') this.send(s, w);
+      // else: sent when the socket is connected.
+    });
+  }
+
+  /** Fails every query still waiting and closes every socket. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new Error('the resolver was closed while the query was in flight');
+    for (const s of [...this.live]) this.fail(s, err);
+    this.slots.fill(null);
+  }
+
+  /** A socket for one more query: a random slot's, replaced first if it is used up. */
+  private pick(): QuerySocket {
+    const i = this.size === 1 ? 0 : randomQueryId() % this.size;
+    const s = this.slots[i];
+    if (s !== null && s !== undefined && s.state !== 'closed') {
+      if (s.taken < this.maxQueries && performance.now() - s.openedAt < this.maxAgeMs) return s;
+      this.retire(s);
+    }
+    const fresh = this.open();
+    this.slots[i] = fresh;
+    return fresh;
+  }
+
+  private open(): QuerySocket {
+    const socket = dgram.createSocket({ type: this.type });
+    const s: QuerySocket = {
+      state: 'connecting',
+      retired: false,
+      socket,
+      waiting: new Map(),
+      taken: 0,
+      openedAt: performance.now(),
+      localPort: 0,
+    };
+    this.opened++;
+    this.live.add(s);
+    socket.unref();
+    socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => this.onDatagram(s, msg, rinfo));
+    socket.on('error', (err: Error) => this.fail(s, err));
+    const connect = () => {
+      if (s.state === 'closed') return;
+      socket.connect(this.port, this.address, () => this.onConnected(s));
+    };
+    if (this.sourceAddress !== null) {
+      socket.bind({ address: this.sourceAddress[0], port: this.sourceAddress[1] }, connect);
+    } else {
+      connect();
+    }
+    return s;
+  }
+
+  private onConnected(s: QuerySocket): void {
+    if (s.state !== 'connecting') return;
+    s.state = 'open';
+    try {
+      s.localPort = s.socket.address().port;
+    } catch {
+      // closed meanwhile: the port is only for debug lines
+    }
+    debug('dns %s: UDP socket from port %d connected', this.name, s.localPort);
+    for (const w of s.waiting.values()) this.send(s, w);
+  }
+
+  private send(s: QuerySocket, w: Waiting): void {
+    const sendOnce = () => {
+      if (s.state === 'closed') return;
+      try {
+        s.socket.send(w.query.bytes, (err) => {
+          if (err) this.settle(s, w, err);
+        });
+      } catch (err) {
+        // The socket is no longer running (Node closed it after an error).
+        this.fail(s, err as Error);
+      }
+    };
+    sendOnce();
+    w.resend = setInterval(sendOnce, this.resendAfterMs);
+  }
+
+  private onDatagram(s: QuerySocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (rinfo.address !== this.address || rinfo.port !== this.port) {
+      debug('dns dropped a datagram from %s:%d (queried %s)', rinfo.address, rinfo.port, this.name);
+      return;
+    }
+    if (msg.length < HEADER_LENGTH) {
+      debug('dns dropped a %d-byte datagram from %s', msg.length, this.name);
+      return;
+    }
+    const w = s.waiting.get(msg.readUInt16BE(0));
+    if (w === undefined) {
+      debug(
+        'dns dropped an answer with ID %d from %s: no query waits for it',
+        msg.readUInt16BE(0),
+        this.name,
+      );
+      return;
+    }
+    const m = acceptResponse(w.query, msg, this.name);
+    if (m !== null) this.settle(s, w, null, m);
+  }
+
+  /** Ends one query: with its answer, or with `err`. */
+  private settle(s: QuerySocket, w: Waiting, err: unknown, m?: Message): void {
+    if (s.waiting.get(w.query.id) !== w) return;
+    s.waiting.delete(w.query.id);
+    if (w.resend !== null) clearInterval(w.resend);
+    w.signal.removeEventListener('abort', w.onAbort);
+    if (s.waiting.size === 0 && s.retired) this.closeSocket(s);
+    if (m !== undefined) w.resolve(m);
+    else w.reject(err);
+  }
+
+  /** Takes `s` out of its slot: it takes no new query and closes after its last one. */
+  private retire(s: QuerySocket): void {
+    s.retired = true;
+    debug('dns %s: UDP socket from port %d replaced after %d queries', this.name, s.localPort, s.taken);
+    if (s.waiting.size === 0) this.closeSocket(s);
+  }
+
+  /** A socket error (or the pool closing): every query on `s` fails with `err`, `s` closes. */
+  private fail(s: QuerySocket, err: Error): void {
+    if (s.state === 'closed') return;
+    debug('dns %s: UDP socket from port %d failed: %s', this.name, s.localPort, err.message);
+    this.closeSocket(s);
+    for (const w of [...s.waiting.values()]) this.settleFailed(s, w, err);
+  }
+
+  private settleFailed(s: QuerySocket, w: Waiting, err: Error): void {
+    s.waiting.delete(w.query.id);
+    if (w.resend !== null) clearInterval(w.resend);
+    w.signal.removeEventListener('abort', w.onAbort);
+    w.reject(err);
+  }
+
+  private closeSocket(s: QuerySocket): void {
+    if (s.state === 'closed') return;
+    s.state = 'closed';
+    this.live.delete(s);
+    try {
+      s.socket.close();
+    } catch {
+      // already closed by Node after an error
+    }
+  }
+}
+
+/** `q` under a random ID no query in `taken` uses, its bytes copied and rewritten. */
+function withFreeId(q: OutgoingQuery, taken: Map<number, unknown>): OutgoingQuery {
+  let id = randomQueryId();
+  while (taken.has(id)) id = randomQueryId();
+  const bytes = Buffer.from(q.bytes);
+  bytes.writeUInt16BE(id, 0);
+  debug('dns query %s type %d: ID %d already in flight on its socket, sent as %d', q.name, q.type, q.id, id);
+  return { ...q, id, bytes };
+}
