@@ -21,7 +21,7 @@ import { CRLF, chunkHeader, LAST_CHUNK, serializeRequestHead } from '../protocol
 import { HttpVersion } from './connection-info.js';
 import { type BodyWriter, ExchangeCore, Phase, Upload } from './exchange-core.js';
 import { expectsContinue } from './expect-continue.js';
-import { copyOf, type ReadSink, SinkDuplex } from './read-sink.js';
+import { copyOf, isSharedReadBuffer, type ReadSink, SinkDuplex } from './read-sink.js';
 import { DEFAULT_LIMITS, type ResponseLimits } from './response-limits.js';
 import {
   type Exchange,
@@ -51,6 +51,10 @@ const SMALL_BODY = 64 * 1024;
  * 64 KiB copies (BENCHMARKS.md, issue 17).
  */
 const COPY_PIECE = 64 * 1024;
+/** After this many body bytes of one response, the socket reads into buffers the body keeps (ReadSink.ownReads). */
+const OWN_READS_AFTER = 256 * 1024;
+/** A read into a buffer of the socket's own at least this long is kept whole; a shorter one is copied out. */
+const OWN_READ_KEPT = 32 * 1024;
 
 /** One request/response on an HTTP/1.1 connection; feeds its HTTPResponse. */
 class H1Exchange extends ExchangeCore implements Exchange {
@@ -195,6 +199,8 @@ export class H1Session implements ProtocolSession {
   private sharedEnd = 0;
   /** The copy of this read's bytes from the first body byte on, and where it starts in the read. */
   private sharedCopy: Buffer | null = null;
+  /** Body bytes of the current response so far. */
+  private bodyBytes = 0;
   private sharedCopyStart = 0;
   /** The request body writer: raw bytes, or chunked framing (RFC 9112 section 7.1). */
   private readonly plainWriter: BodyWriter;
@@ -220,6 +226,9 @@ export class H1Session implements ProtocolSession {
         onBody: (chunk) => {
           const r = this.ex?.response;
           if (!r) return;
+          this.bodyBytes += chunk.length;
+          // A long body: later reads go into buffers the body keeps (no copy out of the shared one).
+          if (this.bodyBytes > OWN_READS_AFTER && this.sink !== null) this.sink.ownReads = true;
           if (this.shared === null) r._pushRaw(chunk);
           else if (chunk.length <= COPY_PIECE) r._pushRaw(this.retain(chunk));
           else {
@@ -232,6 +241,7 @@ export class H1Session implements ProtocolSession {
           if (this.ex) this.ex.trailers = HTTPHeaderDict.fromRawPairs(pairs);
         },
         onComplete: () => {
+          if (this.sink !== null) this.sink.ownReads = false;
           if (this.ex) this.ex.phase = Phase.Complete;
         },
       },
@@ -281,8 +291,18 @@ export class H1Session implements ProtocolSession {
     return this.owner.label;
   }
 
-  /** A read into the shared buffer: parse it in place, copying out only what is kept. */
+  /**
+   * A read through `onread`: parsed in place. From the shared buffer (or a
+   * small read into a buffer of the socket's own, which is then reused), what
+   * is kept is copied out; a large read into a buffer of its own is kept as
+   * it is, the body taking views of it.
+   */
   private onRead(buf: Buffer, n: number): boolean {
+    if (!isSharedReadBuffer(buf) && n >= OWN_READ_KEPT) {
+      this.sink!.keep(buf);
+      this.onData(n === buf.length ? buf : buf.subarray(0, n));
+      return true;
+    }
     this.shared = buf;
     this.sharedEnd = n;
     try {
@@ -441,6 +461,7 @@ export class H1Session implements ProtocolSession {
   private onHead(head: ResponseHead): void {
     const ex = this.ex;
     if (ex === null) return;
+    this.bodyBytes = 0;
     if (head.status >= 200 || head.status === 101) {
       if (!head.keepAlive || head.upgrade) this.reusable = false;
     }

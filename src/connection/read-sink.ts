@@ -1,5 +1,6 @@
 // Plain-TCP HTTP/1.1 sockets read through Node's `onread` into one shared
-// buffer (no fresh Buffer per read); a ReadSink routes those bytes to
+// buffer (no fresh Buffer per read), or during a long body into buffers of
+// their own that the body keeps; a ReadSink routes those bytes to
 // whoever reads the socket now: the session, or after a 101 the upgraded
 // stream's Duplex adapter. Not here: parsing (the session's parser does it).
 
@@ -18,6 +19,18 @@ import { ProtocolError } from '../errors.js';
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 /**
+ * The size of a read buffer of a socket's own (ReadSink.ownReads): under
+ * glibc's 128 KiB mmap threshold, so freed ones are reused by malloc rather
+ * than unmapped and faulted in again.
+ */
+const OWN_READ_BUFFER = 120 * 1024;
+
+/** Whether `buf` is the shared read buffer (its bytes must be copied to outlive the read). */
+export function isSharedReadBuffer(buf: Buffer): boolean {
+  return buf === SHARED_READ_BUFFER;
+}
+
+/**
  * Where an `onread` socket's bytes go. The socket is created before its
  * session exists; bytes that arrive before a session attaches (a server
  * talking first) are copied, reading stops, and the session gets them when
@@ -28,10 +41,25 @@ export class ReadSink {
   target: ((buf: Buffer, n: number) => boolean) | null = null;
   /** Copies of bytes that came before a target was attached. */
   early: Buffer[] | null = null;
+  /**
+   * While true (a long body is being read), the socket reads into buffers of
+   * its own, which the body keeps (views, no copy), instead of the shared
+   * buffer whose bytes would have to be copied out: a download then costs
+   * one allocation per read instead of an allocation and a copy.
+   */
+  ownReads = false;
+  /** The buffer of its own that the next read goes into; null once a reader kept it. */
+  private own: Buffer | null = null;
+  /** The buffer the socket reads into now (null before the first). */
+  private current: Buffer | null = null;
 
-  /** The `onread` option for net.connect(). */
+  /**
+   * The `onread` option for net.connect(). Node asks `buffer()` for the
+   * next read's buffer after each read; anything but a Uint8Array keeps the
+   * current one, which is the common case and costs nothing more.
+   */
   readonly onread = {
-    buffer: SHARED_READ_BUFFER,
+    buffer: (() => this.nextBuffer()) as () => Uint8Array,
     callback: (n: number, buf: Buffer): boolean => {
       const t = this.target;
       if (t !== null) return t(buf, n);
@@ -39,6 +67,20 @@ export class ReadSink {
       return false;
     },
   };
+
+  private nextBuffer(): Buffer | undefined {
+    let want: Buffer = SHARED_READ_BUFFER;
+    if (this.ownReads) want = this.own ??= Buffer.allocUnsafe(OWN_READ_BUFFER);
+    else this.own = null; // an idle connection holds no buffer of its own
+    if (want === this.current) return undefined;
+    this.current = want;
+    return want;
+  }
+
+  /** The reader keeps (views of) `buf`, a buffer of the socket's own: the next read needs a new one. */
+  keep(buf: Buffer): void {
+    if (buf === this.own) this.own = null;
+  }
 
   /** Bytes kept before attachment, once. */
   takeEarly(): Buffer[] | null {

@@ -51,7 +51,7 @@ export interface TcpConnectOptions {
    * read; the socket then emits no 'data' events. Only for a socket nothing
    * else (TLS, a proxy handshake, HTTP/2) will read from.
    */
-  onread?: { buffer: Buffer; callback: (nread: number, buf: Buffer) => boolean } | null;
+  onread?: { buffer: Buffer | (() => Uint8Array); callback: (nread: number, buf: Buffer) => boolean } | null;
 }
 
 export interface TcpConnectResult {

@@ -265,6 +265,27 @@ describe('plain HTTP/1.1 reads into a shared reused buffer', { timeout: 60_000 }
     assert.equal(bad, -1, `first wrong byte at ${bad}`);
   });
 
+  test('past its first 256 KiB a long body is read into buffers of its own and handed out without a copy', async () => {
+    await using pool = new HTTPConnectionPool(raw.host, { port: raw.port, maxSize: 1 });
+    const r = await pool.request('GET', '/big', { preloadContent: false });
+    const backing = new Map<ArrayBufferLike, number>();
+    let offset = 0;
+    let wrong = 0;
+    for await (const chunk of r) {
+      if (!chunk.equals(patternAt(offset, chunk.length))) wrong++;
+      offset += chunk.length;
+      backing.set(chunk.buffer, chunk.buffer.byteLength);
+    }
+    assert.equal(offset, BIG);
+    assert.equal(wrong, 0);
+    // Views of 120 KiB read buffers (below malloc's mmap threshold), many of them: no copy per read.
+    const own = [...backing.values()].filter((n) => n === 120 * 1024).length;
+    assert.ok(own > 100, `${own} of ${backing.size} chunk buffers are read buffers of 120 KiB`);
+    // The next response on the same connection reads into the shared buffer again, and is intact.
+    const small = await pool.request('GET', '/keepalive?i=3&size=1000');
+    assert.ok(small.data.equals(bodyFor(3, 1000)));
+  });
+
   test('a gzip body decoded while streaming (the decoder keeps chunks across reads)', async () => {
     await using pool = new HTTPConnectionPool(raw.host, { port: raw.port });
     const r = await pool.request('GET', '/gzip', { preloadContent: false });
