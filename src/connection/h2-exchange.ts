@@ -43,6 +43,10 @@ export interface H2StreamHost {
   streamClosed(completed: boolean): void;
 }
 
+/** Where a stream's shared listeners find their exchange. */
+const EXCHANGE = Symbol('exchange');
+type ExchangeStream = ClientHttp2Stream & { [EXCHANGE]: H2Exchange };
+
 export class H2Exchange extends StreamExchange implements Exchange {
   sent: Promise<void>;
   private readonly host: H2StreamHost;
@@ -73,9 +77,10 @@ export class H2Exchange extends StreamExchange implements Exchange {
   private endedByClose = false;
   /** The request is an extended CONNECT (an `Upgrade` request, RFC 8441). */
   private readonly tunnel: boolean;
-  private readonly dataListener = (chunk: Buffer) => this.onData(chunk);
-  private readonly endListener = () => this.onEnd();
-  private readonly writer: BodyWriter;
+  /** Whether the end of the readable side was pushed yet (see endedByClose). */
+  private eofSeen = false;
+  /** The stream's own push(), which watchedPush wraps. */
+  private readonly streamPush: ClientHttp2Stream['push'];
 
   constructor(
     host: H2StreamHost,
@@ -90,19 +95,9 @@ export class H2Exchange extends StreamExchange implements Exchange {
     this.tunnel = tunnel;
     // An extended CONNECT has no body to upload, though its side of the stream stays open.
     this.upload = endStream || tunnel ? Upload.None : Upload.Streaming;
-    this.writer = {
-      selfDelimiting: false,
-      write: (chunk) => stream.write(chunk),
-      drain: () => this.drain(),
-      end: () => {
-        stream.end();
-      },
-    };
-    const ex = this;
-    // Node passes the raw header list as a third argument its typings do not declare.
-    type HeadersListener = (headers: IncomingHttpHeaders, flags: number, raw?: string[]) => void;
-    const on = (event: string, fn: HeadersListener) => stream.on(event, fn as (...args: unknown[]) => void);
-    on('headers', (headers, _flags, raw) => this.onInformational(headers, raw));
+    // The listeners are shared functions that find this exchange on the stream: no closures per stream.
+    (stream as ExchangeStream)[EXCHANGE] = this;
+    stream.on('headers', H2Exchange.onStreamHeaders);
     // node:http2 reports a 100 as 'continue' (only an Expect: 100-continue upload waits for one).
     if (this.upload === Upload.Streaming && expectsContinue(opts.headers)) {
       stream.on('continue', () => {
@@ -110,25 +105,14 @@ export class H2Exchange extends StreamExchange implements Exchange {
         this.wakeUp();
       });
     }
-    on('response', (headers, flags, raw) => this.onResponse(headers, flags, raw));
-    stream.on('data', this.dataListener);
-    on('trailers', (headers, _flags, raw) => {
-      this.trailers = headerDict(raw, headers);
-    });
-    stream.on('end', this.endListener);
-    const push = stream.push;
-    let eofSeen = false;
-    stream.push = function (this: ClientHttp2Stream, chunk: unknown, encoding?: BufferEncoding): boolean {
-      if (chunk === null && !eofSeen) {
-        eofSeen = true;
-        ex.endedByClose = stream.closed;
-      }
-      return push.call(this, chunk, encoding);
-    };
-    stream.on('error', (err: Error) => {
-      this.streamError ??= err;
-    });
-    stream.on('close', () => this.onStreamClose());
+    stream.on('response', H2Exchange.onStreamResponse);
+    stream.on('data', H2Exchange.onStreamData);
+    stream.on('trailers', H2Exchange.onStreamTrailers);
+    stream.on('end', H2Exchange.onStreamEnd);
+    this.streamPush = stream.push;
+    stream.push = H2Exchange.watchedPush;
+    stream.on('error', H2Exchange.onStreamError);
+    stream.on('close', H2Exchange.onStreamClosed);
     this.attachAbort();
     if (this.upload === Upload.Streaming && opts.body !== null) {
       this.sent = this.start();
@@ -138,6 +122,62 @@ export class H2Exchange extends StreamExchange implements Exchange {
       // Nothing to upload: the request is on its way already (no promise for the pool to wait on).
       this.sent = this.headOnly();
     }
+  }
+
+  // ---- the stream's listeners: shared functions, `this` is the stream ----------------
+
+  private static onStreamHeaders(
+    this: ExchangeStream,
+    headers: IncomingHttpHeaders,
+    _f: number,
+    raw?: string[],
+  ) {
+    this[EXCHANGE].onInformational(headers, raw);
+  }
+
+  private static onStreamResponse(
+    this: ExchangeStream,
+    headers: IncomingHttpHeaders,
+    flags: number,
+    raw?: string[],
+  ) {
+    this[EXCHANGE].onResponse(headers, flags, raw);
+  }
+
+  private static onStreamData(this: ExchangeStream, chunk: Buffer): void {
+    this[EXCHANGE].onData(chunk);
+  }
+
+  private static onStreamTrailers(
+    this: ExchangeStream,
+    headers: IncomingHttpHeaders,
+    _f: number,
+    raw?: string[],
+  ) {
+    this[EXCHANGE].trailers = headerDict(raw, headers);
+  }
+
+  private static onStreamEnd(this: ExchangeStream): void {
+    this[EXCHANGE].onEnd();
+  }
+
+  private static onStreamError(this: ExchangeStream, err: Error): void {
+    const ex = this[EXCHANGE];
+    ex.streamError ??= err;
+  }
+
+  private static onStreamClosed(this: ExchangeStream): void {
+    this[EXCHANGE].onStreamClose();
+  }
+
+  /** The stream's push(), watched for the end of the readable side (see endedByClose). */
+  private static watchedPush(this: ExchangeStream, chunk: unknown, encoding?: BufferEncoding): boolean {
+    const ex = this[EXCHANGE];
+    if (chunk === null && !ex.eofSeen) {
+      ex.eofSeen = true;
+      ex.endedByClose = this.closed;
+    }
+    return ex.streamPush.call(this, chunk, encoding);
   }
 
   /** The stream id (odd numbers, RFC 9113 section 5.1.1); null before it is assigned. */
@@ -165,7 +205,16 @@ export class H2Exchange extends StreamExchange implements Exchange {
     const info = opts.connectionInfo;
     const started = info !== null ? performance.now() : 0;
     try {
-      await this.sendBody(opts.body!, this.writer, expectsContinue(opts.headers));
+      const stream = this.stream;
+      const writer: BodyWriter = {
+        selfDelimiting: false,
+        write: (chunk) => stream.write(chunk),
+        drain: () => this.drain(),
+        end: () => {
+          stream.end();
+        },
+      };
+      await this.sendBody(opts.body!, writer, expectsContinue(opts.headers));
     } catch {
       // sendBody failed the exchange; the error is thrown below.
     }
@@ -283,8 +332,8 @@ export class H2Exchange extends StreamExchange implements Exchange {
    */
   private openTunnel(): void {
     const stream = this.stream;
-    stream.removeListener('data', this.dataListener);
-    stream.removeListener('end', this.endListener);
+    stream.removeListener('data', H2Exchange.onStreamData);
+    stream.removeListener('end', H2Exchange.onStreamEnd);
     this.handOver(stream, {
       abort: () => {
         if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);

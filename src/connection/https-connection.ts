@@ -167,18 +167,20 @@ export class HTTPSConnection extends HTTPConnection {
   override _send(req: SendRequest): Exchange | Promise<Exchange> {
     const sent = super._send(req);
     if (!this.mayDiscoverQuic) return sent;
+    return sent instanceof Promise ? sent.then((ex) => this.watchAltSvc(ex)) : this.watchAltSvc(sent);
+  }
+
+  /** The exchange, wrapped to read its response's Alt-Svc when that can teach the cache something. */
+  private watchAltSvc(ex: Exchange): Exchange {
+    if (this.httpVersion === HttpVersion.h3) return ex;
     const cache = this.preemptiveQuicCache!;
-    const wrap = (ex: Exchange): Exchange => {
-      if (this.httpVersion === HttpVersion.h3) return ex;
-      // Every response while the cache holds the origin (Alt-Svc may refresh or clear it), else the first per connection.
-      this.originKeyCache ??= originKey(this.host, this.port);
-      if (this.session === this.altSvcSession && !cache.has(this.originKeyCache)) return ex;
-      this.altSvcSession = this.session;
-      return new AltSvcExchange(ex, (r) => {
-        if (learnFromResponse(cache, this.destination, r)) this.poolOwner?.connectionCapacityChanged(this);
-      });
-    };
-    return sent instanceof Promise ? sent.then(wrap) : wrap(sent);
+    // Every response while the cache holds the origin (Alt-Svc may refresh or clear it), else the first per connection.
+    this.originKeyCache ??= originKey(this.host, this.port);
+    if (this.session === this.altSvcSession && !cache.has(this.originKeyCache)) return ex;
+    this.altSvcSession = this.session;
+    return new AltSvcExchange(ex, (r) => {
+      if (learnFromResponse(cache, this.destination, r)) this.poolOwner?.connectionCapacityChanged(this);
+    });
   }
 
   protected override sessionFactory(protocol: HttpVersion): SessionFactory | undefined {
