@@ -21,7 +21,7 @@
 // HTTP/2 clients over one TLS connection, 100 in flight, instead of HTTP/1.1).
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBenchCerts } from './lib/certs.mjs';
@@ -58,8 +58,25 @@ if (findBinary('valgrind') === null) {
 const git = (...args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
 const dirty = git('status', '--porcelain', '--', 'src') !== '';
 const commit = `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted src/ changes' : ''}`;
-const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-if (build.status !== 0) throw new Error('npm run build failed');
+// A build of its own (not dist/), so that a build or a bench started meanwhile cannot change
+// the code between the two runs of a client.
+const OWN = path.join(ROOT, '.tmp', 'instructions-build');
+const OWN_DIST = path.join(OWN, 'dist');
+rmSync(OWN, { recursive: true, force: true });
+const build = spawnSync(
+  process.execPath,
+  [
+    path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    'tsconfig.build.json',
+    '--outDir',
+    OWN_DIST,
+  ],
+  { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+);
+if (build.status !== 0) throw new Error('the TypeScript build failed');
+// The User-Agent's version comes from the package.json beside dist/.
+copyFileSync(path.join(ROOT, 'package.json'), path.join(OWN, 'package.json'));
 
 function count(client, origin, n, ca) {
   const r = spawnSync(
@@ -73,7 +90,11 @@ function count(client, origin, n, ca) {
       CHILD,
       JSON.stringify({ client, origin, n, concurrency, ca, h2: H2 }),
     ],
-    { encoding: 'utf8', timeout: 900_000, env: { ...process.env, BENCH_COMPARE_DIST: '' } },
+    {
+      encoding: 'utf8',
+      timeout: 900_000,
+      env: { ...process.env, BENCH_DIST: OWN_DIST, BENCH_COMPARE_DIST: '' },
+    },
   );
   const m = /Collected\s*:\s*(\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0 || m === null)
