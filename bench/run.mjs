@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBenchCerts } from './lib/certs.mjs';
 import { DNS_WORKLOAD_ID, dnsConfig, dnsTargets, renderDns, runDnsNames } from './lib/dns-workload.mjs';
+import { H3_WORKLOADS, renderH3 } from './lib/h3-workload.mjs';
 import { MiB, PATHS, WARM_DOWNLOAD_MIB } from './lib/payloads.mjs';
 import { quietGuard, quietRun } from './lib/quiet.mjs';
 import { pinnedCommand, pinning, pinPid, spawnOwned, startServer } from './lib/servers.mjs';
@@ -119,6 +120,8 @@ const WORKLOADS = {
   },
   // Issue 12: dou:// against unbound vs the system resolver (bench/lib/dns-workload.mjs).
   [DNS_WORKLOAD_ID]: { kind: 'dns', title: 'GETs to distinct names: dou:// vs the system resolver' },
+  // Issue 13: HTTP/3 vs HTTP/2 against one caddy (bench/lib/h3-workload.mjs).
+  ...H3_WORKLOADS,
 };
 
 if (process.env.BENCH_COMPARE_DIST) {
@@ -359,6 +362,7 @@ const RUN_ORDER = [
   'download',
   'poolmanager',
   DNS_WORKLOAD_ID,
+  ...Object.keys(H3_WORKLOADS),
 ];
 const runOrder = (id) => RUN_ORDER.indexOf(id);
 
@@ -662,6 +666,10 @@ export function renderMarkdown(results) {
       out.push(renderDns(w, table), '');
       continue;
     }
+    if (w.kind === 'h3') {
+      out.push(renderH3(w, table), '');
+      continue;
+    }
     if (w.protocol === 'h2') {
       out.push(
         `**${w.title}** (req/s, median of ${w.roundCount} rounds; server ${w.server ?? '-'}${w.tls ? `, ${w.tls.protocol} ${w.tls.cipher}` : ''})\n`,
@@ -884,6 +892,7 @@ async function main() {
       if (spec.kind === 'keepalive') byId.set(id, await runKeepAlive(id, spec, server, workers));
       else if (spec.kind === 'download') byId.set(id, await runDownload(id, spec, server, pin));
       else if (spec.kind === 'h2') byId.set(id, await runH2(id, spec, server, pin));
+      else if (spec.kind === 'h3') byId.set(id, await spec.run(pin, log));
       else if (spec.kind === 'dns')
         byId.set(id, await runDnsNames(spec, server, pin, { startWorker, config, log }));
       else byId.set(id, await runDistinct(id, spec, server, pin));
