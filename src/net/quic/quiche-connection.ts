@@ -38,12 +38,27 @@ const IDLE_TIMEOUT_MS = 30_000;
 /** Bytes one quiche `send` may fill: a UDP payload. */
 const MAX_DATAGRAM = 1500;
 const SLAB_SIZE = 64 * 1024;
+/**
+ * Stream bytes are read straight into slices of a read slab, handed on
+ * without a copy; a new slab is taken when less than READ_MIN is left (a
+ * smaller room would make reads smaller). A chunk someone keeps holds its
+ * slab, as Node's socket reads hold theirs.
+ */
+const READ_SLAB_SIZE = 256 * 1024;
+const READ_MIN = 32 * 1024;
 /** The largest UDP payload accepted (quiche caps packets below 16 KiB). */
 const MAX_RECV_PAYLOAD = 16383;
 /** Acknowledge at least every this many datagrams... */
 const ACK_EVERY = 32;
 /** ...or after this many ms. */
 const ACK_DELAY = 1;
+/**
+ * SO_RCVBUF asked for: at 100 MiB/s a millisecond is 100 KiB of datagrams,
+ * and Linux's default (208 KiB) overflowed (RcvbufErrors) whenever the event
+ * loop was busy for two, each loss halving the server's congestion window.
+ * The kernel caps it at net.core.rmem_max.
+ */
+const RECV_BUFFER = 4 * 1024 * 1024;
 
 function codeOf(e: unknown, kind: string): number | null {
   const m = new RegExp(`${kind}\\((\\d+)\\)`).exec((e as Error).message ?? '');
@@ -90,6 +105,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private slab = Buffer.allocUnsafe(SLAB_SIZE);
   private slabPos = 0;
   private readonly scratch = Buffer.allocUnsafe(65536);
+  private readSlab = Buffer.allocUnsafe(READ_SLAB_SIZE);
+  private readPos = 0;
   private readonly recvInfo: { from: HostPort; to: HostPort };
 
   private constructor(
@@ -138,7 +155,10 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     config.setDisableActiveMigration(true);
     if (o.keylogFile) (config as unknown as { logKeys?: () => void }).logKeys?.();
 
-    const socket = dgram.createSocket({ type: o.family === 6 ? 'udp6' : 'udp4' });
+    const socket = dgram.createSocket({
+      type: o.family === 6 ? 'udp6' : 'udp4',
+      recvBufferSize: RECV_BUFFER,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
@@ -463,9 +483,15 @@ export class QuicheConnection implements QuicConnection, StreamHost {
 
   private readStream(id: number, s: QuicheStream): void {
     while (!s.paused && s.readState === 'open') {
+      if (this.readPos + READ_MIN > READ_SLAB_SIZE) {
+        this.readSlab = Buffer.allocUnsafe(READ_SLAB_SIZE);
+        this.readPos = 0;
+      }
+      const slab = this.readSlab;
+      const at = this.readPos;
       let r: [number, boolean] | null;
       try {
-        r = this.conn.streamRecv(id, this.scratch);
+        r = this.conn.streamRecv(id, slab.subarray(at));
       } catch (e) {
         const code = codeOf(e, 'StreamReset');
         if (code !== null) s.emitReset(code);
@@ -473,7 +499,10 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       }
       if (r === null) break;
       const [n, fin] = r;
-      if (n > 0) s.emitData(Buffer.from(this.scratch.subarray(0, n)));
+      if (n > 0) {
+        this.readPos = at + n;
+        s.emitData(slab.subarray(at, at + n));
+      }
       if (fin) s.emitEnd();
     }
     if (s.done) this.streams.delete(id);
