@@ -92,6 +92,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private scheduled = false;
   private processing = false;
   private timer: NodeJS.Timeout | null = null;
+  /** When `timer` fires (performance.now() ms). */
+  private timerAt = 0;
   /** Datagrams received since packets last went out, and the timer that bounds their wait. */
   private pendingAcks = 0;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -504,6 +506,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
         s.emitData(slab.subarray(at, at + n));
       }
       if (fin) s.emitEnd();
+      // quiche fills the buffer while contiguous bytes remain: a short read took them all.
+      else if (n < slab.length - at) break;
     }
     if (s.done) this.streams.delete(id);
   }
@@ -582,10 +586,20 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   };
 
   private armTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     const t = this.conn.timeout();
-    if (t === null) return;
+    if (t === null) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      return;
+    }
+    const at = performance.now() + t + 1;
+    // A timer that fires no later than needed stays (quiche's onTimeout does
+    // nothing before a deadline, and the timer is armed again then): most
+    // batches only move the idle deadline later, and a new timer per batch
+    // was measurable.
+    if (this.timer !== null && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
     this.timer = setTimeout(this.onTimer, t + 1);
     if (!this.refd) this.timer.unref();
   }
