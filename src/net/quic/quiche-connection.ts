@@ -3,8 +3,10 @@
 // ours). Measured on loopback, what keeps it fast: datagrams that arrive in
 // one event-loop turn are fed to quiche together and answered with one
 // `send` drain (which also coalesces ACKs), stream bytes are moved to quiche
-// as soon as they are written but packets go out once per batch, and the
-// costly binding calls (`readable()`, `stats()`) run once per batch at most.
+// as soon as they are written but packets go out once per batch, the costly
+// binding calls (`readable()`, `stats()`) run once per batch at most (and
+// `readable()` only when the few known streams do not account for all there
+// is to read), and stream bytes are read without a copy.
 //
 // Not here: TLS policy (which CAs, which name, pinning: the dialer decides and
 // passes the facts in), HTTP/3 (the session), DNS (done before).
@@ -46,6 +48,15 @@ const SLAB_SIZE = 64 * 1024;
  */
 const READ_SLAB_SIZE = 256 * 1024;
 const READ_MIN = 32 * 1024;
+/**
+ * With this many streams or fewer, a batch reads each known stream directly
+ * and asks quiche for its readable-stream iterator only when something else
+ * is left (a new peer stream, a paused or forgotten one). The iterator is an
+ * object with a native finalizer: one per batch outlived young-generation
+ * GCs and kept V8 in back-to-back full GCs during a download (measured: a
+ * third of the client's CPU).
+ */
+const DIRECT_READ_MAX = 8;
 /** The largest UDP payload accepted (quiche caps packets below 16 KiB). */
 const MAX_RECV_PAYLOAD = 16383;
 /** Acknowledge at least every this many datagrams... */
@@ -457,6 +468,13 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   };
 
   private readReadable(): void {
+    if (this.streams.size <= DIRECT_READ_MAX) {
+      for (const s of this.streams.values()) {
+        // Our own unidirectional streams (ids 2, 6, 10...) have nothing to read.
+        if ((s.id & 3) !== 2 && s.readState === 'open' && !s.paused) this.readStream(s.id, s);
+      }
+      if (!this.conn.isReadable()) return;
+    }
     for (const id of this.conn.readable()) {
       let s = this.streams.get(id);
       if (s === undefined) {
