@@ -26,7 +26,9 @@
 // Settings: BENCH_H3_REQUESTS (10000), BENCH_H3_CONCURRENCY (100),
 // BENCH_H3_ROUNDS (BENCH_ROUNDS or 3), BENCH_H3_WARMUP_RUNS (1),
 // BENCH_H3_DOWNLOAD_MIB (100), BENCH_H3_DOWNLOAD_ROUNDS (5),
-// BENCH_H3_CLIENTS (comma list of row names), BENCH_H3_RUN_TIMEOUT_MS (60000).
+// BENCH_H3_CLIENTS (comma list of row names), BENCH_H3_RUN_TIMEOUT_MS (60000),
+// BENCH_COMPARE_DIST (rows 'urllib3-ts h3 B' and 'QUIC transport only B'
+// from another compiled tree), BENCH_DIST (the tree measured, default dist/).
 
 import { createHash, randomBytes } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
@@ -54,6 +56,9 @@ import { findBinary, getFreePort, LOOPBACK, pinnedCommand, pinning, spawnOwned }
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..', '..');
 const DIST = path.resolve(process.env.BENCH_DIST ?? path.join(ROOT, 'dist'));
+// BENCH_COMPARE_DIST adds rows '... B' loaded from another compiled tree,
+// interleaved with the main ones (how a change's gain is measured in one run).
+const COMPARE = process.env.BENCH_COMPARE_DIST ? path.resolve(process.env.BENCH_COMPARE_DIST) : null;
 
 export const H3_GET_ID = 'h3-get-c100';
 export const H3_DOWNLOAD_ID = 'h3-download';
@@ -62,8 +67,16 @@ const H3 = 'urllib3-ts h3';
 const H2 = 'urllib3-ts h2';
 const UNDICI = 'undici.request h2';
 const TRANSPORT = 'QUIC transport only';
-const GET_CLIENTS = [H3, H2, UNDICI];
-const DOWNLOAD_CLIENTS = [TRANSPORT, H3, H2, UNDICI];
+const B = ' B';
+const GET_CLIENTS = COMPARE ? [H3, H3 + B, H2, UNDICI] : [H3, H2, UNDICI];
+const DOWNLOAD_CLIENTS = COMPARE
+  ? [TRANSPORT, TRANSPORT + B, H3, H3 + B, H2, UNDICI]
+  : [TRANSPORT, H3, H2, UNDICI];
+
+/** A row name without its ' B', and the compiled tree it loads. */
+function variant(client) {
+  return client.endsWith(B) ? [client.slice(0, -B.length), COMPARE] : [client, DIST];
+}
 
 function envInt(name, def) {
   const v = process.env[name];
@@ -240,7 +253,7 @@ let nextCall = 1;
 
 /** This file as a client process, pinned to the client core, driven over IPC. */
 async function startClient(pin) {
-  const [cmd, args] = pinnedCommand(pin, pin.clientCore, process.execPath, ['--expose-gc', SELF]);
+  const [cmd, args] = pinnedCommand(pin, pin.clientCore, process.execPath, [SELF]);
   const child = spawnOwned(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, 'SIGKILL');
   const pending = new Map();
   let exited = null;
@@ -523,7 +536,7 @@ export function renderH3(w, table) {
 
 // ---- the client process ---------------------------------------------------------------
 
-const loadDist = (file) => import(pathToFileURL(path.join(DIST, file)).href);
+const loadDist = (file, dist = DIST) => import(pathToFileURL(path.join(dist, file)).href);
 
 class CheckError extends Error {}
 
@@ -533,8 +546,8 @@ function checkSmall(status, length, version, want) {
   if (version !== want) throw new CheckError(`answered over HTTP version ${version}, expected ${want}`);
 }
 
-async function urllib3Manager(client, ca) {
-  const { PoolManager, HttpVersion } = await loadDist('index.js');
+async function urllib3Manager(client, ca, dist) {
+  const { PoolManager, HttpVersion } = await loadDist('index.js', dist);
   const h3 = client === H3;
   const disabled = new Set([HttpVersion.h11, h3 ? HttpVersion.h2 : HttpVersion.h3]);
   return { pm: new PoolManager({ caCertData: ca, disabledSvn: disabled }), version: h3 ? 30 : 20 };
@@ -547,10 +560,11 @@ function connectionsOf(pm) {
 }
 
 /** A GET client: { once(), connections(), close() }. */
-async function getClient(client, origin, ca, concurrency) {
+async function getClient(row, origin, ca, concurrency) {
   const url = origin + PATHS.small;
+  const [client, dist] = variant(row);
   if (client === H3 || client === H2) {
-    const { pm, version } = await urllib3Manager(client, ca);
+    const { pm, version } = await urllib3Manager(client, ca, dist);
     const once = async () => {
       const r = await pm.request('GET', url);
       checkSmall(r.status, r.data.length, r.version, version);
@@ -589,10 +603,12 @@ async function getClient(client, origin, ca, concurrency) {
 }
 
 /** The QUIC transport alone: one connection, one request stream, the bytes counted. */
-async function transportDownload(origin, ca, onChunk) {
-  const { loadQuicTransport } = await loadDist('net/quic/quic-loader.js');
-  const { clientControlStreamPreface, encodeFrame, FRAME_HEADERS, encodeFieldSection } =
-    await loadDist('protocol/h3/index.js');
+async function transportDownload(origin, ca, onChunk, dist) {
+  const { loadQuicTransport } = await loadDist('net/quic/quic-loader.js', dist);
+  const { clientControlStreamPreface, encodeFrame, FRAME_HEADERS, encodeFieldSection } = await loadDist(
+    'protocol/h3/index.js',
+    dist,
+  );
   const u = new URL(origin);
   const { transport, reason } = await loadQuicTransport();
   if (transport === null) throw new Error(reason);
@@ -634,11 +650,12 @@ async function transportDownload(origin, ca, onChunk) {
  * chunk (the transport row: every stream chunk, HTTP/3 frame headers
  * included). Resolves once the body is complete.
  */
-export async function download(client, origin, ca, onChunk) {
+export async function download(row, origin, ca, onChunk) {
   const url = origin + PATHS.big;
-  if (client === TRANSPORT) return transportDownload(origin, ca, onChunk);
+  const [client, dist] = variant(row);
+  if (client === TRANSPORT) return transportDownload(origin, ca, onChunk, dist);
   if (client === H3 || client === H2) {
-    const { pm, version } = await urllib3Manager(client, ca);
+    const { pm, version } = await urllib3Manager(client, ca, dist);
     const r = await pm.request('GET', url, { preloadContent: false });
     if (r.status !== 200 || r.version !== version)
       throw new CheckError(`status ${r.status} over HTTP version ${r.version}, expected 200 over ${version}`);
@@ -714,12 +731,15 @@ async function clientProcess() {
         timeoutMs,
         'checked download',
       );
-      if (client !== TRANSPORT) {
+      if (variant(client)[0] !== TRANSPORT) {
         const got = hash.digest('hex');
         if (n !== size || got !== sha256)
           throw new CheckError(`download: ${n} bytes with SHA-256 ${got}, expected ${size} bytes, ${sha256}`);
       } else if (n < size) throw new CheckError(`transport download: ${n} stream bytes, under ${size}`);
-      if (typeof globalThis.gc === 'function') globalThis.gc();
+      // No forced GC between the two: after one (gc() with --expose-gc), V8
+      // (Node 20) left the old generation's limit so close to the grown young
+      // generation that the next download ran back-to-back full GCs (measured:
+      // +30-50% client CPU), an artefact of the forced GC.
       await sleep(20);
       // Measured: the same download, bytes counted.
       n = 0;
@@ -734,7 +754,7 @@ async function clientProcess() {
       );
       const elapsedMs = performance.now() - started;
       const used = process.cpuUsage(cpu);
-      if (client === TRANSPORT ? n < size : n !== size)
+      if (variant(client)[0] === TRANSPORT ? n < size : n !== size)
         throw new CheckError(`download: ${n} bytes, expected ${size}`);
       return {
         bytes: n,
