@@ -34,6 +34,7 @@ import { resultsChartSvg } from './lib/chart.mjs';
 import { DNS_WORKLOAD_ID, dnsConfig, dnsTargets, renderDns, runDnsNames } from './lib/dns-workload.mjs';
 import downloadWorkload from './lib/download-workload.mjs';
 import h2Workloads from './lib/h2-workload.mjs';
+import h3Workloads from './lib/h3-workload.mjs';
 import { ensureBuilt, machine } from './lib/machine.mjs';
 import manyOriginsWorkload from './lib/many-origins-workload.mjs';
 import { quietGuard, quietRun } from './lib/quiet.mjs';
@@ -149,6 +150,7 @@ const WORKLOAD_MODULES = [
   POOLMANAGER_WORKLOAD,
   manyOriginsWorkload,
   dnsModule,
+  h3Workloads,
 ];
 
 const WORKLOADS = new Map(WORKLOAD_MODULES.flatMap((m) => m.workloads).map((w) => [w.id, w]));

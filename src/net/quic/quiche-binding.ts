@@ -60,6 +60,8 @@ export interface QuicheConnection {
   streamFinished(streamId: number): boolean;
   peerStreamsLeftBidi(): number;
   readable(): Iterable<number>;
+  /** Whether any stream has something to read (data, FIN or a reset). */
+  isReadable(): boolean;
   timeout(): number | null;
   onTimeout(): void;
   close(app: boolean, err: number, reason: Uint8Array): undefined | null;

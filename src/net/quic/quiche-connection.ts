@@ -3,8 +3,10 @@
 // ours). Measured on loopback, what keeps it fast: datagrams that arrive in
 // one event-loop turn are fed to quiche together and answered with one
 // `send` drain (which also coalesces ACKs), stream bytes are moved to quiche
-// as soon as they are written but packets go out once per batch, and the
-// costly binding calls (`readable()`, `stats()`) run once per batch at most.
+// as soon as they are written but packets go out once per batch, the costly
+// binding calls (`readable()`, `stats()`) run once per batch at most (and
+// `readable()` only when the few known streams do not account for all there
+// is to read), and stream bytes are read without a copy.
 //
 // Not here: TLS policy (which CAs, which name, pinning: the dialer decides and
 // passes the facts in), HTTP/3 (the session), DNS (done before).
@@ -39,12 +41,36 @@ const IDLE_TIMEOUT_MS = 30_000;
 /** Bytes one quiche `send` may fill: a UDP payload. */
 const MAX_DATAGRAM = 1500;
 const SLAB_SIZE = 64 * 1024;
+/**
+ * Stream bytes are read straight into slices of a read slab, handed on
+ * without a copy; a new slab is taken when less than READ_MIN is left (a
+ * smaller room would make reads smaller). A chunk someone keeps holds its
+ * slab, as Node's socket reads hold theirs.
+ */
+const READ_SLAB_SIZE = 256 * 1024;
+const READ_MIN = 32 * 1024;
+/**
+ * With this many streams or fewer, a batch reads each known stream directly
+ * and asks quiche for its readable-stream iterator only when something else
+ * is left (a new peer stream, a paused or forgotten one). The iterator is an
+ * object with a native finalizer: one per batch outlived young-generation
+ * GCs and kept V8 in back-to-back full GCs during a download (measured: a
+ * third of the client's CPU).
+ */
+const DIRECT_READ_MAX = 8;
 /** The largest UDP payload accepted (quiche caps packets below 16 KiB). */
 const MAX_RECV_PAYLOAD = 16383;
 /** Acknowledge at least every this many datagrams... */
 const ACK_EVERY = 32;
 /** ...or after this many ms. */
 const ACK_DELAY = 1;
+/**
+ * SO_RCVBUF asked for: at 100 MiB/s a millisecond is 100 KiB of datagrams,
+ * and Linux's default (208 KiB) overflowed (RcvbufErrors) whenever the event
+ * loop was busy for two, each loss halving the server's congestion window.
+ * The kernel caps it at net.core.rmem_max.
+ */
+const RECV_BUFFER = 4 * 1024 * 1024;
 
 function codeOf(e: unknown, kind: string): number | null {
   const m = new RegExp(`${kind}\\((\\d+)\\)`).exec((e as Error).message ?? '');
@@ -78,6 +104,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private scheduled = false;
   private processing = false;
   private timer: NodeJS.Timeout | null = null;
+  /** When `timer` fires (performance.now() ms). */
+  private timerAt = 0;
   /** Datagrams received since packets last went out, and the timer that bounds their wait. */
   private pendingAcks = 0;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -91,6 +119,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private slab = Buffer.allocUnsafe(SLAB_SIZE);
   private slabPos = 0;
   private readonly scratch = Buffer.allocUnsafe(65536);
+  private readSlab = Buffer.allocUnsafe(READ_SLAB_SIZE);
+  private readPos = 0;
   private readonly recvInfo: { from: HostPort; to: HostPort };
   /** The idle timeout in force, once read from the peer's transport parameters. */
   private idleMs: number | null = null;
@@ -143,7 +173,10 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     config.setDisableActiveMigration(true);
     if (o.keylogFile) (config as unknown as { logKeys?: () => void }).logKeys?.();
 
-    const socket = dgram.createSocket({ type: o.family === 6 ? 'udp6' : 'udp4' });
+    const socket = dgram.createSocket({
+      type: o.family === 6 ? 'udp6' : 'udp4',
+      recvBufferSize: RECV_BUFFER,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
@@ -494,6 +527,13 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   };
 
   private readReadable(): void {
+    if (this.streams.size <= DIRECT_READ_MAX) {
+      for (const s of this.streams.values()) {
+        // Our own unidirectional streams (ids 2, 6, 10...) have nothing to read.
+        if ((s.id & 3) !== 2 && s.readState === 'open' && !s.paused) this.readStream(s.id, s);
+      }
+      if (!this.conn.isReadable()) return;
+    }
     for (const id of this.conn.readable()) {
       let s = this.streams.get(id);
       if (s === undefined) {
@@ -522,9 +562,15 @@ export class QuicheConnection implements QuicConnection, StreamHost {
 
   private readStream(id: number, s: QuicheStream): void {
     while (!s.paused && s.readState === 'open') {
+      if (this.readPos + READ_MIN > READ_SLAB_SIZE) {
+        this.readSlab = Buffer.allocUnsafe(READ_SLAB_SIZE);
+        this.readPos = 0;
+      }
+      const slab = this.readSlab;
+      const at = this.readPos;
       let r: [number, boolean] | null;
       try {
-        r = this.conn.streamRecv(id, this.scratch);
+        r = this.conn.streamRecv(id, slab.subarray(at));
       } catch (e) {
         const code = codeOf(e, 'StreamReset');
         if (code !== null) s.emitReset(code);
@@ -532,8 +578,13 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       }
       if (r === null) break;
       const [n, fin] = r;
-      if (n > 0) s.emitData(Buffer.from(this.scratch.subarray(0, n)));
+      if (n > 0) {
+        this.readPos = at + n;
+        s.emitData(slab.subarray(at, at + n));
+      }
       if (fin) s.emitEnd();
+      // quiche fills the buffer while contiguous bytes remain: a short read took them all.
+      else if (n < slab.length - at) break;
     }
     if (s.done) this.streams.delete(id);
   }
@@ -612,10 +663,20 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   };
 
   private armTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     const t = this.conn.timeout();
-    if (t === null) return;
+    if (t === null) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      return;
+    }
+    const at = performance.now() + t + 1;
+    // A timer that fires no later than needed stays (quiche's onTimeout does
+    // nothing before a deadline, and the timer is armed again then): most
+    // batches only move the idle deadline later, and a new timer per batch
+    // was about 2 % of the client's CPU in a download's profile.
+    if (this.timer !== null && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
     this.timer = setTimeout(this.onTimer, t + 1);
     if (!this.refd) this.timer.unref();
   }
