@@ -142,10 +142,13 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.connect(o.port, o.address, () => {
-          socket.off('error', reject);
-          resolve();
-        });
+        const connect = () =>
+          socket.connect(o.port, o.address, () => {
+            socket.off('error', reject);
+            resolve();
+          });
+        if (o.localAddress) socket.bind({ address: o.localAddress, port: o.localPort ?? 0 }, connect);
+        else connect();
       });
     } catch (e) {
       socket.close();
