@@ -223,7 +223,7 @@ export class QuicResolver extends QueryResolver {
         },
         onReset: (code) => {
           if (code === -1) {
-            finish(connectionClosed(`the QUIC connection closed before the answer`));
+            finish(connectionClosed('the QUIC connection closed before the answer'));
           } else {
             finish(new Error(`the server reset the query's stream (${errorName(code)})`));
           }
