@@ -160,14 +160,12 @@ export class QuicResolver extends QueryResolver {
 
   private async send(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
     const conn = await this.connection(signal);
-    await this.streamRoom(conn, signal);
+    const stream = await this.openStream(conn, signal);
     return new Promise<Message>((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
-      let stream: QuicStream;
-      try {
-        stream = conn.quic.openBidiStream();
-      } catch (err) {
-        return reject(connectionClosed((err as Error).message));
+      if (signal.aborted) {
+        stream.reset(DoqError.REQUEST_CANCELLED);
+        this.release(conn);
+        return reject(signal.reason);
       }
       const chunks: Buffer[] = [];
       let received = 0;
@@ -240,15 +238,33 @@ export class QuicResolver extends QueryResolver {
     });
   }
 
-  /** Waits until the server allows one more stream (its MAX_STREAMS limit). */
-  private streamRoom(conn: DoqConnection, signal: AbortSignal): Promise<void> {
-    if (conn.quic.isClosed) return Promise.reject(connectionClosed('the QUIC connection is closed'));
-    if (conn.quic.bidiStreamsLeft > 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+  /** A new stream, once the server allows one more (its MAX_STREAMS limit). */
+  private openStream(conn: DoqConnection, signal: AbortSignal): Promise<QuicStream> {
+    const open = (): QuicStream => {
+      if (conn.quic.isClosed) throw connectionClosed('the QUIC connection closed');
+      try {
+        return conn.quic.openBidiStream();
+      } catch (err) {
+        throw connectionClosed((err as Error).message);
+      }
+    };
+    if (signal.aborted) return Promise.reject(signal.reason);
+    // Checked and opened in one go: concurrent queries must not all see the same last stream.
+    if (conn.quic.isClosed || (conn.waiting.length === 0 && conn.quic.bidiStreamsLeft > 0)) {
+      try {
+        return Promise.resolve(open());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise<QuicStream>((resolve, reject) => {
       const go = () => {
         signal.removeEventListener('abort', onAbort);
-        if (conn.quic.isClosed) reject(connectionClosed('the QUIC connection closed'));
-        else resolve();
+        try {
+          resolve(open());
+        } catch (err) {
+          reject(err);
+        }
       };
       const onAbort = () => {
         const i = conn.waiting.indexOf(go);

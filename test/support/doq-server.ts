@@ -85,6 +85,8 @@ export interface DoqQuery {
   wellFramed: boolean;
   /** Which connection (0, 1, ... in accept order). */
   connection: number;
+  /** The client's address:port. */
+  from: string;
 }
 
 /** What the server does with a query. */
@@ -117,6 +119,10 @@ export interface TestDoqServer {
   closeConnections(): void;
   /** How the clients closed their connections: DoQ error codes, in order. */
   clientCloseCodes: number[];
+  /** The codes of the streams the clients reset (RESET_STREAM), in order. */
+  clientResets: number[];
+  /** The codes of STOP_SENDING the clients sent, as seen when answering on such a stream. */
+  clientStops: number[];
   /** Stops the server (idempotent). */
   close(): Promise<void>;
 }
@@ -204,6 +210,8 @@ export async function startDoqServer(options: DoqServerOptions): Promise<TestDoq
     connections: 0,
     alpns: [],
     clientCloseCodes: [],
+    clientResets: [],
+    clientStops: [],
     closeConnections() {
       for (const c of clients.values()) {
         try {
@@ -266,7 +274,12 @@ export async function startDoqServer(options: DoqServerOptions): Promise<TestDoq
     const id = q.streamId;
     const send = (bytes: Buffer, fin: boolean) => {
       if (c.native.isClosed()) return;
-      c.native.streamSend(id, bytes, fin);
+      try {
+        c.native.streamSend(id, bytes, fin);
+      } catch (e) {
+        const stopped = /StreamStopped\((\d+)\)/.exec((e as Error).message);
+        if (stopped) server.clientStops.push(Number(stopped[1]));
+      }
       flush(c);
     };
     switch (plan.kind) {
@@ -309,7 +322,9 @@ export async function startDoqServer(options: DoqServerOptions): Promise<TestDoq
         let r: [number, boolean] | null;
         try {
           r = c.native.streamRecv(id, scratch);
-        } catch {
+        } catch (e) {
+          const reset = /StreamReset\((\d+)\)/.exec((e as Error).message);
+          if (reset) server.clientResets.push(Number(reset[1]));
           c.streams.delete(id);
           break;
         }
@@ -318,7 +333,10 @@ export async function startDoqServer(options: DoqServerOptions): Promise<TestDoq
         const sofar = c.streams.get(id) ?? Buffer.alloc(0);
         const bytes = Buffer.concat([sofar, scratch.subarray(0, n)]);
         c.streams.set(id, bytes);
-        if (!fin) continue;
+        if (!fin) {
+          if (n === 0) break;
+          continue;
+        }
         c.streams.delete(id);
         const len = bytes.length >= 2 ? bytes.readUInt16BE(0) : -1;
         const raw = Buffer.from(bytes.subarray(2));
@@ -334,6 +352,7 @@ export async function startDoqServer(options: DoqServerOptions): Promise<TestDoq
           raw,
           wellFramed: len === raw.length,
           connection: c.index,
+          from: `${c.remote.host}:${c.remote.port}`,
         };
         server.queries.push(q);
         reply(c, q);
