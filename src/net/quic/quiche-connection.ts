@@ -83,6 +83,14 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   /** Something besides acknowledgements waits to be sent (stream data, resets, a close). */
   private mustSend = true;
   private refd = true;
+  /**
+   * Packets sent since close() without quiche reaching its draining state.
+   * quiche 0.18 cannot put an application close into a packet before the
+   * handshake is confirmed and then produces packets forever (measured when
+   * a certificate check fails right after the handshake): past a few, the
+   * connection is abandoned instead (the peer times it out).
+   */
+  private closePackets = -1;
   private closedInfo: QuicCloseInfo | null = null;
   private socketError: Error | null = null;
   private nextBidi = 0;
@@ -266,6 +274,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     try {
       this.conn.close(true, code, Buffer.from(reason));
       this.mustSend = true;
+      this.closePackets = 0;
     } catch {
       // already closing
     }
@@ -541,6 +550,10 @@ export class QuicheConnection implements QuicConnection, StreamHost {
         break;
       }
       if (r === null) break;
+      if (this.closePackets >= 0 && ++this.closePackets > 8 && !conn.isDraining()) {
+        this.finishClose();
+        break;
+      }
       const n = r[0];
       // The slab region is never reused: the socket may send it later.
       this.socket.send(this.slab.subarray(this.slabPos, this.slabPos + n), this.onSent);
