@@ -27,8 +27,8 @@ import { postHandshakeChecks } from '../net/quic/quic-peer-checks.js';
 import { planQuicTls, quicTlsUnavailable } from '../net/quic/quic-tls.js';
 import type { QuicCloseInfo, QuicConnection, QuicStream } from '../net/quic/quic-transport.js';
 import type { TlsOptions } from '../net/tls-options.js';
-import { acceptResponse } from './answer.js';
-import type { Message } from './message.js';
+import { mismatch } from './answer.js';
+import { decodeMessage, type Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
 import { frameMessage } from './tcp-framing.js';
 
@@ -212,11 +212,15 @@ export class QuicResolver extends QueryResolver {
           const message = bytes.subarray(2);
           const id = message.length >= 2 ? message.readUInt16BE(0) : 0;
           if (id !== 0) return protocolError(`the answer has message ID ${id}, not 0`);
-          const m = acceptResponse(query, message, this.describe());
-          if (m === null) {
-            // The stream carried its one answer, and it is not one: nothing else will come.
-            return finish(new Error('the answer does not match the query (see NODE_DEBUG=urllib3 for why)'));
+          // The stream carries its one answer: one that does not fit fails the query (nothing else will come).
+          let m: Message;
+          try {
+            m = decodeMessage(message);
+          } catch (err) {
+            return finish(new Error(`the answer cannot be decoded: ${(err as Error).message}`));
           }
+          const why = mismatch(query, m);
+          if (why !== null) return finish(new Error(`the answer does not match the query: ${why}`));
           finish(null, m);
         },
         onReset: (code) => {
