@@ -296,6 +296,16 @@ describe('doq://', { skip }, () => {
     assert.equal(s.queries[0]!.from, `127.0.0.1:${port}`);
   });
 
+  test('a source_address that cannot be bound is a NameResolutionError saying so', async () => {
+    const s = await doqServer();
+    const r = resolver(s, { sourceAddress: ['192.0.2.1', 0] });
+    await assert.rejects(r.getaddrinfo('v4only.test', 80, { family: 4 }), (err: Error) => {
+      assert.ok(err instanceof NameResolutionError);
+      assert.match(err.message, /EADDRNOTAVAIL/);
+      return true;
+    });
+  });
+
   test('close() ends the connection with DOQ_NO_ERROR, and the resolver is then unavailable', async () => {
     const s = await doqServer();
     const r = resolver(s);

@@ -83,13 +83,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   /** Something besides acknowledgements waits to be sent (stream data, resets, a close). */
   private mustSend = true;
   private refd = true;
-  /**
-   * Packets sent since close() without quiche reaching its draining state.
-   * quiche 0.18 cannot put an application close into a packet before the
-   * handshake is confirmed and then produces packets forever (measured when
-   * a certificate check fails right after the handshake): past a few, the
-   * connection is abandoned instead (the peer times it out).
-   */
+  /** Packets sent since close(): quiche 0.18 cannot send an application close before the handshake
+   * is confirmed, and then sends packets forever (measured); past 8 the connection is abandoned. */
   private closePackets = -1;
   private closedInfo: QuicCloseInfo | null = null;
   private socketError: Error | null = null;
@@ -150,13 +145,11 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        const connect = () =>
-          socket.connect(o.port, o.address, () => {
-            socket.off('error', reject);
-            resolve();
-          });
-        if (o.localAddress) socket.bind({ address: o.localAddress, port: o.localPort ?? 0 }, connect);
-        else connect();
+        if (o.localAddress) socket.bind({ address: o.localAddress, port: o.localPort ?? 0 }); // connect() waits for it
+        socket.connect(o.port, o.address, () => {
+          socket.off('error', reject);
+          resolve();
+        });
       });
     } catch (e) {
       socket.close();
@@ -550,10 +543,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
         break;
       }
       if (r === null) break;
-      if (this.closePackets >= 0 && ++this.closePackets > 8 && !conn.isDraining()) {
-        this.finishClose();
-        break;
-      }
+      if (this.closePackets >= 0 && ++this.closePackets > 8 && !conn.isDraining()) return this.finishClose();
       const n = r[0];
       // The slab region is never reused: the socket may send it later.
       this.socket.send(this.slab.subarray(this.slabPos, this.slabPos + n), this.onSent);
