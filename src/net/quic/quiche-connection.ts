@@ -83,8 +83,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   /** Something besides acknowledgements waits to be sent (stream data, resets, a close). */
   private mustSend = true;
   private refd = true;
-  /** Packets sent since close(): quiche 0.18 cannot send an application close before the handshake
-   * is confirmed, and then sends packets forever (measured); past 8 the connection is abandoned. */
+  /** Packets sent since close(); past 8 without draining, abandoned (quiche 0.18 loops: see flush). */
   private closePackets = -1;
   private closedInfo: QuicCloseInfo | null = null;
   private socketError: Error | null = null;
@@ -543,7 +542,11 @@ export class QuicheConnection implements QuicConnection, StreamHost {
         break;
       }
       if (r === null) break;
-      if (this.closePackets >= 0 && ++this.closePackets > 8 && !conn.isDraining()) return this.finishClose();
+      // quiche 0.18 cannot send an application close before the handshake is confirmed, and sends packets forever.
+      if (this.closePackets >= 0 && ++this.closePackets > 8 && !conn.isDraining()) {
+        this.finishClose();
+        return;
+      }
       const n = r[0];
       // The slab region is never reused: the socket may send it later.
       this.socket.send(this.slab.subarray(this.slabPos, this.slabPos + n), this.onSent);
