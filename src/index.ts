@@ -25,6 +25,7 @@ export { ManyResolver } from './dns/many.js';
 export { QueryResolver, type QueryResolverOptions } from './dns/query-resolver.js';
 export { PlainResolver, type PlainResolverOptions } from './dns/dou.js';
 export { TLSResolver, type TLSResolverOptions } from './dns/dot.js';
+export { QuicResolver, type QuicResolverOptions } from './dns/doq.js';
 export {
   type DohClientSettings,
   type DohHttpClient,

@@ -171,7 +171,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     value: 'URL',
     repeat: true,
     group: 'Connection',
-    help: "resolve host names with this resolver URL, as the library's resolver option takes it (system://, in-memory://, dou://, dot://, doh://, provider shortcuts such as doh+cloudflare://); repeat to chain",
+    help: "resolve host names with this resolver URL, as the library's resolver option takes it (system://, in-memory://, dou://, dot://, doh://, doq://, provider shortcuts such as doh+cloudflare://); repeat to chain",
   },
   { key: 'http11', long: '--http1.1', group: 'Connection', help: 'use HTTP/1.1 only' },
   {

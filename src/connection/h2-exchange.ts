@@ -126,59 +126,64 @@ export class H2Exchange extends StreamExchange implements Exchange {
 
   // ---- the stream's listeners: shared functions, `this` is the stream ----------------
 
-  private static onStreamHeaders(
+  // (Function expressions in static fields: Node calls them with the stream as `this`.)
+  private static readonly onStreamHeaders = function (
     this: ExchangeStream,
     headers: IncomingHttpHeaders,
     _f: number,
     raw?: string[],
-  ) {
+  ): void {
     this[EXCHANGE].onInformational(headers, raw);
-  }
+  };
 
-  private static onStreamResponse(
+  private static readonly onStreamResponse = function (
     this: ExchangeStream,
     headers: IncomingHttpHeaders,
     flags: number,
     raw?: string[],
-  ) {
+  ): void {
     this[EXCHANGE].onResponse(headers, flags, raw);
-  }
+  };
 
-  private static onStreamData(this: ExchangeStream, chunk: Buffer): void {
+  private static readonly onStreamData = function (this: ExchangeStream, chunk: Buffer): void {
     this[EXCHANGE].onData(chunk);
-  }
+  };
 
-  private static onStreamTrailers(
+  private static readonly onStreamTrailers = function (
     this: ExchangeStream,
     headers: IncomingHttpHeaders,
     _f: number,
     raw?: string[],
-  ) {
+  ): void {
     this[EXCHANGE].trailers = headerDict(raw, headers);
-  }
+  };
 
-  private static onStreamEnd(this: ExchangeStream): void {
+  private static readonly onStreamEnd = function (this: ExchangeStream): void {
     this[EXCHANGE].onEnd();
-  }
+  };
 
-  private static onStreamError(this: ExchangeStream, err: Error): void {
+  private static readonly onStreamError = function (this: ExchangeStream, err: Error): void {
     const ex = this[EXCHANGE];
     ex.streamError ??= err;
-  }
+  };
 
-  private static onStreamClosed(this: ExchangeStream): void {
+  private static readonly onStreamClosed = function (this: ExchangeStream): void {
     this[EXCHANGE].onStreamClose();
-  }
+  };
 
   /** The stream's push(), watched for the end of the readable side (see endedByClose). */
-  private static watchedPush(this: ExchangeStream, chunk: unknown, encoding?: BufferEncoding): boolean {
+  private static readonly watchedPush = function (
+    this: ExchangeStream,
+    chunk: unknown,
+    encoding?: BufferEncoding,
+  ): boolean {
     const ex = this[EXCHANGE];
     if (chunk === null && !ex.eofSeen) {
       ex.eofSeen = true;
       ex.endedByClose = this.closed;
     }
     return ex.streamPush.call(this, chunk, encoding);
-  }
+  };
 
   /** The stream id (odd numbers, RFC 9113 section 5.1.1); null before it is assigned. */
   get streamId(): number | null {

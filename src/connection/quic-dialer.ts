@@ -19,7 +19,7 @@
 // The seam's Dialed carries a Duplex; a QUIC connection is not one byte
 // stream, so it travels in a shell (QuicShell) whose destroy() closes it.
 
-import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Duplex } from 'node:stream';
 import { unbracketHost } from '../authority.js';
@@ -34,6 +34,7 @@ import {
 } from '../errors.js';
 import { DEFAULT_CONCURRENCY, happyEyeballs } from '../net/happy-eyeballs.js';
 import { http3Unavailable, loadQuicTransport } from '../net/quic/quic-loader.js';
+import { postHandshakeChecks } from '../net/quic/quic-peer-checks.js';
 import type { QuicConnection, QuicTransport } from '../net/quic/quic-transport.js';
 import { planQuicTls, type QuicTlsPlan, quicTlsUnavailable } from '../net/quic/quic-tls.js';
 import type { TlsOptions } from '../net/tls-options.js';
@@ -208,43 +209,6 @@ async function raceQuic(
   } finally {
     if (deadline !== null) clearTimeout(deadline);
     signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/** The checks BoringSSL was not asked to make (quic-tls.ts), before anything is sent. */
-function postHandshakeChecks(leaf: Buffer | null, tls: QuicTlsPlan, label: string): void {
-  const { hostName, ip, fingerprint } = tls.postChecks;
-  if (hostName === null && ip === null && fingerprint === null) return;
-  if (leaf === null) {
-    throw markConnectError(new SSLError(`${label}: the server sent no certificate over QUIC`));
-  }
-  if (fingerprint !== null) {
-    const got = createHash(fingerprint.length === 20 ? 'sha1' : 'sha256')
-      .update(leaf)
-      .digest();
-    if (!timingSafeEqual(got, fingerprint)) {
-      throw markConnectError(
-        new SSLError(
-          `${label}: Fingerprints did not match. Expected "${fingerprint.toString('hex')}", got "${got.toString('hex')}"`,
-        ),
-      );
-    }
-  }
-  const cert = new X509Certificate(leaf);
-  if (ip !== null && cert.checkIP(ip) === undefined) {
-    throw markConnectError(
-      new SSLError(
-        `${label}: certificate verify failed: IP address mismatch, certificate is not valid for '${ip}' (subjectAltName: ${cert.subjectAltName ?? 'none'})`,
-      ),
-    );
-  }
-  // urllib3 v2 matches subjectAltName only, never the commonName.
-  if (hostName !== null && cert.checkHost(hostName, { subject: 'never' }) === undefined) {
-    throw markConnectError(
-      new SSLError(
-        `${label}: certificate verify failed: Hostname mismatch, certificate is not valid for '${hostName}' (subjectAltName: ${cert.subjectAltName ?? 'none'})`,
-      ),
-    );
   }
 }
 

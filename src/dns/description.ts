@@ -13,6 +13,7 @@ import type { TlsOptions } from '../net/tls-options.js';
 import type { CertReqs, TlsVersion } from '../net/tls-settings.js';
 import type { DnsCacheOptions } from './cache.js';
 import { type DohHttpClient, HTTPSResolver } from './doh.js';
+import { QuicResolver } from './doq.js';
 import { TLSResolver } from './dot.js';
 import { PlainResolver } from './dou.js';
 import { InMemoryResolver } from './in-memory.js';
@@ -59,11 +60,11 @@ const ALLOWED: Record<ResolverProtocol, ReadonlySet<string>> = {
 export interface ResolverContext {
   /** HTTP client for doh:// (default: the one registered by the pool layer). */
   dohClient?: DohHttpClient;
-  /** CA options of the manager, used by dot:// and doh:// unless the URL sets its own. */
+  /** CA options of the manager, used by dot://, doh:// and doq:// unless the URL sets its own. */
   caCerts?: string | null;
   caCertDir?: string | null;
   caCertData?: string | Uint8Array | null;
-  /** Cache settings for dou/dot/doh (tests inject a clock here). */
+  /** Cache settings for dou/dot/doh/doq (tests inject a clock here). */
   cache?: DnsCacheOptions | false;
 }
 
@@ -374,9 +375,15 @@ export class ResolverDescription {
         });
       }
       case 'doq':
-        throw new LocationValueError(
-          `${this.toString()}: DNS over QUIC needs a QUIC transport, and urllib3-ts has none yet; use doh:// or dot:// instead`,
-        );
+        return new QuicResolver({
+          server: server(),
+          port: this.port ?? 853,
+          hosts,
+          timeout,
+          sourceAddress,
+          cache,
+          tls: this.tlsOptions(ctx),
+        });
     }
   }
 }

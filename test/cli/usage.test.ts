@@ -127,9 +127,9 @@ describe('usage errors (exit 2, nothing sent)', () => {
       /--proxy gopher:\/\/127\.0\.0\.1:1: /,
     ],
     [
-      'a resolver this build does not have',
-      ['--resolver', 'doq://1.1.1.1', 'URL'],
-      /doq:\/\/1\.1\.1\.1: DNS over QUIC needs a QUIC transport/,
+      'a resolver its options make unusable',
+      ['--resolver', 'doq://1.1.1.1?ssl_maximum_version=TLSv1.2', 'URL'],
+      /doq:\/\/1\.1\.1\.1:853: DNS over QUIC is unavailable: QUIC needs TLS 1\.3/,
     ],
     ['completion without a shell', ['completion'], /completion needs a shell: bash or zsh/],
     [

@@ -113,6 +113,9 @@ export interface QuicConnectOptions {
   address: string;
   family: 4 | 6;
   port: number;
+  /** The local address (and port, 0 = any) to send from, urllib3's source_address; absent: the system's choice. */
+  localAddress?: string | null;
+  localPort?: number;
   /** The TLS server name (SNI, and the name checked against the certificate); null for an IP host. */
   serverName: string | null;
   alpn: string[];

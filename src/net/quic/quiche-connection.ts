@@ -112,6 +112,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   /** Something besides acknowledgements waits to be sent (stream data, resets, a close). */
   private mustSend = true;
   private refd = true;
+  /** Packets sent since close(); past 8 without draining, abandoned (quiche 0.18 loops: see flush). */
+  private closePackets = -1;
   private closedInfo: QuicCloseInfo | null = null;
   private socketError: Error | null = null;
   private nextBidi = 0;
@@ -180,6 +182,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
+        if (o.localAddress) socket.bind({ address: o.localAddress, port: o.localPort ?? 0 }); // connect() waits for it
         socket.connect(o.port, o.address, () => {
           socket.off('error', reject);
           resolve();
@@ -301,6 +304,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     try {
       this.conn.close(true, code, Buffer.from(reason));
       this.mustSend = true;
+      this.closePackets = 0;
     } catch {
       // already closing
     }
@@ -648,6 +652,11 @@ export class QuicheConnection implements QuicConnection, StreamHost {
         break;
       }
       if (r === null) break;
+      // quiche 0.18 cannot send an application close before the handshake is confirmed, and sends packets forever.
+      if (this.closePackets >= 0 && ++this.closePackets > 8 && !conn.isDraining()) {
+        this.finishClose();
+        return;
+      }
       const n = r[0];
       // The slab region is never reused: the socket may send it later.
       this.socket.send(this.slab.subarray(this.slabPos, this.slabPos + n), this.onSent);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ResolverDescription } from '../../../src/dns/description.js';
 import { HTTPSResolver } from '../../../src/dns/doh.js';
+import { QuicResolver } from '../../../src/dns/doq.js';
 import { TLSResolver } from '../../../src/dns/dot.js';
 import { PlainResolver } from '../../../src/dns/dou.js';
 import { InMemoryResolver } from '../../../src/dns/in-memory.js';
@@ -80,12 +81,51 @@ describe('ResolverDescription.fromUrl', () => {
     assert.equal(r.path, '/resolve');
   });
 
-  test('doq:// is a clear error naming the missing QUIC transport', () => {
+  test('doq:// builds a DNS over QUIC resolver, and its provider shortcuts expand without contacting them', () => {
+    assert.equal(
+      ResolverDescription.fromUrl('doq+adguard://').toString(),
+      'doq://unfiltered.adguard-dns.com',
+    );
+    assert.equal(
+      ResolverDescription.fromUrl('doq+nextdns://default:8853').toString(),
+      'doq://dns.nextdns.io:8853',
+    );
+    const adguard = ResolverDescription.fromUrl('doq+adguard://').new();
+    assert.ok(adguard instanceof QuicResolver);
+    assert.equal(adguard.server, 'unfiltered.adguard-dns.com');
+    assert.equal(adguard.port, 853, 'RFC 9250 port by default');
+    assert.equal(adguard.describe(), 'doq://unfiltered.adguard-dns.com:853');
+    const doq = ResolverDescription.fromUrl(
+      'doq://[::1]:8853?timeout=2&cert_reqs=0&server_hostname=dns.test&source_address=::1&hosts=*.corp',
+    ).new();
+    assert.ok(doq instanceof QuicResolver);
+    assert.equal(doq.server, '::1');
+    assert.equal(doq.port, 8853);
+    assert.equal(doq.timeout, 2000, 'timeout is in seconds in the URL');
+    assert.equal(doq.tlsOptions.certReqs, 'CERT_NONE');
+    assert.equal(doq.tlsOptions.serverHostname, 'dns.test');
+    assert.deepEqual(doq.sourceAddress, ['::1', 0]);
+    assert.deepEqual(doq.hostPatterns, ['*.corp']);
+    assert.equal(doq.isAvailable(), true, 'available until used where QUIC cannot load, or closed');
+  });
+
+  test("doq:// takes the manager's CA options unless the URL sets its own", () => {
+    const inherited = ResolverDescription.fromUrl('doq://dns.test').new({ caCerts: '/etc/manager-ca.pem' });
+    assert.ok(inherited instanceof QuicResolver);
+    assert.equal(inherited.tlsOptions.caCerts, '/etc/manager-ca.pem');
+    const own = ResolverDescription.fromUrl('doq://dns.test?ca_certs=/etc/own.pem').new({
+      caCerts: '/etc/manager-ca.pem',
+    });
+    assert.ok(own instanceof QuicResolver);
+    assert.equal(own.tlsOptions.caCerts, '/etc/own.pem');
+  });
+
+  test('doq:// with TLS options QUIC cannot honour is a clear error at once', () => {
     assert.throws(
-      () => ResolverDescription.fromUrl('doq+adguard://').new(),
+      () => ResolverDescription.fromUrl('doq://dns.test?ssl_maximum_version=TLSv1.2').new(),
       (err: Error) => {
         assert.ok(err instanceof LocationValueError);
-        assert.match(err.message, /DNS over QUIC needs a QUIC transport/);
+        assert.match(err.message, /doq:\/\/dns\.test:853: DNS over QUIC is unavailable: QUIC needs TLS 1\.3/);
         return true;
       },
     );
