@@ -50,16 +50,15 @@ export class ReadSink {
   ownReads = false;
   /** The buffer of its own that the next read goes into; null once a reader kept it. */
   private own: Buffer | null = null;
-  /** The buffer the socket reads into now (null before the first). */
-  private current: Buffer | null = null;
-
   /**
-   * The `onread` option for net.connect(). Node asks `buffer()` for the
-   * next read's buffer after each read; anything but a Uint8Array keeps the
-   * current one, which is the common case and costs nothing more.
+   * The `onread` option for net.connect(). Node asks `buffer()` for a socket's
+   * first buffer when it connects and for the next read's after each read.
+   * It always gets one: the sink's callback may serve more than one socket
+   * (the attempts of a Happy Eyeballs race), so there is no "keep the current
+   * one" answer that would be right for all of them.
    */
   readonly onread = {
-    buffer: (() => this.nextBuffer()) as () => Uint8Array,
+    buffer: (): Buffer => this.nextBuffer(),
     callback: (n: number, buf: Buffer): boolean => {
       const t = this.target;
       if (t !== null) return t(buf, n);
@@ -68,13 +67,13 @@ export class ReadSink {
     },
   };
 
-  private nextBuffer(): Buffer | undefined {
-    let want: Buffer = SHARED_READ_BUFFER;
-    if (this.ownReads) want = this.own ??= Buffer.allocUnsafe(OWN_READ_BUFFER);
-    else this.own = null; // an idle connection holds no buffer of its own
-    if (want === this.current) return undefined;
-    this.current = want;
-    return want;
+  private nextBuffer(): Buffer {
+    if (!this.ownReads) {
+      this.own = null; // an idle connection holds no buffer of its own
+      return SHARED_READ_BUFFER;
+    }
+    this.own ??= Buffer.allocUnsafe(OWN_READ_BUFFER);
+    return this.own;
   }
 
   /** The reader keeps (views of) `buf`, a buffer of the socket's own: the next read needs a new one. */

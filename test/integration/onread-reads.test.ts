@@ -39,6 +39,19 @@ function rng(seed: number): () => number {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Until the socket drains or closes (both listeners removed after, so none pile up). */
+function drained(socket: net.Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      socket.removeListener('drain', done);
+      socket.removeListener('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
 /**
  * Writes `data` in pieces of random size (1 byte up to `max`), yielding to the
  * event loop between them so that the client sees many reads cut at odd places.
@@ -49,7 +62,7 @@ async function writeInPieces(socket: net.Socket, data: Buffer, random: () => num
     const n = Math.min(data.length - pos, 1 + Math.floor(random() * max));
     const ok = socket.write(data.subarray(pos, pos + n));
     pos += n;
-    if (!ok) await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
+    if (!ok) await drained(socket);
     else await tick();
   }
 }
@@ -156,7 +169,7 @@ describe('plain HTTP/1.1 reads into a shared reused buffer', { timeout: 60_000 }
           const step = 1024 * 1024;
           for (let off = 0; off < BIG && !socket.destroyed; off += step) {
             if (!socket.write(patternAt(off, step))) {
-              await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
+              await drained(socket);
             }
           }
           return;
