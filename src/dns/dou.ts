@@ -28,6 +28,8 @@ export interface PlainResolverOptions extends QueryResolverOptions {
   udpSocketMaxQueries?: number;
   /** Milliseconds one UDP socket takes new queries for before it is replaced (default 10,000). */
   udpSocketMaxAgeMs?: number;
+  /** Queries on the wire at once; more wait their turn (default 64: a burst must not overflow the server). */
+  udpMaxInFlight?: number;
 }
 
 export class PlainResolver extends QueryResolver {
@@ -38,7 +40,7 @@ export class PlainResolver extends QueryResolver {
   private readonly name: string;
   private readonly socketOptions: Pick<
     PlainResolverOptions,
-    'udpSockets' | 'udpSocketMaxQueries' | 'udpSocketMaxAgeMs'
+    'udpSockets' | 'udpSocketMaxQueries' | 'udpSocketMaxAgeMs' | 'udpMaxInFlight'
   >;
   /** The UDP sockets, made for the server's address on the first query. */
   private udp: UdpQuerySockets | null = null;
@@ -54,6 +56,7 @@ export class PlainResolver extends QueryResolver {
       udpSockets: options.udpSockets,
       udpSocketMaxQueries: options.udpSocketMaxQueries,
       udpSocketMaxAgeMs: options.udpSocketMaxAgeMs,
+      udpMaxInFlight: options.udpMaxInFlight,
     };
   }
 
@@ -96,6 +99,7 @@ export class PlainResolver extends QueryResolver {
       size: this.socketOptions.udpSockets,
       maxQueries: this.socketOptions.udpSocketMaxQueries,
       maxAgeMs: this.socketOptions.udpSocketMaxAgeMs,
+      maxInFlight: this.socketOptions.udpMaxInFlight,
     });
     const answer = await this.udp.exchange(query, signal);
     if (!answer.truncated) return answer;

@@ -52,6 +52,8 @@ export interface UdpQuerySocketsOptions {
   maxAgeMs?: number;
   /** Milliseconds between sends of an unanswered query (default 1,000). */
   resendAfterMs?: number;
+  /** Queries on the wire at once; more wait their turn (default 64). */
+  maxInFlight?: number;
 }
 
 /**
@@ -72,6 +74,14 @@ interface Waiting {
   resend: NodeJS.Timeout | null;
 }
 
+interface Queued {
+  query: OutgoingQuery;
+  signal: AbortSignal;
+  resolve: (m: Message) => void;
+  reject: (err: unknown) => void;
+  onAbort: () => void;
+}
+
 interface QuerySocket {
   state: UdpSocketState;
   /** Out of its slot: no new query; closes when `waiting` empties. */
@@ -86,6 +96,13 @@ interface QuerySocket {
   localPort: number;
 }
 
+/**
+ * Queries on the wire at once, per resolver. A burst of hundreds (a service
+ * resolving many names at start) overflowed the server's receive buffer:
+ * 400 queries at once to unbound lost some to UdpRcvbufErrors, and each loss
+ * waited a second for its resend. The rest wait here and go as answers come.
+ */
+const MAX_IN_FLIGHT = 64;
 const DEFAULT_SIZE = 4;
 const DEFAULT_MAX_QUERIES = 100;
 const DEFAULT_MAX_AGE_MS = 10_000;
@@ -107,6 +124,11 @@ export class UdpQuerySockets {
   /** Every socket not yet closed: the slots' and the retired ones. */
   private readonly live = new Set<QuerySocket>();
   private closed = false;
+  readonly maxInFlight: number;
+  /** Queries on the wire now (sent, not yet answered or given up). */
+  private active = 0;
+  /** Queries waiting for a place on the wire, in order. */
+  private readonly queue: Queued[] = [];
   /** Sockets opened so far (for tests and measurements). */
   opened = 0;
 
@@ -122,6 +144,7 @@ export class UdpQuerySockets {
     this.maxQueries = fixedPort ? Number.POSITIVE_INFINITY : (options.maxQueries ?? DEFAULT_MAX_QUERIES);
     this.maxAgeMs = fixedPort ? Number.POSITIVE_INFINITY : (options.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
     this.resendAfterMs = options.resendAfterMs ?? DEFAULT_RESEND_AFTER_MS;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? MAX_IN_FLIGHT);
     this.slots = new Array<QuerySocket | null>(this.size).fill(null);
   }
 
@@ -137,8 +160,49 @@ export class UdpQuerySockets {
     return n;
   }
 
-  /** Sends `query` and resolves with the first datagram that answers it; rejects when `signal` fires. */
+  /**
+   * Sends `query` and resolves with the first datagram that answers it;
+   * rejects when `signal` fires. At most `maxInFlight` queries are on the
+   * wire at once; the others wait their turn here (see MAX_IN_FLIGHT).
+   */
   exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+    if (this.closed)
+      return Promise.reject(new Error('the resolver was closed while the query was in flight'));
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.active >= this.maxInFlight) return this.enqueue(query, signal);
+    this.active++;
+    const p = this.sendNow(query, signal);
+    p.then(this.release, this.release);
+    return p;
+  }
+
+  /** A query ended: the next one waiting takes its place. */
+  private readonly release = (): void => {
+    this.active--;
+    while (this.queue.length > 0 && this.active < this.maxInFlight) {
+      const next = this.queue.shift()!;
+      next.signal.removeEventListener('abort', next.onAbort);
+      this.active++;
+      const p = this.sendNow(next.query, next.signal);
+      p.then(this.release, this.release);
+      p.then(next.resolve, next.reject);
+    }
+  };
+
+  private enqueue(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+    return new Promise<Message>((resolve, reject) => {
+      const q: Queued = { query, signal, resolve, reject, onAbort: () => {} };
+      q.onAbort = () => {
+        const i = this.queue.indexOf(q);
+        if (i !== -1) this.queue.splice(i, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', q.onAbort, { once: true });
+      this.queue.push(q);
+    });
+  }
+
+  private sendNow(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
     if (this.closed)
       return Promise.reject(new Error('the resolver was closed while the query was in flight'));
     if (signal.aborted) return Promise.reject(signal.reason);
@@ -161,6 +225,10 @@ export class UdpQuerySockets {
     if (this.closed) return;
     this.closed = true;
     const err = new Error('the resolver was closed while the query was in flight');
+    for (const q of this.queue.splice(0)) {
+      q.signal.removeEventListener('abort', q.onAbort);
+      q.reject(err);
+    }
     for (const s of [...this.live]) this.fail(s, err);
     this.slots.fill(null);
   }

@@ -66,6 +66,53 @@ function answer(q: { id: number; name: string; type: number }): Buffer {
 const sourcePorts = (qs: SeenQuery[]) => new Set(qs.map((q) => q.from));
 
 describe('dou:// UDP sockets', () => {
+  test('a burst of queries goes out at most udpMaxInFlight at a time, and every one is answered', async () => {
+    let outstanding = 0;
+    let most = 0;
+    const s = await serve(async (q) => {
+      outstanding++;
+      most = Math.max(most, outstanding);
+      await sleep(3);
+      outstanding--;
+      return answer(q);
+    });
+    const r = resolver(s, { udpMaxInFlight: 16 });
+    const names = Array.from({ length: 200 }, (_, i) => `n${i}.test`);
+    const got = await Promise.all(names.map((n) => r.getaddrinfo(n, 80, { family: 4 })));
+    assert.deepEqual(
+      got.map((g) => g[0]!.address),
+      names.map(addressOf),
+    );
+    assert.equal(s.queries.length, 200, 'each name asked once (no resend)');
+    assert.ok(most <= 16, `at most 16 queries at the server at once, saw ${most}`);
+    assert.ok(most >= 8, `the queries did overlap (saw ${most} at once)`);
+  });
+
+  test('a query waiting its turn still has its timeout, and fails on close() without going out', async () => {
+    const s = await serve(async (q) => {
+      if (q.name === 'n9.test') return answer(q);
+      await sleep(10_000); // never answered within the test
+      return null;
+    });
+    const r = resolver(s, { udpMaxInFlight: 2, timeout: 300 });
+    const held = ['n1.test', 'n2.test'].map((n) => rejectionOf(r.getaddrinfo(n, 80, { family: 4 })));
+    const queued = r.getaddrinfo('n3.test', 80, { family: 4 });
+    const err = await rejectionOf(queued);
+    assert.ok(err instanceof NameResolutionError, String(err));
+    assert.match(err.message, /did not answer within 300 ms/);
+    for (const p of held) assert.ok((await p) instanceof NameResolutionError);
+    // Places free again once the held ones ended: the next query goes out and is answered.
+    assert.equal((await r.getaddrinfo('n9.test', 80, { family: 4 }))[0]!.address, addressOf('n9.test'));
+    // A query waiting its turn when the resolver closes fails too.
+    const r2 = resolver(s, { udpMaxInFlight: 1, timeout: 5000 });
+    const first = rejectionOf(r2.getaddrinfo('n4.test', 80, { family: 4 }));
+    const behind = rejectionOf(r2.getaddrinfo('n5.test', 80, { family: 4 }));
+    await sleep(50);
+    await r2.close();
+    for (const p of [first, behind]) assert.ok((await p) instanceof NameResolutionError);
+    assert.ok(!s.queries.some((q) => q.name === 'n5.test'), 'the query behind never went out');
+  });
+
   test('queries in flight share a few sockets and each gets its own answer, in any order', async () => {
     const held: Array<() => void> = [];
     const s = await serve(async (q) => {
