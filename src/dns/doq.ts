@@ -145,17 +145,9 @@ export class QuicResolver extends QueryResolver {
     if (c !== null && !c.quic.isClosed) c.quic.close(DoqError.NO_ERROR, '');
   }
 
-  protected async exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+  protected exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
     const reused = this.current !== null && !this.current.quic.isClosed;
-    try {
-      return await this.send(query, signal);
-    } catch (err) {
-      // The server may close an idle connection just as a query goes out
-      // (RFC 9250 section 5.5): once, on a fresh connection.
-      if (!reused || signal.aborted || !(err as { connectionClosed?: boolean }).connectionClosed) throw err;
-      debug('dns %s: connection closed under a query for %s, sending it again', this.describe(), query.name);
-      return this.send(query, signal);
-    }
+    return this.sendOnceMore(reused, query, signal, (q, s) => this.send(q, s));
   }
 
   private async send(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {

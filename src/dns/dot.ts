@@ -88,17 +88,9 @@ export class TLSResolver extends QueryResolver {
     this.current = null;
   }
 
-  protected async exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+  protected exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
     const reused = this.current !== null && !this.current.socket.destroyed;
-    try {
-      return await this.send(query, signal);
-    } catch (err) {
-      // The server may close an idle connection just as a query goes out
-      // (RFC 7766 section 6.2.1): once, on a fresh connection.
-      if (!reused || signal.aborted || !(err as { connectionClosed?: boolean }).connectionClosed) throw err;
-      debug('dns %s: connection closed under query %d, sending it again', this.describe(), query.id);
-      return this.send(query, signal);
-    }
+    return this.sendOnceMore(reused, query, signal, (q, s) => this.send(q, s));
   }
 
   private async send(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {

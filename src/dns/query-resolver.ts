@@ -77,6 +77,32 @@ export abstract class QueryResolver extends BaseResolver {
   /** Where queries go, for messages: e.g. "dou://127.0.0.1:53". */
   abstract describe(): string;
 
+  /**
+   * `send(query)` on a connection kept for many queries, and once more on a
+   * fresh connection when the connection it reused closed under it: a server
+   * may close an idle connection just as a query goes out (RFC 7766 section
+   * 6.2.1 for DNS over TLS, RFC 9250 section 5.5 for DNS over QUIC). The
+   * transport marks such an error with `connectionClosed`.
+   */
+  protected async sendOnceMore(
+    reused: boolean,
+    query: OutgoingQuery,
+    signal: AbortSignal,
+    send: (query: OutgoingQuery, signal: AbortSignal) => Promise<Message>,
+  ): Promise<Message> {
+    try {
+      return await send(query, signal);
+    } catch (err) {
+      if (!reused || signal.aborted || !(err as { connectionClosed?: boolean }).connectionClosed) throw err;
+      debug(
+        'dns %s: connection closed under the query for %s, sending it again',
+        this.describe(),
+        query.name,
+      );
+      return send(query, signal);
+    }
+  }
+
   /** Sends `query` and resolves with the matching response; `signal` fires on timeout or close. */
   protected abstract exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message>;
 
