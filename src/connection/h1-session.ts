@@ -53,8 +53,14 @@ const SMALL_BODY = 64 * 1024;
 const COPY_PIECE = 64 * 1024;
 /** After this many body bytes of one response, the socket reads into buffers the body keeps (ReadSink.ownReads). */
 const OWN_READS_AFTER = 256 * 1024;
-/** A read into a buffer of the socket's own at least this long is kept whole; a shorter one is copied out. */
-const OWN_READ_KEPT = 32 * 1024;
+/**
+ * A read that fills at least this share of a buffer of the socket's own is
+ * kept whole (the body's chunks are views of it); a shorter one is copied out
+ * and the buffer reused. So a kept buffer is at least half used: a caller
+ * that holds every chunk (a preloaded body) holds at most twice the bytes,
+ * however small the network's reads are.
+ */
+const OWN_READ_KEPT_SHARE = 0.5;
 
 /** One request/response on an HTTP/1.1 connection; feeds its HTTPResponse. */
 class H1Exchange extends ExchangeCore implements Exchange {
@@ -298,7 +304,7 @@ export class H1Session implements ProtocolSession {
    * it is, the body taking views of it.
    */
   private onRead(buf: Buffer, n: number): boolean {
-    if (!isSharedReadBuffer(buf) && n >= OWN_READ_KEPT) {
+    if (!isSharedReadBuffer(buf) && n >= buf.length * OWN_READ_KEPT_SHARE) {
       this.sink!.keep(buf);
       this.onData(n === buf.length ? buf : buf.subarray(0, n));
       return true;

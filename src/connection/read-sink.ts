@@ -19,13 +19,15 @@ import { ProtocolError } from '../errors.js';
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 /**
- * The size of a read buffer of a socket's own (ReadSink.ownReads): as large
- * as the shared one, so a fast download takes as much per read. (120 KiB,
- * under glibc's 128 KiB mmap threshold, faulted in half as many pages but
- * made twice the reads: 1,140 MiB/s cold and 1,481 warm against 1,058 and
- * 2,168 for 256 KiB on a 100 MiB download; BENCHMARKS.md, issue 17.)
+ * The size of a read buffer of a socket's own (ReadSink.ownReads). Large, so
+ * a fast download makes few reads and hands its reader few, large chunks
+ * (per-chunk work is what a download does in interpreted code before the JIT
+ * catches up): on a 100 MiB download, 1 MiB buffers gave 1,315 MiB/s in a
+ * fresh process against 1,008 for 256 KiB, and the same when warm
+ * (BENCHMARKS.md, issue 17). A read fills it only as far as the kernel has
+ * bytes; h1-session.ts keeps only reads that fill half of it.
  */
-const OWN_READ_BUFFER = 256 * 1024;
+const OWN_READ_BUFFER = 1024 * 1024;
 
 /** Whether `buf` is the shared read buffer (its bytes must be copied to outlive the read). */
 export function isSharedReadBuffer(buf: Buffer): boolean {
