@@ -15,6 +15,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { makeTestPki, type TestPki } from '../support/certs.js';
+import { startDnsServer, type TestDnsServer } from '../support/dns-servers.js';
+import { buildResponse, T } from '../support/dns-wire.js';
 import { startHttpProxy, type TestProxy } from '../support/proxy-servers.js';
 import { startHttpServer, type TestHttpServer } from '../support/servers.js';
 
@@ -79,6 +81,7 @@ describe('processes exit when their requests are done', () => {
   let pki: TestPki;
   let h2: http2.Http2SecureServer;
   let h2Port: number;
+  let dns: TestDnsServer;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'urllib3-exit-'));
@@ -94,12 +97,21 @@ describe('processes exit when their requests are done', () => {
     });
     await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
     h2Port = (h2.address() as AddressInfo).port;
+    // A DNS server that knows one name: A 127.0.0.1; every other question gets an empty answer.
+    dns = await startDnsServer((q) =>
+      buildResponse({
+        id: q.id,
+        question: q,
+        answers: q.type === T.A && q.name === 'app.test' ? [{ name: q.name, type: T.A, a: '127.0.0.1' }] : [],
+      }),
+    );
   });
 
   after(async () => {
     await server.close();
     await proxy.close();
     await new Promise<void>((r) => h2.close(() => r()));
+    await dns.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -159,6 +171,24 @@ console.log(r.status, r.versionString, r.data.toString());
       { URL: `https://localhost:${h2Port}/`, CA: pki.caCert },
     );
     assertExitedPromptly(run, /^200 HTTP\/2 over h2$/m);
+  });
+
+  test('a request whose host name a dou:// resolver answered exits within a second', async () => {
+    const run = await runScript(
+      dir,
+      'dou',
+      `import { PoolManager } from '${INDEX}';
+const http = new PoolManager({ resolver: process.env.DOU });
+const r = await http.request('GET', process.env.URL);
+console.log(r.status, r.connectionInfo?.destinationAddress?.[0]);
+`,
+      { URL: `http://app.test:${server.port}/echo`, DOU: `dou://127.0.0.1:${dns.port}` },
+    );
+    assertExitedPromptly(run, /^200 127\.0\.0\.1$/m);
+    assert.ok(
+      dns.queries.some((q) => q.name === 'app.test' && q.transport === 'udp'),
+      'the name was asked over UDP',
+    );
   });
 
   test('a proxied request exits within a second', async () => {
