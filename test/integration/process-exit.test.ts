@@ -1,7 +1,9 @@
 // A script that makes requests and never closes its manager exits when its
-// work is done (docs/api.md section 4): idle keep-alive connections, HTTP/1.1
-// sockets and HTTP/2 sessions alike, are unref'd and never hold the process
-// open, while the servers here keep them open for a minute. Each script runs
+// work is done (docs/api.md section 4): idle keep-alive connections (HTTP/1.1
+// sockets, plain or TLS, and HTTP/2 sessions) and a dou:// resolver's UDP
+// sockets are unref'd and never hold the process open, while the servers here
+// keep them open for a minute. (HTTP/3 to a real caddy is checked the same
+// way in test/real/h3-process-exit.test.ts.) Each script runs
 // as a real child process; the test measures the time from its last line of
 // output to its exit.
 
@@ -18,7 +20,12 @@ import { makeTestPki, type TestPki } from '../support/certs.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-servers.js';
 import { buildResponse, T } from '../support/dns-wire.js';
 import { startHttpProxy, type TestProxy } from '../support/proxy-servers.js';
-import { startHttpServer, type TestHttpServer } from '../support/servers.js';
+import {
+  startHttpServer,
+  startHttpsServer,
+  type TestHttpServer,
+  type TestHttpsServer,
+} from '../support/servers.js';
 
 const INDEX = pathToFileURL(path.resolve('src/index.ts')).href;
 /** How long after its last line a finished script may take to exit (ms). */
@@ -82,6 +89,7 @@ describe('processes exit when their requests are done', () => {
   let h2: http2.Http2SecureServer;
   let h2Port: number;
   let dns: TestDnsServer;
+  let tlsServer: TestHttpsServer;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'urllib3-exit-'));
@@ -97,6 +105,8 @@ describe('processes exit when their requests are done', () => {
     });
     await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
     h2Port = (h2.address() as AddressInfo).port;
+    tlsServer = await startHttpsServer({ cert: pki.serverCertPem, key: pki.serverKeyPem });
+    tlsServer.server.keepAliveTimeout = 60_000;
     // A DNS server that knows one name: A 127.0.0.1; every other question gets an empty answer.
     dns = await startDnsServer((q) =>
       buildResponse({
@@ -112,6 +122,7 @@ describe('processes exit when their requests are done', () => {
     await proxy.close();
     await new Promise<void>((r) => h2.close(() => r()));
     await dns.close();
+    await tlsServer.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -157,6 +168,20 @@ console.log(rs.length, again.status, pool.numConnections);
       { URL: server.origin },
     );
     assertExitedPromptly(run, /^4 200 4$/m);
+  });
+
+  test('an HTTPS request over HTTP/1.1 exits within a second', async () => {
+    const run = await runScript(
+      dir,
+      'https-h1',
+      `import { PoolManager } from '${INDEX}';
+const http = new PoolManager({ caCerts: process.env.CA });
+const r = await http.request('GET', process.env.URL);
+console.log(r.status, r.versionString, r.connectionInfo?.tlsVersion !== null);
+`,
+      { URL: `https://localhost:${tlsServer.port}/echo`, CA: pki.caCert },
+    );
+    assertExitedPromptly(run, /^200 HTTP\/1\.1 true$/m);
   });
 
   test('an HTTP/2 request exits within a second', async () => {
