@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { HTTPConnectionPool } from '../../src/index.js';
+import { HTTPConnectionPool, ReadTimeoutError, RequestAbortedError, Timeout } from '../../src/index.js';
 import { type RawServer, rawServer } from '../support/servers.js';
 
 function pattern(seed: number, n: number): Buffer {
@@ -53,6 +53,12 @@ describe('a connection after a body read into buffers of its own', { timeout: 60
               await drained(socket);
           }
           socket.write(`0\r\nX-Trailer: ${'t'.repeat(5000)}\r\n\r\n`);
+          return;
+        }
+        case '/stall': {
+          // A long body that stops half way and never ends.
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${LONG}\r\n\r\n`);
+          socket.write(pattern(0, LONG / 2));
           return;
         }
         case '/small':
@@ -143,5 +149,41 @@ describe('a connection after a body read into buffers of its own', { timeout: 60
     assert.equal(s.data.toString(), 'hello');
     const mine = raw.requests.slice(start);
     assert.notEqual(mine[0]!.connectionIndex, mine[1]!.connectionIndex);
+  });
+
+  test('a long body aborted half way: RequestAbortedError, and the pool carries on with a fresh connection', async () => {
+    await using pool = new HTTPConnectionPool(raw.host, { port: raw.port, maxSize: 1 });
+    const ac = new AbortController();
+    const r = await pool.request('GET', '/stall', { preloadContent: false, signal: ac.signal });
+    let n = 0;
+    const reading = (async () => {
+      for await (const c of r) {
+        n += c.length;
+        if (n >= LONG / 2) ac.abort();
+      }
+    })();
+    await assert.rejects(reading, RequestAbortedError);
+    const s = await pool.request('GET', '/small');
+    assert.equal(s.data.toString(), 'hello');
+  });
+
+  test('a long body that stalls half way: a read timeout, and the pool carries on', async () => {
+    await using pool = new HTTPConnectionPool(raw.host, {
+      port: raw.port,
+      maxSize: 1,
+      timeout: new Timeout({ read: 200 }),
+      retries: false,
+    });
+    const r = await pool.request('GET', '/stall', { preloadContent: false });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of r) {
+          // read on
+        }
+      })(),
+      ReadTimeoutError,
+    );
+    const s = await pool.request('GET', '/small');
+    assert.equal(s.data.toString(), 'hello');
   });
 });
