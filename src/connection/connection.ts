@@ -461,6 +461,8 @@ export class HTTPConnection implements SessionOwner, Poolable {
       url,
     });
     const ex = sending instanceof Promise ? await sending : sending;
+    // Kept for getResponse() only on this path: a pooled connection must not pin its last exchange.
+    this.lastExchange = ex;
     await ex.sent;
   }
 
@@ -506,9 +508,7 @@ export class HTTPConnection implements SessionOwner, Poolable {
       connectionInfo: info,
       onDone: req.onDone ?? null,
     };
-    const ex = session.open(opts);
-    this.lastExchange = ex;
-    return ex;
+    return session.open(opts);
   }
 
   /** Wait for the response to the request sent last. */

@@ -205,9 +205,9 @@ export class H1Session implements ProtocolSession {
   private sharedEnd = 0;
   /** The copy of this read's bytes from the first body byte on, and where it starts in the read. */
   private sharedCopy: Buffer | null = null;
+  private sharedCopyStart = 0;
   /** Body bytes of the current response so far. */
   private bodyBytes = 0;
-  private sharedCopyStart = 0;
   /** The request body writer: raw bytes, or chunked framing (RFC 9112 section 7.1). */
   private readonly plainWriter: BodyWriter;
   private readonly chunkedWriter: BodyWriter;
@@ -394,15 +394,12 @@ export class H1Session implements ProtocolSession {
     const started = info !== null ? performance.now() : 0;
     const body = opts.body;
     const sock = this.socket;
+    // Looked up once, and only for a request with a body to hold back.
+    const expect = body !== null && expectsContinue(opts.headers);
     if (body === null || (body.buffer !== null && body.buffer.length === 0 && !opts.chunked)) {
       sock.write(head, 'latin1');
       this.armTimer(opts.readTimeout);
-    } else if (
-      body.buffer !== null &&
-      !opts.chunked &&
-      body.buffer.length <= SMALL_BODY &&
-      !expectsContinue(opts.headers)
-    ) {
+    } else if (body.buffer !== null && !opts.chunked && body.buffer.length <= SMALL_BODY && !expect) {
       // Head and a small body in one write: one syscall, one TCP segment.
       const hlen = head.length;
       const buf = Buffer.allocUnsafe(hlen + body.buffer.length);
@@ -413,7 +410,6 @@ export class H1Session implements ProtocolSession {
       opts.onUploadBody?.(body.buffer.length, body.length, true, false);
     } else {
       sock.write(head, 'latin1');
-      const expect = expectsContinue(opts.headers);
       // The server's answer (100 or final) is what we wait for: it is under the read timeout.
       if (expect) this.armTimer(opts.readTimeout);
       ex.sent = this.upload(ex, body, expect, started);

@@ -99,7 +99,8 @@ export class H2Exchange extends StreamExchange implements Exchange {
     (stream as ExchangeStream)[EXCHANGE] = this;
     stream.on('headers', H2Exchange.onStreamHeaders);
     // node:http2 reports a 100 as 'continue' (only an Expect: 100-continue upload waits for one).
-    if (this.upload === Upload.Streaming && expectsContinue(opts.headers)) {
+    const expect = this.upload === Upload.Streaming && expectsContinue(opts.headers);
+    if (expect) {
       stream.on('continue', () => {
         if (this.upload === Upload.Held) this.upload = Upload.Streaming;
         this.wakeUp();
@@ -115,7 +116,7 @@ export class H2Exchange extends StreamExchange implements Exchange {
     stream.on('close', H2Exchange.onStreamClosed);
     this.attachAbort();
     if (this.upload === Upload.Streaming && opts.body !== null) {
-      this.sent = this.start();
+      this.sent = this.start(expect);
       // The pool awaits `sent` only for its outcome; a failure also reaches getResponse().
       this.sent.catch(() => {});
     } else {
@@ -204,8 +205,8 @@ export class H2Exchange extends StreamExchange implements Exchange {
 
   // ---- sending ---------------------------------------------------------------
 
-  /** Send the body; settles when the request is on its way. */
-  private async start(): Promise<void> {
+  /** Send the body (after a 100 Continue when `expect`); settles when the request is on its way. */
+  private async start(expect: boolean): Promise<void> {
     const opts = this.opts;
     const info = opts.connectionInfo;
     const started = info !== null ? performance.now() : 0;
@@ -219,7 +220,7 @@ export class H2Exchange extends StreamExchange implements Exchange {
           stream.end();
         },
       };
-      await this.sendBody(opts.body!, writer, expectsContinue(opts.headers));
+      await this.sendBody(opts.body!, writer, expect);
     } catch {
       // sendBody failed the exchange; the error is thrown below.
     }
