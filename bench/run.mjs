@@ -33,6 +33,7 @@ import { makeBenchCerts } from './lib/certs.mjs';
 import { resultsChartSvg } from './lib/chart.mjs';
 import { DNS_WORKLOAD_ID, dnsConfig, dnsTargets, renderDns, runDnsNames } from './lib/dns-workload.mjs';
 import downloadWorkload from './lib/download-workload.mjs';
+import { envInt, envList } from './lib/env.mjs';
 import h2Workloads from './lib/h2-workload.mjs';
 import h3Workloads from './lib/h3-workload.mjs';
 import { ensureBuilt, machine } from './lib/machine.mjs';
@@ -47,23 +48,6 @@ import { startWorker } from './lib/worker-process.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 // ---- configuration ----------------------------------------------------------------
-
-function envInt(name, def) {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
-}
-
-function envList(name, def) {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === '') return def;
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 const KEEPALIVE_CLIENTS = [
   'raw socket',

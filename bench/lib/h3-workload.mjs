@@ -55,6 +55,8 @@ import { IPC_STDIO, ipcChild, serveIpcCalls } from './ipc.mjs';
 import { MiB, PATHS, SMALL_BODY } from './payloads.mjs';
 import { quietRun } from './quiet.mjs';
 import { measureRounds, setUpRows } from './rounds.mjs';
+import { withTimeout } from './with-timeout.mjs';
+import { envInt } from './env.mjs';
 import { findBinary, getFreePort, LOOPBACK, pinnedCommand, pinning, spawnOwned } from './servers.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -80,14 +82,6 @@ const DOWNLOAD_CLIENTS = COMPARE
 /** A row name without its ' B', and the compiled tree it loads. */
 function variant(client) {
   return client.endsWith(B) ? [client.slice(0, -B.length), COMPARE] : [client, DIST];
-}
-
-function envInt(name, def) {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
 }
 
 function h3Config() {
@@ -647,16 +641,6 @@ export async function download(row, origin, ca, onChunk) {
     return;
   }
   throw new Error(`unknown download client ${client}`);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 async function clientProcess() {

@@ -10,6 +10,7 @@ import { CLIENTS, DOWNLOAD_MODULES, DOWNLOADS, distinctPaths } from './clients.m
 import { H2_CLIENTS } from './h2-clients.mjs';
 import { dnsNames } from './dns-clients.mjs';
 import { serveIpcCalls } from './ipc.mjs';
+import { withTimeout } from './with-timeout.mjs';
 import { readPeakRss, resetPeakRss, settle } from './process-memory.mjs';
 
 if (typeof process.send !== 'function') {
@@ -20,16 +21,6 @@ if (typeof process.send !== 'function') {
 process.on('disconnect', () => process.exit(0));
 
 let current = null;
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 const handlers = {
   /**
