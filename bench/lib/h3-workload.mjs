@@ -33,7 +33,6 @@
 // from another compiled tree), BENCH_DIST (the tree measured, default dist/).
 
 import { createHash, randomBytes } from 'node:crypto';
-import diagnosticsChannel from 'node:diagnostics_channel';
 import {
   closeSync,
   existsSync,
@@ -57,6 +56,7 @@ import { quietRun } from './quiet.mjs';
 import { measureRounds, setUpRows } from './rounds.mjs';
 import { withTimeout } from './with-timeout.mjs';
 import { envInt } from './env.mjs';
+import { undiciH2Pool } from './h2-clients.mjs';
 import { findBinary, getFreePort, LOOPBACK, pinnedCommand, pinning, spawnOwned } from './servers.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -539,23 +539,13 @@ async function getClient(row, origin, ca, concurrency) {
     return { once, connections: () => connectionsOf(pm), close: () => pm.close() };
   }
   if (client === UNDICI) {
-    const { Pool, request } = await import('undici');
-    const sockets = [];
-    const onConnected = (m) => sockets.push(m.socket);
-    diagnosticsChannel.subscribe('undici:client:connected', onConnected);
-    const pool = new Pool(origin, {
-      connections: 1,
-      allowH2: true,
-      pipelining: concurrency,
-      maxConcurrentStreams: concurrency,
-      connect: { ca },
-    });
+    const { pool, request, sockets, unwatch } = await undiciH2Pool(origin, concurrency, ca);
     const once = async () => {
       const { statusCode, body } = await request(url, { dispatcher: pool });
       checkSmall(statusCode, (await body.arrayBuffer()).byteLength, 20, 20);
     };
     const close = () => {
-      diagnosticsChannel.unsubscribe('undici:client:connected', onConnected);
+      unwatch();
       return pool.close();
     };
     await once();
