@@ -9,34 +9,31 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { ConnectionInfo, HttpVersion } from '../../src/connection/connection-info.js';
-import type { Dialed } from '../../src/connection/dialer.js';
-import { HTTPSConnection } from '../../src/connection/https-connection.js';
-import { QuicShell } from '../../src/connection/quic-dialer.js';
-import { type HTTPConnection, HTTPSConnectionPool, ProtocolError } from '../../src/index.js';
-import { MemoryQuic, type Script } from './h3-memory-quic.js';
-
-const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
+import { type HTTPConnection, type HTTPSConnectionPool, ProtocolError } from '../../src/index.js';
+import type { MemoryQuic, Script } from './h3-memory-quic.js';
+import { memoryH3Pool } from './h3-memory-pool.js';
 
 const ok: Script = (_req, reply) => reply.head(200).data('ok').end();
 
-/** A pool whose connections dial in-memory QUIC peers running `script`. */
-function h3Pool(script: Script, opts: Record<string, unknown> = {}) {
-  const conns: MemoryQuic[] = [];
-  class MemoryH3Connection extends HTTPSConnection {
-    protected override async dial(): Promise<Dialed> {
-      const quic = new MemoryQuic(script);
-      conns.push(quic);
-      const info = new ConnectionInfo();
-      info.httpVersion = HttpVersion.h3;
-      info.tlsVersion = 'TLSv1.3';
-      return { transport: new QuicShell(quic), protocol: HttpVersion.h3, info, sink: null };
-    }
-  }
-  class Pool extends HTTPSConnectionPool {
-    static override ConnectionCls = MemoryH3Connection;
-  }
-  const pool = new Pool('h3.test', { disabledSvn: ONLY_H3, maxSize: 1, block: true, ...opts });
+/** A pool of one connection (maxSize 1, block) over in-memory QUIC peers running `script`. */
+const h3Pool = (script: Script, opts: Record<string, unknown> = {}) =>
+  memoryH3Pool(script, { maxSize: 1, block: true, ...opts });
+
+/**
+ * A pool (retries: 0) whose first connection dies (QUIC idle timeout) when a
+ * request for /again arrives on it, before any response byte.
+ */
+function firstConnectionDiesOnAgain() {
+  const { pool, conns } = h3Pool(
+    (req, reply) => {
+      if (conns.indexOf(req.conn) === 0 && req.fields.includes('/again')) {
+        req.conn.idleOut();
+        return;
+      }
+      reply.head(200).data('ok').end();
+    },
+    { retries: 0 },
+  );
   return { pool, conns };
 }
 
@@ -111,16 +108,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
   });
 
   test('a connection that dies under a request before any response byte: the request is re-sent once, spending no retry', async () => {
-    const { pool, conns } = h3Pool(
-      (req, reply) => {
-        if (conns.indexOf(req.conn) === 0 && req.fields.includes('/again')) {
-          req.conn.idleOut();
-          return;
-        }
-        reply.head(200).data('ok').end();
-      },
-      { retries: 0 },
-    );
+    const { pool, conns } = firstConnectionDiesOnAgain();
     await idleIn(pool, 10_000);
     const r = await pool.request('GET', '/again');
     assert.equal(r.data.toString(), 'ok');
@@ -129,16 +117,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
   });
 
   test('...but not a POST, which fails with the reason', async () => {
-    const { pool, conns } = h3Pool(
-      (req, reply) => {
-        if (conns.indexOf(req.conn) === 0 && req.fields.includes('/again')) {
-          req.conn.idleOut();
-          return;
-        }
-        reply.head(200).data('ok').end();
-      },
-      { retries: 0 },
-    );
+    const { pool } = firstConnectionDiesOnAgain();
     await idleIn(pool, 10_000);
     await assert.rejects(
       pool.request('POST', '/again', { body: 'x' }),
