@@ -9,9 +9,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { type HTTPConnection, type HTTPSConnectionPool, ProtocolError } from '../../src/index.js';
+import { ProtocolError } from '../../src/index.js';
 import type { MemoryQuic, Script } from './h3-memory-quic.js';
 import { memoryH3Pool } from './h3-memory-pool.js';
+import { idleIn } from '../support/idle-connection.js';
 
 const ok: Script = (_req, reply) => reply.head(200).data('ok').end();
 
@@ -37,19 +38,10 @@ function firstConnectionDiesOnAgain() {
   return { pool, conns };
 }
 
-/** One request, leaving its connection idle with `pingAfterIdle` set to `ms`. */
-async function idleIn(pool: HTTPSConnectionPool, ms: number): Promise<HTTPConnection> {
-  const r = await pool.request('GET', '/first', { preloadContent: false });
-  const conn = r.connection as HTTPConnection;
-  conn._pingAfterIdle = ms;
-  await r.read();
-  return conn;
-}
-
 describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
   test('a recently used connection is reused without a PING', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 10_000);
+    await idleIn(pool, 10_000, '/first');
     const r = await pool.request('GET', '/');
     assert.equal(r.status, 200);
     assert.equal(conns.length, 1);
@@ -59,7 +51,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('past pingAfterIdle, a burst of requests shares one answered PING and the connection', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 20);
+    await idleIn(pool, 20, '/first');
     await sleep(40);
     const rs = await Promise.all(Array.from({ length: 20 }, () => pool.request('GET', '/')));
     assert.ok(rs.every((r) => r.status === 200));
@@ -70,7 +62,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('a connection that does not answer its PING is closed and the request goes out on a new one', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 20);
+    await idleIn(pool, 20, '/first');
     conns[0]!.answersPing = false;
     await sleep(40);
     const r = await pool.request('GET', '/');
@@ -84,7 +76,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('a draining connection (the peer closed it) takes no request, and is not PINGed', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 10_000);
+    await idleIn(pool, 10_000, '/first');
     conns[0]!.draining = true;
     const r = await pool.request('GET', '/');
     assert.equal(r.status, 200);
@@ -96,7 +88,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('a connection idle about as long as the QUIC idle timeout is closed without a PING', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 10);
+    await idleIn(pool, 10, '/first');
     conns[0]!.idleTimeout = 1030;
     await sleep(50);
     const r = await pool.request('GET', '/');
@@ -109,7 +101,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('a connection that dies under a request before any response byte: the request is re-sent once, spending no retry', async () => {
     const { pool, conns } = firstConnectionDiesOnAgain();
-    await idleIn(pool, 10_000);
+    await idleIn(pool, 10_000, '/first');
     const r = await pool.request('GET', '/again');
     assert.equal(r.data.toString(), 'ok');
     assert.equal(conns.length, 2);
@@ -118,7 +110,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('...but not a POST, which fails with the reason', async () => {
     const { pool } = firstConnectionDiesOnAgain();
-    await idleIn(pool, 10_000);
+    await idleIn(pool, 10_000, '/first');
     await assert.rejects(
       pool.request('POST', '/again', { body: 'x' }),
       (e: unknown) => e instanceof ProtocolError && /timed out \(idle\)/.test((e as Error).message),

@@ -16,7 +16,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
   ConnectTimeoutError,
-  type HTTPConnection,
   HTTPSConnectionPool,
   type HTTPSConnectionPoolOptions,
   HttpVersion,
@@ -25,6 +24,7 @@ import {
 } from '../../src/index.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
 import { startUdpRelay, type UdpRelay } from '../support/h3-udp-relay.js';
+import { idleIn } from '../support/idle-connection.js';
 import { type CaddyServer, h3CaddySkip, probe, spawnCaddy, startCaddy } from '../support/real-caddy.js';
 
 const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
@@ -47,15 +47,6 @@ async function restartCaddy(caddyfile: string, port: number): Promise<{ stop(): 
     await sleep(50);
   }
   return { stop };
-}
-
-/** One request, leaving its connection idle with `pingAfterIdle` set to `ms`. */
-async function idleIn(p: HTTPSConnectionPool, ms: number): Promise<HTTPConnection> {
-  const r = await p.request('GET', '/small.txt', { preloadContent: false });
-  const conn = r.connection as HTTPConnection;
-  conn._pingAfterIdle = ms;
-  await r.read();
-  return conn;
 }
 
 describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
@@ -119,7 +110,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
 
   test('an idle connection answers a QUIC PING and is reused', async () => {
     const p = pool(caddy.ports.good!);
-    const conn = await idleIn(p, 50);
+    const conn = await idleIn(p, 50, '/small.txt');
     await sleep(120);
     const alive = conn.checkAlive();
     assert.ok(alive instanceof Promise, 'past pingAfterIdle the check is a PING');
@@ -141,7 +132,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
       preemptiveQuicCache: cache,
       timeout: new Timeout({ connect: 2000, read: 5000 }),
     });
-    const conn = await idleIn(p, 50);
+    const conn = await idleIn(p, 50, '/small.txt');
     assert.equal(conn.httpVersion, HttpVersion.h3, 'HTTP/3 through the relay');
     await sleep(100);
     relay.drop();
@@ -162,7 +153,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
     relay ??= await startUdpRelay(caddy.ports.good!);
     relay.forward();
     const p = pool(relay.port, { timeout: new Timeout({ connect: 1000, read: 5000 }) });
-    const conn = await idleIn(p, 50);
+    const conn = await idleIn(p, 50, '/small.txt');
     assert.equal(conn.httpVersion, HttpVersion.h3);
     await sleep(100);
     relay.drop();
@@ -183,7 +174,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
     let again: { stop(): Promise<void> } | null = null;
     try {
       const p = pool(port, { timeout: new Timeout({ connect: 2000, read: 5000 }) });
-      const first = await idleIn(p, 50);
+      const first = await idleIn(p, 50, '/small.txt');
       await own.stop();
       again = await restartCaddy(caddyfile, port);
       await sleep(100);
