@@ -33,11 +33,13 @@ import { makeBenchCerts } from './lib/certs.mjs';
 import { resultsChartSvg } from './lib/chart.mjs';
 import { DNS_WORKLOAD_ID, dnsConfig, dnsTargets, renderDns, runDnsNames } from './lib/dns-workload.mjs';
 import downloadWorkload from './lib/download-workload.mjs';
+import { envInt, envList } from './lib/env.mjs';
 import h2Workloads from './lib/h2-workload.mjs';
 import h3Workloads from './lib/h3-workload.mjs';
 import { ensureBuilt, machine } from './lib/machine.mjs';
 import manyOriginsWorkload from './lib/many-origins-workload.mjs';
 import { quietGuard, quietRun } from './lib/quiet.mjs';
+import { measureRounds, setUpRows } from './lib/rounds.mjs';
 import { pinning, pinPid, startServer } from './lib/servers.mjs';
 import { median, summarise } from './lib/stats.mjs';
 import { fmtInt, fmtRatio, fmtSpread, table } from './lib/table.mjs';
@@ -46,23 +48,6 @@ import { startWorker } from './lib/worker-process.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 // ---- configuration ----------------------------------------------------------------
-
-function envInt(name, def) {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
-}
-
-function envList(name, def) {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === '') return def;
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 const KEEPALIVE_CLIENTS = [
   'raw socket',
@@ -203,43 +188,31 @@ async function runKeepAlive(id, spec, server, workersReady) {
   const setupTimeout = 30_000;
   const runTimeout = config.durationMs + 30_000;
   log(`\n${spec.title}`);
-  for (const row of rows) {
+  await setUpRows(rows, log, async (row) => {
     const w = workers.get(row.client);
-    try {
-      await w.call(
-        'setup',
-        { client: row.client, origin: server.origin, concurrency: spec.concurrency, workload: spec.workload },
-        setupTimeout,
+    await w.call(
+      'setup',
+      { client: row.client, origin: server.origin, concurrency: spec.concurrency, workload: spec.workload },
+      setupTimeout,
+    );
+    // A worker's first workload also warms up the JIT: it gets the longer warm-up.
+    const warmupMs = warmedUp.has(row.client) ? config.warmupMs : config.firstWarmupMs;
+    warmedUp.add(row.client);
+    await w.call('run', { durationMs: warmupMs, maxRequests: config.maxRequests }, warmupMs + 30_000);
+  });
+  await measureRounds({
+    rows,
+    rounds: config.rounds,
+    log,
+    measure: (row) => {
+      const w = workers.get(row.client);
+      return quietRun(
+        () => [process.pid, server.pid, w.pid],
+        () => w.call('run', { durationMs: config.durationMs, maxRequests: config.maxRequests }, runTimeout),
       );
-      // A worker's first workload also warms up the JIT: it gets the longer warm-up.
-      const warmupMs = warmedUp.has(row.client) ? config.warmupMs : config.firstWarmupMs;
-      warmedUp.add(row.client);
-      await w.call('run', { durationMs: warmupMs, maxRequests: config.maxRequests }, warmupMs + 30_000);
-    } catch (err) {
-      row.setupError = err.message;
-      log(`  ${row.client}: ${err.message}`);
-    }
-  }
-  for (let round = 0; round < config.rounds; round++) {
-    const line = [];
-    for (const row of rows) {
-      if (row.setupError) continue;
-      try {
-        const w = workers.get(row.client);
-        const r = await quietRun(
-          () => [process.pid, server.pid, w.pid],
-          () => w.call('run', { durationMs: config.durationMs, maxRequests: config.maxRequests }, runTimeout),
-        );
-        row.rounds.push(r);
-        line.push(`${row.client} ${Math.round(r.reqPerSec)}${r.disturbed ? ' (disturbed)' : ''}`);
-      } catch (err) {
-        row.rounds.push({ error: err.message });
-        line.push(`${row.client} ERROR`);
-        log(`  ${row.client}: ${err.message}`);
-      }
-    }
-    log(`  round ${round + 1}/${config.rounds}: ${line.join(', ')}`);
-  }
+    },
+    describe: (row, r) => `${row.client} ${Math.round(r.reqPerSec)}${r.disturbed ? ' (disturbed)' : ''}`,
+  });
   for (const row of rows) {
     if (!row.setupError)
       await workers

@@ -43,6 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PATHS } from './payloads.mjs';
 import { quietRun } from './quiet.mjs';
+import { measureRounds, setUpRows } from './rounds.mjs';
 import { LOOPBACK } from './servers.mjs';
 import { DNS_ZONE, findUnbound, startUnbound } from './unbound.mjs';
 
@@ -233,46 +234,32 @@ export async function runDnsNames(spec, server, pin, { startWorker, config, log 
       fresh,
     });
     const runTimeout = 120_000;
-    for (const row of rows) {
-      if (row.setupError) continue;
-      try {
-        const w = await startWorker(pin, env, row.prefix);
-        workers.set(row.client, w);
-        for (let i = 0; i < config.dnsWarmupRuns; i++) await w.call('dnsNames', params(row), runTimeout);
-      } catch (err) {
-        row.setupError = err.message;
-        log(`  ${row.client}: ${err.message}`);
-      }
-    }
-    for (let round = 0; round < config.dnsRounds; round++) {
-      const order = round % 2 === 0 ? rows : [...rows].reverse();
-      const line = [];
-      for (const row of order) {
-        if (row.setupError) continue;
+    await setUpRows(rows, log, async (row) => {
+      const w = await startWorker(pin, env, row.prefix);
+      workers.set(row.client, w);
+      for (let i = 0; i < config.dnsWarmupRuns; i++) await w.call('dnsNames', params(row), runTimeout);
+    });
+    await measureRounds({
+      rows,
+      rounds: config.dnsRounds,
+      alternate: true,
+      log,
+      measure: (row) => {
         const w = workers.get(row.client);
-        try {
-          const r = await quietRun(
-            () => [process.pid, server.pid, unbound.pid, w.pid],
-            async () => {
-              const before = await server.connectionsAccepted();
-              const run = await w.call('dnsNames', params(row), runTimeout);
-              // The second probe is a connection of its own.
-              run.serverConnections = (await server.connectionsAccepted()) - before - 1;
-              return run;
-            },
-          );
-          row.rounds[round] = r;
-          line.push(
-            `${row.client} ${Math.round(r.reqPerSec)} req/s (${Math.round(r.elapsedMs)} ms, ${r.serverConnections} connections)${r.disturbed ? ' (disturbed)' : ''}`,
-          );
-        } catch (err) {
-          row.rounds[round] = { error: err.message };
-          line.push(`${row.client} ERROR`);
-          log(`  ${row.client}: ${err.message}`);
-        }
-      }
-      log(`  round ${round + 1}/${config.dnsRounds}: ${line.join(', ')}`);
-    }
+        return quietRun(
+          () => [process.pid, server.pid, unbound.pid, w.pid],
+          async () => {
+            const before = await server.connectionsAccepted();
+            const run = await w.call('dnsNames', params(row), runTimeout);
+            // The second probe is a connection of its own.
+            run.serverConnections = (await server.connectionsAccepted()) - before - 1;
+            return run;
+          },
+        );
+      },
+      describe: (row, r) =>
+        `${row.client} ${Math.round(r.reqPerSec)} req/s (${Math.round(r.elapsedMs)} ms, ${r.serverConnections} connections)${r.disturbed ? ' (disturbed)' : ''}`,
+    });
   } finally {
     for (const w of workers.values()) await w.stop();
     await unbound?.stop();

@@ -20,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MiB, PATHS } from './payloads.mjs';
 import { quietRun } from './quiet.mjs';
+import { measureRounds } from './rounds.mjs';
 import { pinnedCommand, spawnOwned } from './servers.mjs';
 import { median, summarise } from './stats.mjs';
 import { fmtFixed, fmtInt, fmtRatio, fmtSpread } from './table.mjs';
@@ -144,9 +145,12 @@ async function runDownload(ctx) {
   }
   const rows = clients.map((client) => ({ client, rounds: [] }));
   result.rows = rows;
-  for (let round = 0; round < config.downloadRounds; round++) {
-    const line = [];
-    for (const row of rows) {
+  await measureRounds({
+    rows,
+    rounds: config.downloadRounds,
+    log,
+    label: ' (cold/warm)',
+    measure: async (row) => {
       // A fresh process per round: a node worker, or python3 for the Python peer.
       let proc = null;
       const start =
@@ -191,20 +195,14 @@ async function runDownload(ctx) {
         r.warmMiBPerSec = r.warm.mibPerSec;
         r.rssGrowthMiB = r.rssGrowth === null ? null : r.rssGrowth / MiB;
         r.coldRssGrowthMiB = r.coldRssGrowth === null ? null : r.coldRssGrowth / MiB;
-        row.rounds.push(r);
-        line.push(
-          `${row.client} ${Math.round(r.coldMiBPerSec)}/${Math.round(r.warmMiBPerSec)} MiB/s +${fmtFixed(r.rssGrowthMiB, 0)} MiB${r.disturbed ? ' (disturbed)' : ''}`,
-        );
-      } catch (err) {
-        row.rounds.push({ error: err.message });
-        line.push(`${row.client} ERROR`);
-        log(`  ${row.client}: ${err.message}`);
+        return r;
       } finally {
         await proc?.stop();
       }
-    }
-    log(`  round ${round + 1}/${config.downloadRounds} (cold/warm): ${line.join(', ')}`);
-  }
+    },
+    describe: (row, r) =>
+      `${row.client} ${Math.round(r.coldMiBPerSec)}/${Math.round(r.warmMiBPerSec)} MiB/s +${fmtFixed(r.rssGrowthMiB, 0)} MiB${r.disturbed ? ' (disturbed)' : ''}`,
+  });
   // Cold first; its medians and ratios are kept under cold* names before the warm pass.
   summarise(rows, 'coldMiBPerSec', {
     coldVsUndici: 'undici.request',

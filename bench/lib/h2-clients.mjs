@@ -231,10 +231,11 @@ async function urllib3H2MultiplexedClient({ origin, concurrency, ca, ...rest }, 
  * keeps at most `pipelining` requests in flight per connection on HTTP/2 too
  * (its default, 1, would serialise the streams), and at most the peer's
  * MAX_CONCURRENT_STREAMS. Its flow-control windows are its defaults.
+ * `sockets` collects the connections the pool opens until `unwatch()`
+ * (also for h3-workload.mjs's HTTP/2 row).
  */
-async function undiciH2Client({ origin, concurrency, ca, ...rest }) {
+export async function undiciH2Pool(origin, concurrency, ca) {
   const { Pool, request } = await import('undici');
-  const { target, size, streamed } = what(rest);
   const sockets = [];
   const onConnected = (msg) => sockets.push(msg.socket);
   diagnosticsChannel.subscribe('undici:client:connected', onConnected);
@@ -245,6 +246,18 @@ async function undiciH2Client({ origin, concurrency, ca, ...rest }) {
     maxConcurrentStreams: concurrency,
     connect: { ca },
   });
+  return {
+    pool,
+    request,
+    sockets,
+    unwatch: () => diagnosticsChannel.unsubscribe('undici:client:connected', onConnected),
+  };
+}
+
+/** undici.request over HTTP/2 (undiciH2Pool). */
+async function undiciH2Client({ origin, concurrency, ca, ...rest }) {
+  const { target, size, streamed } = what(rest);
+  const { pool, request, sockets, unwatch } = await undiciH2Pool(origin, concurrency, ca);
   const url = origin + target;
   const once = streamed
     ? async () => {
@@ -260,7 +273,7 @@ async function undiciH2Client({ origin, concurrency, ca, ...rest }) {
   try {
     await once();
   } finally {
-    diagnosticsChannel.unsubscribe('undici:client:connected', onConnected);
+    unwatch();
   }
   const alpn = sockets.map((s) => s.alpnProtocol);
   if (alpn.length !== 1 || alpn[0] !== 'h2') {

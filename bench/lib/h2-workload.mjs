@@ -16,6 +16,7 @@
 
 import { H2_DOWNLOAD_SIZE, MiB, PATHS, SMALL_BODY } from './payloads.mjs';
 import { quietRun } from './quiet.mjs';
+import { measureRounds, setUpRows } from './rounds.mjs';
 import { summarise } from './stats.mjs';
 import { fmtInt, fmtRatio, fmtSpread } from './table.mjs';
 
@@ -97,54 +98,42 @@ async function runH2(ctx, p) {
     size: p.size,
   });
   try {
-    for (const row of rows) {
-      try {
-        const w = await startWorker(pin);
-        workers.set(row.client, w);
-        const setup = await opened(async () => {
-          await w.call('setup', setupParams(row.client), 30_000);
-          for (let i = 0; i < config.h2WarmupRuns; i++) await w.call('run', runParams, runTimeout);
-        });
-        row.setupConnections = setup.connections;
-        row.serverConnections += setup.connections;
-      } catch (err) {
-        row.setupError = err.message;
-        log(`  ${row.client}: ${err.message}`);
-      }
-    }
-    for (let round = 0; round < config.h2Rounds; round++) {
-      const line = [];
-      for (const row of rows) {
-        if (row.setupError) continue;
+    await setUpRows(rows, log, async (row) => {
+      const w = await startWorker(pin);
+      workers.set(row.client, w);
+      const setup = await opened(async () => {
+        await w.call('setup', setupParams(row.client), 30_000);
+        for (let i = 0; i < config.h2WarmupRuns; i++) await w.call('run', runParams, runTimeout);
+      });
+      row.setupConnections = setup.connections;
+      row.serverConnections += setup.connections;
+    });
+    await measureRounds({
+      rows,
+      rounds: config.h2Rounds,
+      log,
+      measure: async (row) => {
         const w = workers.get(row.client);
-        try {
-          const { value: r, connections } = await opened(() =>
-            quietRun(
-              () => pids(w),
-              () => w.call('run', runParams, runTimeout),
-              null,
-              p.unit === 'MiB/s',
-            ),
-          );
-          r.serverConnections = connections;
-          r.mibPerSec = (r.reqPerSec * p.size) / MiB;
-          row.serverConnections += connections;
-          if (r.requests !== p.requests) {
-            r.error = `only ${r.requests} of ${p.requests} requests within ${config.h2RunTimeoutMs} ms`;
-            log(`  ${row.client}: ${r.error}`);
-          }
-          row.rounds.push(r);
-          line.push(
-            `${row.client} ${Math.round(r[key])}${connections !== 0 ? ` (+${connections} connections)` : ''}${r.disturbed ? ' (disturbed)' : ''}`,
-          );
-        } catch (err) {
-          row.rounds.push({ error: err.message });
-          line.push(`${row.client} ERROR`);
-          log(`  ${row.client}: ${err.message}`);
+        const { value: r, connections } = await opened(() =>
+          quietRun(
+            () => pids(w),
+            () => w.call('run', runParams, runTimeout),
+            null,
+            p.unit === 'MiB/s',
+          ),
+        );
+        r.serverConnections = connections;
+        r.mibPerSec = (r.reqPerSec * p.size) / MiB;
+        row.serverConnections += connections;
+        if (r.requests !== p.requests) {
+          r.error = `only ${r.requests} of ${p.requests} requests within ${config.h2RunTimeoutMs} ms`;
+          log(`  ${row.client}: ${r.error}`);
         }
-      }
-      log(`  round ${round + 1}/${config.h2Rounds}: ${line.join(', ')}`);
-    }
+        return r;
+      },
+      describe: (row, r) =>
+        `${row.client} ${Math.round(r[key])}${r.serverConnections !== 0 ? ` (+${r.serverConnections} connections)` : ''}${r.disturbed ? ' (disturbed)' : ''}`,
+    });
     for (const row of rows) {
       if (row.setupError) continue;
       const w = workers.get(row.client);

@@ -33,7 +33,6 @@
 // from another compiled tree), BENCH_DIST (the tree measured, default dist/).
 
 import { createHash, randomBytes } from 'node:crypto';
-import diagnosticsChannel from 'node:diagnostics_channel';
 import {
   closeSync,
   existsSync,
@@ -51,8 +50,13 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeBenchCerts } from './certs.mjs';
+import { IPC_STDIO, ipcChild, serveIpcCalls } from './ipc.mjs';
 import { MiB, PATHS, SMALL_BODY } from './payloads.mjs';
 import { quietRun } from './quiet.mjs';
+import { measureRounds, setUpRows } from './rounds.mjs';
+import { withTimeout } from './with-timeout.mjs';
+import { envInt } from './env.mjs';
+import { undiciH2Pool } from './h2-clients.mjs';
 import { findBinary, getFreePort, LOOPBACK, pinnedCommand, pinning, spawnOwned } from './servers.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -78,14 +82,6 @@ const DOWNLOAD_CLIENTS = COMPARE
 /** A row name without its ' B', and the compiled tree it loads. */
 function variant(client) {
   return client.endsWith(B) ? [client.slice(0, -B.length), COMPARE] : [client, DIST];
-}
-
-function envInt(name, def) {
-  const v = process.env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
-  return n;
 }
 
 function h3Config() {
@@ -251,62 +247,10 @@ export async function startCaddy(pin, downloadMiB) {
 
 // ---- client processes -------------------------------------------------------------
 
-let nextCall = 1;
-
 /** This file as a client process, pinned to the client core, driven over IPC. */
-async function startClient(pin) {
+function startClient(pin) {
   const [cmd, args] = pinnedCommand(pin, pin.clientCore, process.execPath, [SELF]);
-  const child = spawnOwned(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, 'SIGKILL');
-  const pending = new Map();
-  let exited = null;
-  child.on('message', (m) => {
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    clearTimeout(p.timer);
-    if (m.ok) p.resolve(m.result);
-    else p.reject(new Error(m.error));
-  });
-  child.on('exit', (code, signal) => {
-    exited = `client process exited (${signal ?? code})`;
-    for (const p of pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new Error(exited));
-    }
-    pending.clear();
-  });
-  await new Promise((resolve, reject) => {
-    child.once('message', (m) => (m?.ready ? resolve() : reject(new Error('client process: no ready'))));
-    child.once('exit', () => reject(new Error('client process exited before it was ready')));
-  });
-  return {
-    pid: child.pid,
-    call(cmd, params, timeoutMs) {
-      if (exited !== null) return Promise.reject(new Error(exited));
-      const id = nextCall++;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          child.stopOwned();
-          reject(new Error(`client process: ${cmd} took longer than ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(id, { resolve, reject, timer });
-        child.send({ id, cmd, ...params });
-      });
-    },
-    async stop() {
-      if (exited === null) {
-        try {
-          child.send({ cmd: 'exit' });
-        } catch {
-          // channel closed
-        }
-        const t = setTimeout(() => child.stopOwned(), 2000);
-        await new Promise((r) => (exited !== null ? r() : child.once('exit', r)));
-        clearTimeout(t);
-      }
-    },
-  };
+  return ipcChild(spawnOwned(cmd, args, { stdio: IPC_STDIO }, 'SIGKILL'), 'client process');
 }
 
 // ---- the workloads (parent side) ----------------------------------------------------
@@ -338,47 +282,35 @@ async function runGet(pin, log, cfg, server, result) {
   const params = { requests: cfg.requests, timeoutMs: cfg.runTimeoutMs };
   const timeout = cfg.runTimeoutMs + 30_000;
   try {
-    for (const row of rows) {
-      try {
-        const c = await startClient(pin);
-        clients.set(row.client, c);
-        await c.call(
-          'setup',
-          { client: row.client, origin: server.origin, ca: server.ca, concurrency: cfg.concurrency },
-          30_000,
-        );
-        for (let i = 0; i < cfg.warmupRuns; i++) await c.call('run', params, timeout);
-      } catch (err) {
-        row.setupError = err.message;
-        log(`  ${row.client}: ${err.message}`);
-      }
-    }
-    for (let round = 0; round < cfg.rounds; round++) {
-      const order = round % 2 === 0 ? rows : [...rows].reverse();
-      const line = [];
-      for (const row of order) {
-        if (row.setupError) continue;
+    await setUpRows(rows, log, async (row) => {
+      const c = await startClient(pin);
+      clients.set(row.client, c);
+      await c.call(
+        'setup',
+        { client: row.client, origin: server.origin, ca: server.ca, concurrency: cfg.concurrency },
+        30_000,
+      );
+      for (let i = 0; i < cfg.warmupRuns; i++) await c.call('run', params, timeout);
+    });
+    await measureRounds({
+      rows,
+      rounds: cfg.rounds,
+      alternate: true,
+      log,
+      measure: async (row) => {
         const c = clients.get(row.client);
-        try {
-          const r = await quietRun(
-            () => [process.pid, server.pid, c.pid],
-            () => c.call('run', params, timeout),
-          );
-          if (r.requests !== cfg.requests) r.error = `only ${r.requests} of ${cfg.requests} requests`;
-          if (r.connectionsOpened !== 0)
-            r.error = `${r.connectionsOpened} connections opened during the run (all requests must share one)`;
-          row.rounds[round] = r;
-          line.push(
-            `${row.client} ${Math.round(r.reqPerSec)}${r.error ? ` (${r.error})` : ''}${r.disturbed ? ' (disturbed)' : ''}`,
-          );
-        } catch (err) {
-          row.rounds[round] = { error: err.message };
-          line.push(`${row.client} ERROR`);
-          log(`  ${row.client}: ${err.message}`);
-        }
-      }
-      log(`  round ${round + 1}/${cfg.rounds}: ${line.join(', ')}`);
-    }
+        const r = await quietRun(
+          () => [process.pid, server.pid, c.pid],
+          () => c.call('run', params, timeout),
+        );
+        if (r.requests !== cfg.requests) r.error = `only ${r.requests} of ${cfg.requests} requests`;
+        if (r.connectionsOpened !== 0)
+          r.error = `${r.connectionsOpened} connections opened during the run (all requests must share one)`;
+        return r;
+      },
+      describe: (row, r) =>
+        `${row.client} ${Math.round(r.reqPerSec)}${r.error ? ` (${r.error})` : ''}${r.disturbed ? ' (disturbed)' : ''}`,
+    });
   } finally {
     for (const c of clients.values()) await c.stop();
   }
@@ -389,13 +321,15 @@ async function runDownload(pin, log, cfg, server, result) {
   const rows = cfg.downloadClients.map((client) => ({ client, rounds: [] }));
   result.rows = rows;
   const timeout = 2 * cfg.runTimeoutMs + 10_000;
-  for (let round = 0; round < cfg.downloadRounds; round++) {
-    const order = round % 2 === 0 ? rows : [...rows].reverse();
-    const line = [];
-    for (const row of order) {
+  await measureRounds({
+    rows,
+    rounds: cfg.downloadRounds,
+    alternate: true,
+    log,
+    measure: async (row) => {
       let c = null;
       try {
-        const r = await quietRun(
+        return await quietRun(
           () => [process.pid, server.pid, ...(c ? [c.pid] : [])],
           () =>
             c.call(
@@ -416,18 +350,13 @@ async function runDownload(pin, log, cfg, server, result) {
           },
           true,
         );
-        row.rounds[round] = r;
-        line.push(`${row.client} ${Math.round(r.mibPerSec)} MiB/s${r.disturbed ? ' (disturbed)' : ''}`);
-      } catch (err) {
-        row.rounds[round] = { error: err.message };
-        line.push(`${row.client} ERROR`);
-        log(`  ${row.client}: ${err.message}`);
       } finally {
         await c?.stop();
       }
-    }
-    log(`  round ${round + 1}/${cfg.downloadRounds}: ${line.join(', ')}`);
-  }
+    },
+    describe: (row, r) =>
+      `${row.client} ${Math.round(r.mibPerSec)} MiB/s${r.disturbed ? ' (disturbed)' : ''}`,
+  });
   summarise(rows, 'mibPerSec', H2);
 }
 
@@ -610,23 +539,13 @@ async function getClient(row, origin, ca, concurrency) {
     return { once, connections: () => connectionsOf(pm), close: () => pm.close() };
   }
   if (client === UNDICI) {
-    const { Pool, request } = await import('undici');
-    const sockets = [];
-    const onConnected = (m) => sockets.push(m.socket);
-    diagnosticsChannel.subscribe('undici:client:connected', onConnected);
-    const pool = new Pool(origin, {
-      connections: 1,
-      allowH2: true,
-      pipelining: concurrency,
-      maxConcurrentStreams: concurrency,
-      connect: { ca },
-    });
+    const { pool, request, sockets, unwatch } = await undiciH2Pool(origin, concurrency, ca);
     const once = async () => {
       const { statusCode, body } = await request(url, { dispatcher: pool });
       checkSmall(statusCode, (await body.arrayBuffer()).byteLength, 20, 20);
     };
     const close = () => {
-      diagnosticsChannel.unsubscribe('undici:client:connected', onConnected);
+      unwatch();
       return pool.close();
     };
     await once();
@@ -714,16 +633,6 @@ export async function download(row, origin, ca, onChunk) {
   throw new Error(`unknown download client ${client}`);
 }
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 async function clientProcess() {
   process.on('disconnect', () => process.exit(0));
   let current = null;
@@ -809,24 +718,7 @@ async function clientProcess() {
       };
     },
   };
-  process.on('message', async (msg) => {
-    if (msg.cmd === 'exit') {
-      await current?.close().catch(() => {});
-      process.exit(0);
-    }
-    try {
-      const h = handlers[msg.cmd];
-      if (!h) throw new Error(`unknown command ${msg.cmd}`);
-      process.send({ id: msg.id, ok: true, result: await h(msg) });
-    } catch (err) {
-      process.send({
-        id: msg.id,
-        ok: false,
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-      });
-    }
-  });
-  process.send({ ready: true });
+  serveIpcCalls(handlers, () => current?.close());
 }
 
 // ---- stand-alone ------------------------------------------------------------------------

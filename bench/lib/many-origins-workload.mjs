@@ -19,6 +19,7 @@
 // The server's accepted-connection counter is read around every run.
 
 import { quietRun } from './quiet.mjs';
+import { measureRounds, setUpRows } from './rounds.mjs';
 import { median, summarise } from './stats.mjs';
 import { fmtFixed, fmtInt, fmtRatio, fmtSpread } from './table.mjs';
 
@@ -69,54 +70,42 @@ async function run(ctx) {
   const runTimeout = 120_000;
   const workers = new Map();
   try {
-    for (const row of rows) {
-      try {
-        const w = await startWorker(pin);
-        workers.set(row.client, w);
-        await w.call('invoke', params(row.client), runTimeout);
-        if (row.client === 'undici Agent') {
-          result.undiciMaxOrigins = await w.call(
-            'invoke',
-            { module: 'many-origins-clients.mjs', fn: 'undiciMaxOrigins', params: { port: server.port } },
-            30_000,
-          );
-          result.notes.push(`undici Agent maxOrigins: ${result.undiciMaxOrigins.behaviour}`);
-        }
-      } catch (err) {
-        row.setupError = err.message;
-        log(`  ${row.client}: ${err.message}`);
+    await setUpRows(rows, log, async (row) => {
+      const w = await startWorker(pin);
+      workers.set(row.client, w);
+      await w.call('invoke', params(row.client), runTimeout);
+      if (row.client === 'undici Agent') {
+        result.undiciMaxOrigins = await w.call(
+          'invoke',
+          { module: 'many-origins-clients.mjs', fn: 'undiciMaxOrigins', params: { port: server.port } },
+          30_000,
+        );
+        result.notes.push(`undici Agent maxOrigins: ${result.undiciMaxOrigins.behaviour}`);
       }
-    }
-    for (let round = 0; round < config.originsRounds; round++) {
-      const order = round % 2 === 0 ? rows : [...rows].reverse();
-      const line = [];
-      for (const row of order) {
-        if (row.setupError) continue;
+    });
+    await measureRounds({
+      rows,
+      rounds: config.originsRounds,
+      alternate: true,
+      separator: '; ',
+      log,
+      measure: (row) => {
         const w = workers.get(row.client);
-        try {
-          const r = await quietRun(
-            () => [process.pid, server.pid, w.pid],
-            async () => {
-              const before = await server.connectionsAccepted();
-              const out = await w.call('invoke', params(row.client), runTimeout);
-              // The second probe is a connection of its own.
-              out.serverConnections = (await server.connectionsAccepted()) - before - 1;
-              return out;
-            },
-          );
-          row.rounds[round] = r;
-          line.push(
-            `${row.client} ${Math.round(r.reqPerSec)} req/s, ${r.serverConnections} new connections, ${r.pooledConnections} pooled, ` +
-              `${fmtFixed(r.rssPerConnection === null ? null : r.rssPerConnection / KiB, 1)} KiB RSS each${r.disturbed ? ' (disturbed)' : ''}`,
-          );
-        } catch (err) {
-          row.rounds[round] = { error: err.message };
-          line.push(`${row.client} ERROR`);
-          log(`  ${row.client}: ${err.message}`);
-        }
-      }
-      log(`  round ${round + 1}/${config.originsRounds}: ${line.join('; ')}`);
-    }
+        return quietRun(
+          () => [process.pid, server.pid, w.pid],
+          async () => {
+            const before = await server.connectionsAccepted();
+            const out = await w.call('invoke', params(row.client), runTimeout);
+            // The second probe is a connection of its own.
+            out.serverConnections = (await server.connectionsAccepted()) - before - 1;
+            return out;
+          },
+        );
+      },
+      describe: (row, r) =>
+        `${row.client} ${Math.round(r.reqPerSec)} req/s, ${r.serverConnections} new connections, ${r.pooledConnections} pooled, ` +
+        `${fmtFixed(r.rssPerConnection === null ? null : r.rssPerConnection / KiB, 1)} KiB RSS each${r.disturbed ? ' (disturbed)' : ''}`,
+    });
   } finally {
     for (const w of workers.values()) await w.stop();
   }

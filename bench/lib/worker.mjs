@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { CLIENTS, DOWNLOAD_MODULES, DOWNLOADS, distinctPaths } from './clients.mjs';
 import { H2_CLIENTS } from './h2-clients.mjs';
 import { dnsNames } from './dns-clients.mjs';
+import { serveIpcCalls } from './ipc.mjs';
+import { withTimeout } from './with-timeout.mjs';
 import { readPeakRss, resetPeakRss, settle } from './process-memory.mjs';
 
 if (typeof process.send !== 'function') {
@@ -19,16 +21,6 @@ if (typeof process.send !== 'function') {
 process.on('disconnect', () => process.exit(0));
 
 let current = null;
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 const handlers = {
   /**
@@ -138,23 +130,4 @@ const handlers = {
   },
 };
 
-process.on('message', async (msg) => {
-  if (msg.cmd === 'exit') {
-    if (current !== null) await current.close().catch(() => {});
-    process.exit(0);
-  }
-  const handler = handlers[msg.cmd];
-  try {
-    if (!handler) throw new Error(`unknown command ${msg.cmd}`);
-    const result = await handler(msg);
-    process.send({ id: msg.id, ok: true, result });
-  } catch (err) {
-    process.send({
-      id: msg.id,
-      ok: false,
-      error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-    });
-  }
-});
-
-process.send({ ready: true });
+serveIpcCalls(handlers, () => current?.close());

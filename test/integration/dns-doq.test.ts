@@ -7,7 +7,6 @@
 // resolver, and a clear error where the QUIC binding cannot load.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +16,7 @@ import { QuicResolver } from '../../src/dns/doq.js';
 import { NameResolutionError, PoolManager, SSLError } from '../../src/index.js';
 import { loadQuicTransport, setQuicUnavailableForTesting } from '../../src/net/quic/quic-loader.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
+import { runTsxScript } from '../support/child-script.js';
 import { buildResponse, T } from '../support/dns-wire.js';
 import { type DoqServerOptions, startDoqServer, type TestDoqServer } from '../support/doq-server.js';
 
@@ -352,30 +352,7 @@ describe('doq://', { skip }, () => {
 const r = new QuicResolver({ server: 'localhost', port: ${s.port}, tls: { caCerts: ${JSON.stringify(pki.caCert)} } });
 const got = await r.getaddrinfo('v4only.test', 80, { family: 4 });
 console.log(got[0].address);`;
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string; lingered: number }>(
-      (resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-          env: { ...process.env, NODE_DEBUG: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        let last = 0;
-        const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.stdout.on('data', (b: Buffer) => {
-          stdout += b.toString();
-          last = performance.now();
-        });
-        child.stderr.on('data', (b: Buffer) => {
-          stderr += b.toString();
-        });
-        child.on('error', reject);
-        child.on('exit', (code) => {
-          clearTimeout(kill);
-          resolve({ code, stdout, stderr, lingered: performance.now() - last });
-        });
-      },
-    );
+    const run = await runTsxScript(['--input-type=module', '-e', script]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), '192.0.2.4');
     assert.ok(

@@ -8,7 +8,6 @@
 // and an idle resolver does not hold a process open.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { PlainResolver, type PlainResolverOptions } from '../../src/dns/dou.js';
 import { NameResolutionError } from '../../src/errors.js';
+import { runTsxScript } from '../support/child-script.js';
 import { buildResponse, parseQuery, T } from '../support/dns-wire.js';
 import {
   type DnsHandler,
@@ -410,33 +410,7 @@ const got = await Promise.all([r.getaddrinfo('n1.test', 80), r.getaddrinfo('n2.t
 console.log(got.map((g) => g.map((a) => a.address).join(',')).join(' '));
 `,
       );
-      const run = await new Promise<{
-        code: number | null;
-        stdout: string;
-        stderr: string;
-        lingered: number;
-      }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', file], {
-          env: { ...process.env, DOU: `dou://127.0.0.1:${s.port}`, NODE_DEBUG: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        let lastLine = 0;
-        const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.stdout.on('data', (b: Buffer) => {
-          stdout += b.toString();
-          lastLine = performance.now();
-        });
-        child.stderr.on('data', (b: Buffer) => {
-          stderr += b.toString();
-        });
-        child.on('error', reject);
-        child.on('exit', (code) => {
-          clearTimeout(kill);
-          resolve({ code, stdout, stderr, lingered: performance.now() - lastLine });
-        });
-      });
+      const run = await runTsxScript([file], { DOU: `dou://127.0.0.1:${s.port}` });
       assert.equal(run.code, 0, `exit code ${run.code}; stderr: ${run.stderr}`);
       // AAAA gets NODATA from this server; A answers.
       assert.match(run.stdout, /^10\.0\.0\.1 10\.0\.0\.2$/m);

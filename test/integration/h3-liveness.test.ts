@@ -9,50 +9,39 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { ConnectionInfo, HttpVersion } from '../../src/connection/connection-info.js';
-import type { Dialed } from '../../src/connection/dialer.js';
-import { HTTPSConnection } from '../../src/connection/https-connection.js';
-import { QuicShell } from '../../src/connection/quic-dialer.js';
-import { type HTTPConnection, HTTPSConnectionPool, ProtocolError } from '../../src/index.js';
-import { MemoryQuic, type Script } from './h3-memory-quic.js';
-
-const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
+import { ProtocolError } from '../../src/index.js';
+import type { MemoryQuic, Script } from './h3-memory-quic.js';
+import { memoryH3Pool } from './h3-memory-pool.js';
+import { idleIn } from '../support/idle-connection.js';
 
 const ok: Script = (_req, reply) => reply.head(200).data('ok').end();
 
-/** A pool whose connections dial in-memory QUIC peers running `script`. */
-function h3Pool(script: Script, opts: Record<string, unknown> = {}) {
-  const conns: MemoryQuic[] = [];
-  class MemoryH3Connection extends HTTPSConnection {
-    protected override async dial(): Promise<Dialed> {
-      const quic = new MemoryQuic(script);
-      conns.push(quic);
-      const info = new ConnectionInfo();
-      info.httpVersion = HttpVersion.h3;
-      info.tlsVersion = 'TLSv1.3';
-      return { transport: new QuicShell(quic), protocol: HttpVersion.h3, info, sink: null };
-    }
-  }
-  class Pool extends HTTPSConnectionPool {
-    static override ConnectionCls = MemoryH3Connection;
-  }
-  const pool = new Pool('h3.test', { disabledSvn: ONLY_H3, maxSize: 1, block: true, ...opts });
-  return { pool, conns };
-}
+/** A pool of one connection (maxSize 1, block) over in-memory QUIC peers running `script`. */
+const h3Pool = (script: Script, opts: Record<string, unknown> = {}) =>
+  memoryH3Pool(script, { maxSize: 1, block: true, ...opts });
 
-/** One request, leaving its connection idle with `pingAfterIdle` set to `ms`. */
-async function idleIn(pool: HTTPSConnectionPool, ms: number): Promise<HTTPConnection> {
-  const r = await pool.request('GET', '/first', { preloadContent: false });
-  const conn = r.connection as HTTPConnection;
-  conn._pingAfterIdle = ms;
-  await r.read();
-  return conn;
+/**
+ * A pool (retries: 0) whose first connection dies (QUIC idle timeout) when a
+ * request for /again arrives on it, before any response byte.
+ */
+function firstConnectionDiesOnAgain() {
+  const { pool, conns } = h3Pool(
+    (req, reply) => {
+      if (conns.indexOf(req.conn) === 0 && req.fields.includes('/again')) {
+        req.conn.idleOut();
+        return;
+      }
+      reply.head(200).data('ok').end();
+    },
+    { retries: 0 },
+  );
+  return { pool, conns };
 }
 
 describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
   test('a recently used connection is reused without a PING', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 10_000);
+    await idleIn(pool, 10_000, '/first');
     const r = await pool.request('GET', '/');
     assert.equal(r.status, 200);
     assert.equal(conns.length, 1);
@@ -62,7 +51,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('past pingAfterIdle, a burst of requests shares one answered PING and the connection', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 20);
+    await idleIn(pool, 20, '/first');
     await sleep(40);
     const rs = await Promise.all(Array.from({ length: 20 }, () => pool.request('GET', '/')));
     assert.ok(rs.every((r) => r.status === 200));
@@ -73,7 +62,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('a connection that does not answer its PING is closed and the request goes out on a new one', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 20);
+    await idleIn(pool, 20, '/first');
     conns[0]!.answersPing = false;
     await sleep(40);
     const r = await pool.request('GET', '/');
@@ -87,7 +76,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('a draining connection (the peer closed it) takes no request, and is not PINGed', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 10_000);
+    await idleIn(pool, 10_000, '/first');
     conns[0]!.draining = true;
     const r = await pool.request('GET', '/');
     assert.equal(r.status, 200);
@@ -99,7 +88,7 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
 
   test('a connection idle about as long as the QUIC idle timeout is closed without a PING', async () => {
     const { pool, conns } = h3Pool(ok);
-    await idleIn(pool, 10);
+    await idleIn(pool, 10, '/first');
     conns[0]!.idleTimeout = 1030;
     await sleep(50);
     const r = await pool.request('GET', '/');
@@ -111,17 +100,8 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
   });
 
   test('a connection that dies under a request before any response byte: the request is re-sent once, spending no retry', async () => {
-    const { pool, conns } = h3Pool(
-      (req, reply) => {
-        if (conns.indexOf(req.conn) === 0 && req.fields.includes('/again')) {
-          req.conn.idleOut();
-          return;
-        }
-        reply.head(200).data('ok').end();
-      },
-      { retries: 0 },
-    );
-    await idleIn(pool, 10_000);
+    const { pool, conns } = firstConnectionDiesOnAgain();
+    await idleIn(pool, 10_000, '/first');
     const r = await pool.request('GET', '/again');
     assert.equal(r.data.toString(), 'ok');
     assert.equal(conns.length, 2);
@@ -129,17 +109,8 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
   });
 
   test('...but not a POST, which fails with the reason', async () => {
-    const { pool, conns } = h3Pool(
-      (req, reply) => {
-        if (conns.indexOf(req.conn) === 0 && req.fields.includes('/again')) {
-          req.conn.idleOut();
-          return;
-        }
-        reply.head(200).data('ok').end();
-      },
-      { retries: 0 },
-    );
-    await idleIn(pool, 10_000);
+    const { pool } = firstConnectionDiesOnAgain();
+    await idleIn(pool, 10_000, '/first');
     await assert.rejects(
       pool.request('POST', '/again', { body: 'x' }),
       (e: unknown) => e instanceof ProtocolError && /timed out \(idle\)/.test((e as Error).message),

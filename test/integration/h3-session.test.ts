@@ -7,12 +7,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConnectionInfo, HttpVersion } from '../../src/connection/connection-info.js';
-import type { Dialed } from '../../src/connection/dialer.js';
-import { HTTPSConnection } from '../../src/connection/https-connection.js';
-import { QuicShell } from '../../src/connection/quic-dialer.js';
+import { HttpVersion } from '../../src/connection/connection-info.js';
 import {
-  HTTPSConnectionPool,
   MaxRetryError,
   ProtocolError,
   RequestAbortedError,
@@ -27,29 +23,9 @@ import {
   H3_REQUEST_REJECTED,
 } from '../../src/protocol/h3/error-codes.js';
 import { encodeFrame } from '../../src/protocol/h3/frames.js';
-import { MemoryQuic, type Script } from './h3-memory-quic.js';
+import { memoryH3Pool } from './h3-memory-pool.js';
 
-const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
-
-/** A pool whose connections dial in-memory QUIC peers running `script`. */
-function h3Pool(script: Script, opts: Record<string, unknown> = {}, maxStreams = 100) {
-  const conns: MemoryQuic[] = [];
-  class MemoryH3Connection extends HTTPSConnection {
-    protected override async dial(): Promise<Dialed> {
-      const quic = new MemoryQuic(script, maxStreams);
-      conns.push(quic);
-      const info = new ConnectionInfo();
-      info.httpVersion = HttpVersion.h3;
-      info.tlsVersion = 'TLSv1.3';
-      return { transport: new QuicShell(quic), protocol: HttpVersion.h3, info, sink: null };
-    }
-  }
-  class Pool extends HTTPSConnectionPool {
-    static override ConnectionCls = MemoryH3Connection;
-  }
-  const pool = new Pool('h3.test', { disabledSvn: ONLY_H3, ...opts });
-  return { pool, conns };
-}
+const h3Pool = memoryH3Pool;
 
 const field = (fields: string[], name: string) => fields[fields.indexOf(name) + 1];
 

@@ -5,9 +5,8 @@
 
 import assert from 'node:assert/strict';
 import type net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
-  HTTPConnectionPool,
   HTTPError,
   type HTTPResponse,
   IncompleteRead,
@@ -21,10 +20,7 @@ import {
 import { getFreePort } from '../support/free-port.js';
 import {
   httpResponse,
-  type RawHandler,
   type RawServer,
-  type RawServerOptions,
-  rawServer,
   startHttpServer,
   type TestHttpServer,
   waitUntil,
@@ -32,32 +28,11 @@ import {
 } from '../support/servers.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
 import { rejectionOf } from '../support/rejection.js';
+import { scriptedFixtures } from '../support/scripted-fixtures.js';
 
 const HOST = '127.0.0.1';
 
-/** Servers opened by a test, closed by the file's after() hook even when the test fails. */
-const servers: Array<{ close(): Promise<void> }> = [];
-const pools: Array<{ close(): Promise<void> }> = [];
-
-async function scripted(handler: RawHandler, options?: RawServerOptions): Promise<RawServer> {
-  const s = await rawServer(handler, options);
-  servers.push(s);
-  return s;
-}
-
-function poolFor(
-  server: { port: number },
-  options: ConstructorParameters<typeof HTTPConnectionPool>[1] = {},
-) {
-  const pool = new HTTPConnectionPool(HOST, { port: server.port, retries: false, ...options });
-  pools.push(pool);
-  return pool;
-}
-
-after(async () => {
-  await Promise.all(pools.map((p) => p.close()));
-  await Promise.all(servers.map((s) => s.close()));
-});
+const { scripted, poolFor, servers, pools } = scriptedFixtures();
 
 function truncatedBody(socket: net.Socket): void {
   socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: text/plain\r\n\r\n');

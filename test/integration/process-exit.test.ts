@@ -8,7 +8,6 @@
 // output to its exit.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-servers.js';
 import { buildResponse, T } from '../support/dns-wire.js';
+import { runTsxScript, type ScriptRun } from '../support/child-script.js';
 import { startHttpProxy, type TestProxy } from '../support/proxy-servers.js';
 import {
   startHttpServer,
@@ -31,48 +31,19 @@ const INDEX = pathToFileURL(path.resolve('src/index.ts')).href;
 /** How long after its last line a finished script may take to exit (ms). */
 const EXIT_WITHIN = 1000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** ms from the last stdout line to the exit. */
-  lingered: number;
-}
-
 /** Runs `source` (an ES module) under tsx and times its exit. */
 async function runScript(
   dir: string,
   name: string,
   source: string,
   env: Record<string, string>,
-): Promise<Run> {
+): Promise<ScriptRun> {
   const file = path.join(dir, `${name}.mts`);
   await writeFile(file, source);
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
-      env: { ...process.env, ...env, NODE_DEBUG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let lastLine = 0;
-    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-      lastLine = performance.now();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr, lingered: lastLine === 0 ? Number.NaN : performance.now() - lastLine });
-    });
-  });
+  return runTsxScript([file], env);
 }
 
-function assertExitedPromptly(run: Run, expectedOutput: RegExp): void {
+function assertExitedPromptly(run: ScriptRun, expectedOutput: RegExp): void {
   assert.equal(run.code, 0, `exit code ${run.code}; stderr: ${run.stderr}`);
   assert.match(run.stdout, expectedOutput);
   assert.ok(

@@ -4,7 +4,7 @@
 // options and set_tunnel without a proxy. Each test is named after its item.
 
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   BaseResolver,
   HTTPConnection,
@@ -18,33 +18,13 @@ import {
   Retry,
   socketConstants,
 } from '../../src/index.js';
-import { httpResponse, type RawHandler, type RawServer, rawServer, waitUntil } from '../support/servers.js';
+import { httpResponse, waitUntil } from '../support/servers.js';
 import { rejectionOf } from '../support/rejection.js';
+import { scriptedFixtures } from '../support/scripted-fixtures.js';
 
 const HOST = '127.0.0.1';
 
-const servers: Array<{ close(): Promise<void> }> = [];
-const pools: Array<{ close(): Promise<void> }> = [];
-
-async function scripted(handler: RawHandler): Promise<RawServer> {
-  const s = await rawServer(handler);
-  servers.push(s);
-  return s;
-}
-
-function poolFor(
-  server: { port: number },
-  options: ConstructorParameters<typeof HTTPConnectionPool>[1] = {},
-) {
-  const pool = new HTTPConnectionPool(HOST, { port: server.port, retries: false, ...options });
-  pools.push(pool);
-  return pool;
-}
-
-after(async () => {
-  await Promise.all(pools.map((p) => p.close()));
-  await Promise.all(servers.map((s) => s.close()));
-});
+const { scripted, poolFor, pools } = scriptedFixtures();
 
 describe('issue 15 item 3', () => {
   test('issue 15 item 3: a broken body read through a response is a ProtocolError caused by IncompleteRead or InvalidChunkLength, and Retry counts it as a read error', async () => {

@@ -23,24 +23,15 @@ import {
   PlainResolver,
   Timeout,
 } from '../../src/index.js';
-import { loadQuicTransport } from '../../src/net/quic/quic-loader.js';
 import { type Blackhole, createBlackhole } from '../support/blackhole.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
-import { type CaddyServer, startCaddy } from '../support/real-caddy.js';
+import { type CaddyServer, h3CaddySkip, startCaddy } from '../support/real-caddy.js';
 import { requireServer } from '../support/real-servers.js';
-import { isCI } from '../support/server-processes.js';
 import { startUnbound, type UnboundServer } from '../support/unbound.js';
 
 const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
 
-async function quicSkip(): Promise<string | null> {
-  const { reason } = await loadQuicTransport();
-  if (reason === null) return null;
-  if (isCI()) throw new Error(`the QUIC binding must load under CI=true: ${reason}`);
-  return `HTTP/3 is unavailable here (${reason}); skipped outside CI`;
-}
-
-const skip = requireServer('caddy') ?? (await quicSkip());
+const skip = await h3CaddySkip();
 
 describe('HTTP/3 addresses and DNS hints against caddy', { skip: skip ?? false }, () => {
   let pki: TlsTestPki;

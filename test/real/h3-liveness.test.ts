@@ -10,71 +10,36 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
   ConnectTimeoutError,
-  type HTTPConnection,
   HTTPSConnectionPool,
   type HTTPSConnectionPoolOptions,
   HttpVersion,
   NewConnectionError,
   Timeout,
 } from '../../src/index.js';
-import { loadQuicTransport } from '../../src/net/quic/quic-loader.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
 import { startUdpRelay, type UdpRelay } from '../support/h3-udp-relay.js';
-import { type CaddyServer, startCaddy } from '../support/real-caddy.js';
-import { requireServer, spawnServer } from '../support/real-servers.js';
-import { isCI } from '../support/server-processes.js';
+import { idleIn } from '../support/idle-connection.js';
+import { type CaddyServer, h3CaddySkip, probe, spawnCaddy, startCaddy } from '../support/real-caddy.js';
 
 const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
 const TLS13_SUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
 
-async function quicSkip(): Promise<string | null> {
-  const { reason } = await loadQuicTransport();
-  if (reason === null) return null;
-  if (isCI()) throw new Error(`the QUIC binding must load under CI=true: ${reason}`);
-  return `HTTP/3 is unavailable here (${reason}); skipped outside CI`;
-}
-
-const skip = requireServer('caddy') ?? (await quicSkip());
-
-/** Whether something accepts TCP connections on the port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
+const skip = await h3CaddySkip();
 
 /** Starts caddy again from a Caddyfile (same ports), as after a restart; the old one must be gone. */
 async function restartCaddy(caddyfile: string, port: number): Promise<{ stop(): Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-caddy-again-'));
   const conf = path.join(dir, 'Caddyfile');
   writeFileSync(conf, caddyfile);
-  const { child, stop } = spawnServer(
-    'caddy',
-    ['run', '--config', conf, '--adapter', 'caddyfile'],
-    dir,
-    'caddy',
-    { signal: 'SIGQUIT', graceMs: 3000 },
-    {
-      ...process.env,
-      HOME: dir,
-      XDG_DATA_HOME: path.join(dir, 'data'),
-      XDG_CONFIG_HOME: path.join(dir, 'config'),
-    },
-  );
+  const { child, stop } = spawnCaddy(conf, dir);
   const deadline = Date.now() + 15_000;
-  while (!(await listening(port))) {
+  while (!(await probe(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`caddy did not come back on port ${port}`);
@@ -82,15 +47,6 @@ async function restartCaddy(caddyfile: string, port: number): Promise<{ stop(): 
     await sleep(50);
   }
   return { stop };
-}
-
-/** One request, leaving its connection idle with `pingAfterIdle` set to `ms`. */
-async function idleIn(p: HTTPSConnectionPool, ms: number): Promise<HTTPConnection> {
-  const r = await p.request('GET', '/small.txt', { preloadContent: false });
-  const conn = r.connection as HTTPConnection;
-  conn._pingAfterIdle = ms;
-  await r.read();
-  return conn;
 }
 
 describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
@@ -154,7 +110,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
 
   test('an idle connection answers a QUIC PING and is reused', async () => {
     const p = pool(caddy.ports.good!);
-    const conn = await idleIn(p, 50);
+    const conn = await idleIn(p, 50, '/small.txt');
     await sleep(120);
     const alive = conn.checkAlive();
     assert.ok(alive instanceof Promise, 'past pingAfterIdle the check is a PING');
@@ -176,7 +132,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
       preemptiveQuicCache: cache,
       timeout: new Timeout({ connect: 2000, read: 5000 }),
     });
-    const conn = await idleIn(p, 50);
+    const conn = await idleIn(p, 50, '/small.txt');
     assert.equal(conn.httpVersion, HttpVersion.h3, 'HTTP/3 through the relay');
     await sleep(100);
     relay.drop();
@@ -197,7 +153,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
     relay ??= await startUdpRelay(caddy.ports.good!);
     relay.forward();
     const p = pool(relay.port, { timeout: new Timeout({ connect: 1000, read: 5000 }) });
-    const conn = await idleIn(p, 50);
+    const conn = await idleIn(p, 50, '/small.txt');
     assert.equal(conn.httpVersion, HttpVersion.h3);
     await sleep(100);
     relay.drop();
@@ -218,7 +174,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
     let again: { stop(): Promise<void> } | null = null;
     try {
       const p = pool(port, { timeout: new Timeout({ connect: 2000, read: 5000 }) });
-      const first = await idleIn(p, 50);
+      const first = await idleIn(p, 50, '/small.txt');
       await own.stop();
       again = await restartCaddy(caddyfile, port);
       await sleep(100);

@@ -12,9 +12,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadQuicTransport } from '../../src/net/quic/quic-loader.js';
 import { getFreePort } from './free-port.js';
-import { spawnServer } from './real-servers.js';
-import { findBinary, keepDirs, ServerExitedError, withPortRetries } from './server-processes.js';
+import { requireServer, type Spawned, spawnServer } from './real-servers.js';
+import { findBinary, isCI, keepDirs, ServerExitedError, withPortRetries } from './server-processes.js';
 
 export interface CaddySite {
   /** A name to find the site's port by. */
@@ -64,8 +65,21 @@ function caddyfile(o: CaddyOptions, ports: Record<string, number>): string {
   return `{\n\tadmin off\n\tauto_https off\n\tskip_install_trust\n${lax}\tservers {\n\t\tprotocols h1 h2 h3\n\t}\n}\n${blocks.join('')}`;
 }
 
+/**
+ * Why the HTTP/3 tests against caddy skip here, or null: no caddy, or no QUIC
+ * binding outside CI (under CI=true a binding that does not load is an error).
+ */
+export async function h3CaddySkip(): Promise<string | null> {
+  const noCaddy = requireServer('caddy');
+  if (noCaddy !== null) return noCaddy;
+  const { reason } = await loadQuicTransport();
+  if (reason === null) return null;
+  if (isCI()) throw new Error(`the QUIC binding must load under CI=true: ${reason}`);
+  return `HTTP/3 is unavailable here (${reason}); skipped outside CI`;
+}
+
 /** Whether something accepts TCP connections on the port (caddy opens its UDP listener first). */
-function probe(port: number): Promise<boolean> {
+export function probe(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.setTimeout(1000);
@@ -81,6 +95,24 @@ function probe(port: number): Promise<boolean> {
   });
 }
 
+/** caddy running the Caddyfile `conf`, in (and with its HOME and XDG directories in) `dir`. */
+export function spawnCaddy(conf: string, dir: string): Spawned {
+  // SIGQUIT: caddy's immediate exit, no graceful wait for open connections.
+  return spawnServer(
+    'caddy',
+    ['run', '--config', conf, '--adapter', 'caddyfile'],
+    dir,
+    'caddy',
+    { signal: 'SIGQUIT', graceMs: 3000 },
+    {
+      ...process.env,
+      HOME: dir,
+      XDG_DATA_HOME: path.join(dir, 'data'),
+      XDG_CONFIG_HOME: path.join(dir, 'config'),
+    },
+  );
+}
+
 export async function startCaddy(o: CaddyOptions): Promise<CaddyServer> {
   const exe = findBinary('caddy');
   if (!exe) throw new Error('caddy not found on PATH');
@@ -91,21 +123,7 @@ export async function startCaddy(o: CaddyOptions): Promise<CaddyServer> {
       for (const s of o.sites) ports[s.name] = await getFreePort('127.0.0.1');
       const conf = path.join(dir, 'Caddyfile');
       writeFileSync(conf, caddyfile(o, ports));
-      const args = ['run', '--config', conf, '--adapter', 'caddyfile'];
-      // SIGQUIT: caddy's immediate exit, no graceful wait for open connections.
-      const { child, logFile, stop } = spawnServer(
-        'caddy',
-        args,
-        dir,
-        'caddy',
-        { signal: 'SIGQUIT', graceMs: 3000 },
-        {
-          ...process.env,
-          HOME: dir,
-          XDG_DATA_HOME: path.join(dir, 'data'),
-          XDG_CONFIG_HOME: path.join(dir, 'config'),
-        },
-      );
+      const { child, logFile, stop } = spawnCaddy(conf, dir);
       const first = ports[o.sites.find((s) => !s.clientCa)!.name]!;
       const deadline = Date.now() + 15_000;
       for (;;) {
