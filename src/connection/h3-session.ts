@@ -263,7 +263,8 @@ export class H3Session implements ProtocolSession, H3StreamHost {
     if (completed) this.requestsServed++;
     if (this.active.size === 0) {
       this.idleSince = performance.now();
-      if (!this.closed) this.quic.unref();
+      // Closed too: a QUIC connection still sending its close (draining) must not hold the process.
+      this.quic.unref();
     }
   }
 
