@@ -248,6 +248,21 @@ export class H3Session implements ProtocolSession, H3StreamHost {
         ),
       );
     }
+    // Those on streams at or above the id will not be processed (RFC 9114
+    // section 5.2): cancelled and re-sent now, not when the server gets round
+    // to closing the connection.
+    for (const ex of [...this.active]) {
+      const sid = ex.streamId;
+      if (sid !== null && sid >= id && !ex.gotResponseBytes && !ex.isOver) {
+        ex.fail(
+          markUnprocessed(
+            new ProtocolError(
+              `${this.label}: the server is going away (GOAWAY, first unprocessed stream ${id}); the request on stream ${sid} was not processed (${ex.opts.url})`,
+            ),
+          ),
+        );
+      }
+    }
     this.owner.sessionCapacityChanged(this);
   }
 

@@ -163,6 +163,35 @@ describe('HTTP/3 session over an in-memory QUIC peer', () => {
     await pool.close();
   });
 
+  test(
+    'requests a GOAWAY excluded are cancelled and re-sent at once, even when the server keeps the connection open',
+    { timeout: 10_000 },
+    async () => {
+      const { pool, conns } = h3Pool(
+        (req, reply) => {
+          if (conns.indexOf(req.conn) === 0 && req.streamId >= 4) {
+            if (req.streamId === 8) req.conn.goaway(4); // and never a word more on this connection
+            return;
+          }
+          reply
+            .head(200)
+            .data(`conn ${conns.indexOf(req.conn)} stream ${req.streamId}`)
+            .end();
+        },
+        { retries: 0 },
+      );
+      const first = await pool.request('GET', '/a');
+      assert.equal(first.data.toString(), 'conn 0 stream 0');
+      const rs = await Promise.all([pool.request('GET', '/b'), pool.request('GET', '/c')]);
+      assert.ok(
+        rs.every((r) => r.data.toString().startsWith('conn 1')),
+        rs.map((r) => r.data.toString()).join(' | '),
+      );
+      assert.equal(conns[0]!.resets.get(4), H3_REQUEST_CANCELLED, 'the excluded stream was cancelled');
+        await pool.close();
+    },
+  );
+
   test('a malformed response head resets the stream with H3_MESSAGE_ERROR; the connection lives on', async () => {
     let n = 0;
     const { pool, conns } = h3Pool(
