@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
   HTTPSConnectionPool,
@@ -263,6 +264,23 @@ describe('HTTP/3 against caddy', { skip: skip ?? false }, () => {
     await assert.rejects(p.request('GET', '/echo/stall'), ReadTimeoutError);
     const r = await p.request('GET', '/small.txt');
     assert.equal(r.status, 200, 'the connection still serves the next request');
+  });
+
+  test('an upload the server stops reading waits for credit without spinning the CPU', async () => {
+    const p = pool('good');
+    const ac = new AbortController();
+    const stalled = p.request('POST', '/echo/stall', { body: Buffer.alloc(64 << 20), signal: ac.signal });
+    stalled.catch(() => {});
+    await sleep(1_000); // flow control has stopped the upload by now
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await sleep(1_000);
+    const used = process.cpuUsage(cpu0);
+    const perSecond = (used.user + used.system) / 1000 / ((performance.now() - t0) / 1000);
+    ac.abort();
+    await assert.rejects(stalled, RequestAbortedError);
+    // Measured: ~30 ms of CPU a second while waiting; ~550 when every event-loop turn retried the write.
+    assert.ok(perSecond < 200, `${Math.round(perSecond)} ms of CPU a second while the upload waited`);
   });
 
   test('an abort resets only its stream; the connection carries on', async () => {

@@ -103,6 +103,14 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private inbox: Buffer[] = [];
   private scheduled = false;
   private processing = false;
+  /**
+   * One more batch follows: a handler asked for a write or a read while one
+   * ran, or a stream's write went part way (quiche may take more once the
+   * packets are out). A stream quiche takes nothing from waits for the
+   * datagram that brings credit: re-running for it spun the event loop at
+   * full CPU through a stalled upload.
+   */
+  private rerun = false;
   private timer: NodeJS.Timeout | null = null;
   /** When `timer` fires (performance.now() ms). */
   private timerAt = 0;
@@ -368,8 +376,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       }
       this.mustSend = true;
       // Called from a handler inside a batch: the PING leaves with the next one.
-      if (this.processing) setImmediate(() => this.schedule());
-      else this.schedule();
+      this.schedule();
     });
   }
 
@@ -455,7 +462,11 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.processing) return;
+    if (this.processing) {
+      this.rerun = true;
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.process);
   }
@@ -478,11 +489,17 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       }
       this.afterIo(inbox.length);
     } finally {
-      this.processing = false;
+      this.endBatch();
     }
-    // Handlers may have queued more work while we were processing.
-    if (this.toWrite.size > 0 || this.toRead.size > 0) this.schedule();
   };
+
+  private endBatch(): void {
+    this.processing = false;
+    if (this.rerun) {
+      this.rerun = false;
+      this.schedule();
+    }
+  }
 
   private afterIo(received: number): void {
     if (this.handshake === 'connecting' && this.conn.isEstablished()) {
@@ -600,6 +617,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
 
   private writeStream(s: QuicheStream): void {
     const conn = this.conn;
+    const before = s.queued;
     while (s.queue.length > 0) {
       const chunk = s.queue[0]!;
       const last = s.queue.length === 1 && s.writeState === 'ending';
@@ -639,6 +657,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       }
     }
     if (s.queue.length === 0 && s.writeState !== 'ending') this.toWrite.delete(s);
+    else if (s.queued < before) this.rerun = true;
     if (s.done) this.streams.delete(s.id);
   }
 
@@ -707,7 +726,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     try {
       this.afterIo(0);
     } finally {
-      this.processing = false;
+      this.endBatch();
     }
   };
 
