@@ -224,13 +224,18 @@ export class H3Session implements ProtocolSession, H3StreamHost {
         else throw e;
       }
     };
+    let ignored = false;
     s.setHandlers({
       onData: (chunk) =>
         guard(() => {
-          if (this.peer.push(s.id, chunk) === 'ignore') s.reset(H3_STREAM_CREATION_ERROR);
+          if (ignored) return;
+          if (this.peer.push(s.id, chunk) === 'ignore') {
+            ignored = true;
+            s.reset(H3_STREAM_CREATION_ERROR);
+          }
         }),
-      onEnd: () => guard(() => this.peer.end(s.id)),
-      onReset: () => guard(() => this.peer.end(s.id)),
+      onEnd: () => guard(() => ignored || this.peer.end(s.id)),
+      onReset: () => guard(() => ignored || this.peer.end(s.id)),
       onStopSending: () => {},
       onDrain: () => {},
     });

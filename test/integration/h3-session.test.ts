@@ -25,7 +25,9 @@ import {
   H3_MESSAGE_ERROR,
   H3_REQUEST_CANCELLED,
   H3_REQUEST_REJECTED,
+  H3_STREAM_CREATION_ERROR,
 } from '../../src/protocol/h3/error-codes.js';
+import { encodeVarint } from '../../src/protocol/h3/varint.js';
 import { encodeFrame } from '../../src/protocol/h3/frames.js';
 import { MemoryQuic, type Script } from './h3-memory-quic.js';
 
@@ -188,9 +190,23 @@ describe('HTTP/3 session over an in-memory QUIC peer', () => {
         rs.map((r) => r.data.toString()).join(' | '),
       );
       assert.equal(conns[0]!.resets.get(4), H3_REQUEST_CANCELLED, 'the excluded stream was cancelled');
-        await pool.close();
+      await pool.close();
     },
   );
+
+  test('a reserved stream type is stopped with H3_STREAM_CREATION_ERROR; its later bytes are not read as a new stream', async () => {
+    const { pool, conns } = h3Pool((_req, reply) => reply.head(200).data('ok').end());
+    assert.equal((await pool.request('GET', '/a')).status, 200);
+    const quic = conns[0]!;
+    const reserved = quic.serverOpenUni(encodeVarint(0x1f * 3 + 0x21));
+    assert.equal(quic.resets.get(reserved.id), H3_STREAM_CREATION_ERROR);
+    // Bytes already in flight: they would read as a second control stream.
+    quic.serverSend(reserved.id, Buffer.from([0x00, 0x04, 0x00]));
+    assert.equal(quic.isClosed, false);
+    assert.equal((await pool.request('GET', '/b')).status, 200);
+    assert.equal(conns.length, 1);
+    await pool.close();
+  });
 
   test('a malformed response head resets the stream with H3_MESSAGE_ERROR; the connection lives on', async () => {
     let n = 0;
