@@ -344,6 +344,25 @@ console.log(r.version);`;
     assert.ok(performance.now() - t0 < 10_000, 'exited long before the QUIC idle timeout (30 s)');
   });
 
+  test('an HTTP/3 connection idle again after a liveness PING does not hold the process open', () => {
+    const script = `import { PoolManager, HttpVersion } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../src/index.ts'))};
+const pm = new PoolManager({ caCerts: ${JSON.stringify(pki.caCert)}, disabledSvn: new Set([HttpVersion.h11, HttpVersion.h2]) });
+const url = 'https://localhost:${ports.good}/small.txt';
+const first = await pm.request('GET', url, { preloadContent: false });
+first.connection._pingAfterIdle = 10;
+await first.read();
+await new Promise((r) => setTimeout(r, 50));
+const second = await pm.request('GET', url);
+console.log(first.version, second.version, second.connection === first.connection);`;
+    const file = path.join(root, 'idle-ping.mts');
+    writeFileSync(file, script);
+    const t0 = performance.now();
+    const out = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout.trim(), '30 30 true', 'the PING was answered and the connection reused');
+    assert.ok(performance.now() - t0 < 10_000, 'exited long before the QUIC idle timeout (30 s)');
+  });
+
   test('a body read slowly (paused stream) still arrives whole', async () => {
     const r = await pool('good').request('GET', '/big.bin', { preloadContent: false });
     const h = createHash('sha256');
