@@ -125,10 +125,16 @@ async function dnsSaysH3(r: H3Route, timeout: number | null, signal: AbortSignal
   const wait = timeout === null ? HINT_MAX_WAIT : Math.min(HINT_MAX_WAIT, timeout * QUIC_SHARE);
   const ac = new AbortController();
   const onAbort = () => ac.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => ac.abort(new Error('no HTTPS record answer in time')), wait);
+  // The wait ends at the deadline or the caller's abort even when a resolver ignores its signal.
+  const given = new Promise<never>((_, reject) => {
+    if (ac.signal.aborted) reject(ac.signal.reason);
+    else ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true });
+  });
   try {
-    const alpn = await r.resolver.getHttpsAlpn(host, { signal: ac.signal });
+    const alpn = await Promise.race([r.resolver.getHttpsAlpn(host, { signal: ac.signal }), given]);
     const h3 = alpn?.includes('h3') ?? false;
     if (h3) debug('the HTTPS record of %s offers h3: trying HTTP/3 first', host);
     return h3;

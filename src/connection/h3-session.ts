@@ -224,13 +224,18 @@ export class H3Session implements ProtocolSession, H3StreamHost {
         else throw e;
       }
     };
+    let ignored = false;
     s.setHandlers({
       onData: (chunk) =>
         guard(() => {
-          if (this.peer.push(s.id, chunk) === 'ignore') s.reset(H3_STREAM_CREATION_ERROR);
+          if (ignored) return;
+          if (this.peer.push(s.id, chunk) === 'ignore') {
+            ignored = true;
+            s.reset(H3_STREAM_CREATION_ERROR);
+          }
         }),
-      onEnd: () => guard(() => this.peer.end(s.id)),
-      onReset: () => guard(() => this.peer.end(s.id)),
+      onEnd: () => guard(() => ignored || this.peer.end(s.id)),
+      onReset: () => guard(() => ignored || this.peer.end(s.id)),
       onStopSending: () => {},
       onDrain: () => {},
     });
@@ -248,6 +253,21 @@ export class H3Session implements ProtocolSession, H3StreamHost {
         ),
       );
     }
+    // Those on streams at or above the id will not be processed (RFC 9114
+    // section 5.2): cancelled and re-sent now, not when the server gets round
+    // to closing the connection.
+    for (const ex of [...this.active]) {
+      const sid = ex.streamId;
+      if (sid !== null && sid >= id && !ex.gotResponseBytes && !ex.isOver) {
+        ex.fail(
+          markUnprocessed(
+            new ProtocolError(
+              `${this.label}: the server is going away (GOAWAY, first unprocessed stream ${id}); the request on stream ${sid} was not processed (${ex.opts.url})`,
+            ),
+          ),
+        );
+      }
+    }
     this.owner.sessionCapacityChanged(this);
   }
 
@@ -263,7 +283,8 @@ export class H3Session implements ProtocolSession, H3StreamHost {
     if (completed) this.requestsServed++;
     if (this.active.size === 0) {
       this.idleSince = performance.now();
-      if (!this.closed) this.quic.unref();
+      // Closed too: a QUIC connection still sending its close (draining) must not hold the process.
+      this.quic.unref();
     }
   }
 

@@ -104,7 +104,9 @@ export async function dialQuic(
   const chain = quic.peerCertificates();
   try {
     postHandshakeChecks(chain[0] ?? null, tls, plan.label);
+    fillCertificates(info, chain);
   } catch (err) {
+    // Nothing may keep the connection (its socket, its timers) once the dial failed.
     quic.close(0x0100, 'certificate check failed');
     throw err;
   }
@@ -115,7 +117,6 @@ export async function dialQuic(
   info.httpVersion = HttpVersion.h3;
   info.destinationAddress = [address, plan.port];
   info.tlsVersion = 'TLSv1.3';
-  fillCertificates(info, chain);
   return { transport: new QuicShell(quic), protocol: HttpVersion.h3, info, sink: null };
 }
 
@@ -212,17 +213,32 @@ async function raceQuic(
   }
 }
 
-/** The certificate fields of ConnectionInfo, from the DER chain the server sent. */
-function fillCertificates(info: ConnectionInfo, chain: Buffer[]): void {
+/**
+ * @internal The certificate fields of ConnectionInfo, from the DER chain the
+ * server sent. A certificate that does not parse (BoringSSL reads no
+ * intermediate when it verifies nothing, so a server may send any bytes)
+ * leaves its dictionary null.
+ */
+export function fillCertificates(info: ConnectionInfo, chain: Buffer[]): void {
   const leaf = chain[0];
   if (leaf === undefined) return;
   info.certificateDer = leaf;
-  info.certificateDict = certificateDict(new X509Certificate(leaf));
+  info.certificateDict = parsedDict(leaf);
   const issuer = chain[1];
   if (issuer !== undefined) {
     info.issuerCertificateDer = issuer;
-    info.issuerCertificateDict = certificateDict(new X509Certificate(issuer));
+    info.issuerCertificateDict = parsedDict(issuer);
   }
+}
+
+function parsedDict(der: Buffer): NonNullable<ConnectionInfo['certificateDict']> | null {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    return null;
+  }
+  return certificateDict(cert);
 }
 
 /** The fields of Node's PeerCertificate that an X509Certificate gives. */

@@ -16,6 +16,8 @@ import {
   type HTTPSConnectionPoolOptions,
   HttpVersion,
   InMemoryResolver,
+  RequestAbortedError,
+  Timeout,
 } from '../../src/index.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
 
@@ -28,6 +30,18 @@ class HintingResolver extends InMemoryResolver {
   override async getHttpsAlpn(): Promise<string[] | null> {
     this.asked++;
     return this.alpn;
+  }
+}
+
+/** A resolver whose HTTPS question never gets an answer, and which ignores its abort signal. */
+class SilentResolver extends InMemoryResolver {
+  asked = 0;
+  constructor() {
+    super({ hosts: { 'hinted.test': '127.0.0.1' } });
+  }
+  override getHttpsAlpn(): Promise<string[] | null> {
+    this.asked++;
+    return new Promise(() => {});
   }
 }
 
@@ -49,7 +63,12 @@ describe('HTTP/3 hints from DNS HTTPS records', () => {
     server.close();
   });
 
-  async function get(host: string, resolver: HintingResolver, opts: HTTPSConnectionPoolOptions = {}) {
+  async function get(
+    host: string,
+    resolver: HintingResolver,
+    opts: HTTPSConnectionPoolOptions = {},
+    signal?: AbortSignal,
+  ) {
     const pool = new HTTPSConnectionPool(host, {
       port,
       resolver,
@@ -59,7 +78,7 @@ describe('HTTP/3 hints from DNS HTTPS records', () => {
       ...opts,
     });
     try {
-      const r = await pool.request('GET', '/');
+      const r = await pool.request('GET', '/', signal ? { signal } : {});
       return r;
     } finally {
       await pool.close();
@@ -78,6 +97,49 @@ describe('HTTP/3 hints from DNS HTTPS records', () => {
     assert.equal(again.version, 11);
     assert.equal(resolver.asked, 1, 'not asked during the cool-down');
   });
+
+  test(
+    'a question that gets no answer (from a resolver ignoring its signal) holds the connect up to half its timeout, then TCP',
+    { timeout: 10_000 },
+    async () => {
+      const resolver = new SilentResolver();
+      const t0 = performance.now();
+      const r = await get('hinted.test', resolver as unknown as HintingResolver, {
+        preemptiveQuicCache: new Map(),
+        timeout: new Timeout({ connect: 400 }),
+      });
+      assert.equal(r.version, 11);
+      assert.equal(resolver.asked, 1);
+      assert.ok(
+        performance.now() - t0 < 2_000,
+        `went on over TCP after ${Math.round(performance.now() - t0)} ms`,
+      );
+    },
+  );
+
+  test(
+    'an abort while the question is pending fails the request at once with RequestAbortedError',
+    { timeout: 10_000 },
+    async () => {
+      const resolver = new SilentResolver();
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 50);
+      const t0 = performance.now();
+      await assert.rejects(
+        get(
+          'hinted.test',
+          resolver as unknown as HintingResolver,
+          { preemptiveQuicCache: new Map() },
+          ac.signal,
+        ),
+        RequestAbortedError,
+      );
+      assert.ok(
+        performance.now() - t0 < 900,
+        `failed after ${Math.round(performance.now() - t0)} ms, before the 1 s hint wait`,
+      );
+    },
+  );
 
   test('a record without h3 leaves the origin on TCP, with no cool-down', async () => {
     const resolver = new HintingResolver(['h2', 'http/1.1']);

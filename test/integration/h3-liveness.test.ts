@@ -118,6 +118,19 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
     await pool.close();
   });
 
+  test('a connection closed with a response in flight no longer holds the process open while it closes', async () => {
+    const { pool, conns } = h3Pool((_req, reply) => {
+      reply.head(200).data('part');
+    });
+    const r = await pool.request('GET', '/slow', { preloadContent: false });
+    assert.equal(r.status, 200);
+    assert.equal(conns[0]!.refd, true, 'a request in flight holds the process');
+    await (r.connection as HTTPConnection).close();
+    assert.ok(conns[0]!.isClosed);
+    assert.equal(conns[0]!.refd, false, 'the closed connection is unref-ed');
+    await pool.close();
+  });
+
   test('a cipher the transport learns after the handshake reaches ConnectionInfo at the response head', async () => {
     const { pool, conns } = h3Pool((_req, reply) => {
       conns[0]!.cipher = 'TLS_CHACHA20_POLY1305_SHA256';

@@ -248,8 +248,14 @@ export class MemoryQuic implements QuicConnection {
     return this.cipher;
   }
 
-  ref(): void {}
-  unref(): void {}
+  /** Whether the connection would hold the process open (ref/unref). */
+  refd = true;
+  ref(): void {
+    this.refd = true;
+  }
+  unref(): void {
+    this.refd = false;
+  }
 
   // ---- server -> client -----------------------------------------------------
 

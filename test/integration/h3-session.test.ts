@@ -21,7 +21,9 @@ import {
   H3_MESSAGE_ERROR,
   H3_REQUEST_CANCELLED,
   H3_REQUEST_REJECTED,
+  H3_STREAM_CREATION_ERROR,
 } from '../../src/protocol/h3/error-codes.js';
+import { encodeVarint } from '../../src/protocol/h3/varint.js';
 import { encodeFrame } from '../../src/protocol/h3/frames.js';
 import { memoryH3Pool } from './h3-memory-pool.js';
 
@@ -136,6 +138,49 @@ describe('HTTP/3 session over an in-memory QUIC peer', () => {
       bodies.slice(1).every((b) => b.startsWith('conn 1')),
       bodies.join(' | '),
     );
+    await pool.close();
+  });
+
+  test(
+    'requests a GOAWAY excluded are cancelled and re-sent at once, even when the server keeps the connection open',
+    { timeout: 10_000 },
+    async () => {
+      const { pool, conns } = h3Pool(
+        (req, reply) => {
+          if (conns.indexOf(req.conn) === 0 && req.streamId >= 4) {
+            if (req.streamId === 8) req.conn.goaway(4); // and never a word more on this connection
+            return;
+          }
+          reply
+            .head(200)
+            .data(`conn ${conns.indexOf(req.conn)} stream ${req.streamId}`)
+            .end();
+        },
+        { retries: 0 },
+      );
+      const first = await pool.request('GET', '/a');
+      assert.equal(first.data.toString(), 'conn 0 stream 0');
+      const rs = await Promise.all([pool.request('GET', '/b'), pool.request('GET', '/c')]);
+      assert.ok(
+        rs.every((r) => r.data.toString().startsWith('conn 1')),
+        rs.map((r) => r.data.toString()).join(' | '),
+      );
+      assert.equal(conns[0]!.resets.get(4), H3_REQUEST_CANCELLED, 'the excluded stream was cancelled');
+      await pool.close();
+    },
+  );
+
+  test('a reserved stream type is stopped with H3_STREAM_CREATION_ERROR; its later bytes are not read as a new stream', async () => {
+    const { pool, conns } = h3Pool((_req, reply) => reply.head(200).data('ok').end());
+    assert.equal((await pool.request('GET', '/a')).status, 200);
+    const quic = conns[0]!;
+    const reserved = quic.serverOpenUni(encodeVarint(0x1f * 3 + 0x21));
+    assert.equal(quic.resets.get(reserved.id), H3_STREAM_CREATION_ERROR);
+    // Bytes already in flight: they would read as a second control stream.
+    quic.serverSend(reserved.id, Buffer.from([0x00, 0x04, 0x00]));
+    assert.equal(quic.isClosed, false);
+    assert.equal((await pool.request('GET', '/b')).status, 200);
+    assert.equal(conns.length, 1);
     await pool.close();
   });
 

@@ -19,6 +19,7 @@ import {
   HTTPSConnectionPool,
   HttpVersion,
   NewConnectionError,
+  RequestAbortedError,
   Timeout,
 } from '../../src/index.js';
 import { loadQuicTransport, setQuicUnavailableForTesting } from '../../src/net/quic/quic-loader.js';
@@ -157,6 +158,46 @@ describe('HTTP/3 connecting without a QUIC peer', async () => {
         assert.ok(took >= 250 && took < 2000, `took ${took} ms`);
         assert.ok(datagrams > 0, 'the Initial packet was sent');
         await pool.close();
+      } finally {
+        silent.close();
+      }
+    },
+  );
+
+  test(
+    'an abort during the handshake with a silent server fails at once with RequestAbortedError, leaving no UDP socket or timer',
+    { skip },
+    async () => {
+      const silent = dgram.createSocket('udp4');
+      await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+      const handles = () => {
+        const all = process.getActiveResourcesInfo();
+        return {
+          udp: all.filter((h) => h === 'UDPWrap').length,
+          timers: all.filter((h) => h === 'Timeout').length,
+        };
+      };
+      const base = handles();
+      try {
+        const pool = new HTTPSConnectionPool('127.0.0.1', {
+          port: silent.address().port,
+          disabledSvn: ONLY_H3,
+          retries: false,
+          timeout: new Timeout({ connect: 10_000 }),
+        });
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(), 100);
+        const t0 = performance.now();
+        await assert.rejects(pool.request('GET', '/', { signal: ac.signal }), (e: unknown) => {
+          assert.ok(e instanceof RequestAbortedError, String(e));
+          return true;
+        });
+        assert.ok(performance.now() - t0 < 2_000, 'not at the connect timeout');
+        await pool.close();
+        await new Promise((r) => setTimeout(r, 20));
+        const now = handles();
+        assert.ok(now.udp <= base.udp, `UDP sockets: ${now.udp} after, ${base.udp} before`);
+        assert.ok(now.timers <= base.timers, `timers: ${now.timers} after, ${base.timers} before`);
       } finally {
         silent.close();
       }

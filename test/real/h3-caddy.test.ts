@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
   HTTPSConnectionPool,
@@ -255,6 +256,23 @@ describe('HTTP/3 against caddy', { skip: skip ?? false }, () => {
     assert.equal(r.status, 200, 'the connection still serves the next request');
   });
 
+  test('an upload the server stops reading waits for credit without spinning the CPU', async () => {
+    const p = pool('good');
+    const ac = new AbortController();
+    const stalled = p.request('POST', '/echo/stall', { body: Buffer.alloc(64 << 20), signal: ac.signal });
+    stalled.catch(() => {});
+    await sleep(1_000); // flow control has stopped the upload by now
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await sleep(1_000);
+    const used = process.cpuUsage(cpu0);
+    const perSecond = (used.user + used.system) / 1000 / ((performance.now() - t0) / 1000);
+    ac.abort();
+    await assert.rejects(stalled, RequestAbortedError);
+    // Measured: ~30 ms of CPU a second while waiting; ~550 when every event-loop turn retried the write.
+    assert.ok(perSecond < 200, `${Math.round(perSecond)} ms of CPU a second while the upload waited`);
+  });
+
   test('an abort resets only its stream; the connection carries on', async () => {
     const p = pool('good', { maxSize: 1, block: true });
     const ac = new AbortController();
@@ -313,6 +331,25 @@ console.log(r.version);`;
     const out = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(out.status, 0, out.stderr);
     assert.equal(out.stdout.trim(), '30');
+    assert.ok(performance.now() - t0 < 10_000, 'exited long before the QUIC idle timeout (30 s)');
+  });
+
+  test('an HTTP/3 connection idle again after a liveness PING does not hold the process open', () => {
+    const script = `import { PoolManager, HttpVersion } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../src/index.ts'))};
+const pm = new PoolManager({ caCerts: ${JSON.stringify(pki.caCert)}, disabledSvn: new Set([HttpVersion.h11, HttpVersion.h2]) });
+const url = 'https://localhost:${ports.good}/small.txt';
+const first = await pm.request('GET', url, { preloadContent: false });
+first.connection._pingAfterIdle = 10;
+await first.read();
+await new Promise((r) => setTimeout(r, 50));
+const second = await pm.request('GET', url);
+console.log(first.version, second.version, second.connection === first.connection);`;
+    const file = path.join(root, 'idle-ping.mts');
+    writeFileSync(file, script);
+    const t0 = performance.now();
+    const out = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stdout.trim(), '30 30 true', 'the PING was answered and the connection reused');
     assert.ok(performance.now() - t0 < 10_000, 'exited long before the QUIC idle timeout (30 s)');
   });
 

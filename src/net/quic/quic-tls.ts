@@ -21,6 +21,7 @@ import { unbracketHost } from '../../authority.js';
 import { markConnectError, SSLError } from '../../errors.js';
 import { normaliseFingerprint } from '../tls-fingerprint.js';
 import type { TlsOptions } from '../tls-options.js';
+import { sslVersionBounds } from '../ssl-version.js';
 import { resolveCertReqs } from '../tls-settings.js';
 import { clientCertificate, explicitTrust } from '../tls-material.js';
 import { defaultCaCertificates } from '../trust-store.js';
@@ -48,8 +49,20 @@ export function quicTlsUnavailable(o: TlsOptions): string | null {
     return 'a Node SecureContext (sslContext) cannot be handed to the QUIC TLS stack';
   }
   const u3 = isUrllib3Context(ctx) ? ctx : null;
-  const max = o.sslMaximumVersion ?? u3?.sslMaximumVersion ?? null;
-  if (max !== null && max !== 'TLSv1.3') return `QUIC needs TLS 1.3 but sslMaximumVersion is ${max}`;
+  // The bounds as the TCP plan reads them (tls-plan.ts): an exact sslVersion pins the maximum too.
+  const pinned =
+    o.sslVersion !== undefined && o.sslVersion !== null
+      ? sslVersionBounds(o.sslVersion, Boolean(o.sslMinimumVersion || o.sslMaximumVersion), 'TLS')
+      : null;
+  const max = o.sslMaximumVersion ?? pinned?.max ?? u3?.sslMaximumVersion ?? null;
+  if (max !== null && max !== 'TLSv1.3') {
+    const which = o.sslMaximumVersion
+      ? 'sslMaximumVersion'
+      : pinned
+        ? 'sslVersion'
+        : 'the sslContext maximum';
+    return `QUIC needs TLS 1.3 but ${which} is ${max}`;
+  }
   return null;
 }
 

@@ -29,7 +29,7 @@ import type {
 } from './quic-transport.js';
 import type { HostPort, QuicheBinding, QuicheConnection as Native } from './quiche-binding.js';
 import { QuicheStream, type StreamHost } from './quiche-stream.js';
-import { tlsAlertName } from './tls-alerts.js';
+import { handshakeError } from './quic-handshake-error.js';
 import { tlsSessionFacts } from './tls-session.js';
 
 /** Windows as measured (QUIC-NOTES): large, so one stream can fill the path. */
@@ -103,6 +103,14 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private inbox: Buffer[] = [];
   private scheduled = false;
   private processing = false;
+  /**
+   * One more batch follows: a handler asked for a write or a read while one
+   * ran, or a stream's write went part way (quiche may take more once the
+   * packets are out). A stream quiche takes nothing from waits for the
+   * datagram that brings credit: re-running for it spun the event loop at
+   * full CPU through a stalled upload.
+   */
+  private rerun = false;
   private timer: NodeJS.Timeout | null = null;
   /** When `timer` fires (performance.now() ms). */
   private timerAt = 0;
@@ -126,6 +134,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   private readonly recvInfo: { from: HostPort; to: HostPort };
   /** The idle timeout in force, once read from the peer's transport parameters. */
   private idleMs: number | null = null;
+  /** PINGs in flight (ping()): settled unanswered when the connection ends. */
+  private readonly pings = new Set<(ok: boolean) => void>();
   /** The cipher suite, once the server's session ticket told it. */
   private cipherName: string | null = null;
 
@@ -345,16 +355,19 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       const settle = (ok: boolean) => {
         clearTimeout(timer);
         this.socket.off('message', onMessage);
+        this.pings.delete(settle);
         resolve(ok);
       };
-      // Runs after process(), which the socket's first listener scheduled, fed quiche the datagram.
+      // Runs after process(), which the socket's first listener scheduled, fed
+      // quiche the datagram. A CONNECTION_CLOSE is a packet too: draining is no answer.
       const check = () => {
-        if (this.closedInfo) settle(false);
+        if (this.isClosing) settle(false);
         else if (this.conn.stats().recv > before) settle(true);
       };
       const onMessage = () => setImmediate(check);
       const timer = setTimeout(() => settle(false), Math.max(1, timeout));
       this.socket.on('message', onMessage);
+      this.pings.add(settle);
       try {
         this.conn.sendAckEliciting();
       } catch {
@@ -363,8 +376,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       }
       this.mustSend = true;
       // Called from a handler inside a batch: the PING leaves with the next one.
-      if (this.processing) setImmediate(() => this.schedule());
-      else this.schedule();
+      this.schedule();
     });
   }
 
@@ -450,7 +462,11 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.processing) return;
+    if (this.processing) {
+      this.rerun = true;
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.process);
   }
@@ -473,11 +489,17 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       }
       this.afterIo(inbox.length);
     } finally {
-      this.processing = false;
+      this.endBatch();
     }
-    // Handlers may have queued more work while we were processing.
-    if (this.toWrite.size > 0 || this.toRead.size > 0) this.schedule();
   };
+
+  private endBatch(): void {
+    this.processing = false;
+    if (this.rerun) {
+      this.rerun = false;
+      this.schedule();
+    }
+  }
 
   private afterIo(received: number): void {
     if (this.handshake === 'connecting' && this.conn.isEstablished()) {
@@ -595,6 +617,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
 
   private writeStream(s: QuicheStream): void {
     const conn = this.conn;
+    const before = s.queued;
     while (s.queue.length > 0) {
       const chunk = s.queue[0]!;
       const last = s.queue.length === 1 && s.writeState === 'ending';
@@ -634,6 +657,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       }
     }
     if (s.queue.length === 0 && s.writeState !== 'ending') this.toWrite.delete(s);
+    else if (s.queued < before) this.rerun = true;
     if (s.done) this.streams.delete(s.id);
   }
 
@@ -672,6 +696,8 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   };
 
   private armTimer(): void {
+    // Closed inside this batch (flush's close guard): no timer outlives the socket.
+    if (this.closedInfo) return;
     const t = this.conn.timeout();
     if (t === null) {
       if (this.timer) clearTimeout(this.timer);
@@ -700,7 +726,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     try {
       this.afterIo(0);
     } finally {
-      this.processing = false;
+      this.endBatch();
     }
   };
 
@@ -722,7 +748,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     const info = this.describeClose();
     this.closedInfo = info;
     if (this.handshake === 'connecting') {
-      this.settleHandshake?.(this.handshakeError(info));
+      this.settleHandshake?.(handshakeError(this.options.label, info));
       return;
     }
     this.teardown();
@@ -740,6 +766,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
     this.closedInfo ??= this.describeClose();
+    for (const settle of this.pings) settle(false);
     try {
       this.socket.close();
     } catch {
@@ -761,38 +788,5 @@ export class QuicheConnection implements QuicConnection, StreamHost {
       reason: e ? Buffer.from(e.reason).toString('utf8') : '',
       error,
     };
-  }
-
-  /** The error a failed handshake is reported with (connect phase). */
-  private handshakeError(info: QuicCloseInfo): Error {
-    const label = this.options.label;
-    if (info.error) {
-      const code = (info.error as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ECONNREFUSED'
-          ? 'nothing answers on that UDP port (ICMP port unreachable)'
-          : info.error.message;
-      return new NewConnectionError(label, `Failed to establish a new QUIC connection to ${label}: ${why}`, {
-        cause: info.error,
-      });
-    }
-    if (info.by === 'idle') {
-      return new ConnectTimeoutError(`Connection to ${label} timed out: no answer to the QUIC handshake`);
-    }
-    const start = 0x100;
-    if (!info.isApp && info.code >= start && info.code <= start + 0xff) {
-      const alert = tlsAlertName(info.code - start);
-      const who =
-        info.by === 'local'
-          ? 'the certificate presented by the server was refused'
-          : 'the server refused the handshake';
-      return new SSLError(`QUIC TLS handshake with ${label} failed: ${who} (TLS alert ${alert})`, {
-        phase: 'connect',
-      });
-    }
-    return new NewConnectionError(
-      label,
-      `QUIC handshake with ${label} failed: ${info.by} closed with ${info.isApp ? 'application' : 'transport'} error 0x${info.code.toString(16)}${info.reason ? ` (${info.reason})` : ''}`,
-    );
   }
 }

@@ -77,8 +77,16 @@ export class PeerStreams {
         s.pending = decoderInstructions(data);
         return 'read';
       default:
+        // Forgotten at once: the caller stops reading it and passes none of its bytes again
+        // (kept, one entry per reserved stream a server opens would pile up for the connection's life).
+        this.streams.delete(id);
         return 'ignore';
     }
+  }
+
+  /** How many incoming streams are being read (their state kept). */
+  get size(): number {
+    return this.streams.size;
   }
 
   /** Unidirectional stream `id` ended (FIN or reset). */

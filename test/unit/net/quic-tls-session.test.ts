@@ -62,5 +62,31 @@ describe('the TLS facts of a quiche session', () => {
     const hugeLength = Buffer.from(good);
     hugeLength.writeBigUInt64BE(1n << 40n);
     assert.equal(tlsSessionFacts(hugeLength), null);
+    const longForm = Buffer.from(good);
+    longForm[9] = 0x84; // the SEQUENCE claims a four-byte length far past the blob
+    longForm.writeUInt32BE(0xffffffff, 10);
+    assert.equal(tlsSessionFacts(longForm), null);
+  });
+
+  test('no truncation or changed byte of a blob throws: each gives facts or null', () => {
+    const good = blob(0x0304, 0x1302, 20);
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let n = 0; n <= good.length; n++) tlsSessionFacts(good.subarray(0, n));
+    for (let i = 0; i < 5_000; i++) {
+      const b = Buffer.from(good);
+      for (let k = 0; k < 3; k++) b[next() % b.length] = next() & 0xff;
+      const facts = tlsSessionFacts(b);
+      assert.ok(facts === null || typeof facts === 'object');
+    }
+    // A view into a larger buffer reads only its own bytes.
+    const padded = Buffer.concat([Buffer.alloc(5, 0xff), good, Buffer.alloc(5, 0xff)]);
+    assert.equal(
+      tlsSessionFacts(new Uint8Array(padded.buffer, padded.byteOffset + 5, good.length))?.cipher,
+      'TLS_AES_256_GCM_SHA384',
+    );
   });
 });

@@ -76,4 +76,9 @@ describe('quicTlsUnavailable', () => {
     assert.equal(quicTlsUnavailable({ sslMaximumVersion: 'TLSv1.3' }), null);
     assert.equal(quicTlsUnavailable({}), null);
   });
+
+  test('an sslVersion pinning TLS 1.2 makes HTTP/3 unavailable, naming it; an "any version" one does not', () => {
+    assert.match(quicTlsUnavailable({ sslVersion: 'PROTOCOL_TLSv1_2' }) ?? '', /sslVersion is TLSv1\.2/);
+    assert.equal(quicTlsUnavailable({ sslVersion: 'PROTOCOL_TLS_CLIENT' }), null);
+  });
 });

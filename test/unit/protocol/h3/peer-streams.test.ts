@@ -162,6 +162,14 @@ describe('other unidirectional streams', () => {
     streams.end(11);
   });
 
+  test('an ignored stream is forgotten at once: a thousand reserved streams keep no state', () => {
+    const { streams } = peer();
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(streams.push(15 + 4 * i, encodeVarint(0x1f * i + 0x21)), 'ignore');
+    }
+    assert.equal(streams.size, 0);
+  });
+
   test('a stream type split across pushes is read once complete', () => {
     const { streams } = peer();
     const type = encodeVarint(0x1f * 1000 + 0x21);
