@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { ProtocolError } from '../../src/index.js';
+import { type HTTPConnection, ProtocolError } from '../../src/index.js';
 import type { MemoryQuic, Script } from './h3-memory-quic.js';
 import { memoryH3Pool } from './h3-memory-pool.js';
 import { idleIn } from '../support/idle-connection.js';
