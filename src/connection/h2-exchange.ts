@@ -47,12 +47,10 @@ export interface H2StreamHost {
 const EXCHANGE = Symbol('exchange');
 type ExchangeStream = ClientHttp2Stream & { [EXCHANGE]: H2Exchange };
 
-export class H2Exchange extends StreamExchange implements Exchange {
+export class H2Exchange extends StreamExchange<H2StreamHost> implements Exchange {
   sent: Promise<void>;
-  private readonly host: H2StreamHost;
   private readonly stream: ClientHttp2Stream;
   private streamError: Error | null = null;
-  private streamIsClosed = false;
   private received = 0;
   /**
    * DATA that came before the 'response' event: node:http2 emits 'response'
@@ -89,8 +87,7 @@ export class H2Exchange extends StreamExchange implements Exchange {
     endStream: boolean,
     tunnel: boolean,
   ) {
-    super(opts, host.label, host.limits);
-    this.host = host;
+    super(host, opts);
     this.stream = stream;
     this.tunnel = tunnel;
     // An extended CONNECT has no body to upload, though its side of the stream stays open.
@@ -189,18 +186,6 @@ export class H2Exchange extends StreamExchange implements Exchange {
   /** The stream id (odd numbers, RFC 9113 section 5.1.1); null before it is assigned. */
   get streamId(): number | null {
     return this.stream.id ?? null;
-  }
-
-  get connectionObject(): unknown {
-    return this.host.connectionObject;
-  }
-
-  get pooled(): boolean {
-    return this.host.pooled;
-  }
-
-  protected get transportClosed(): boolean {
-    return this.streamIsClosed;
   }
 
   // ---- sending ---------------------------------------------------------------
@@ -317,18 +302,10 @@ export class H2Exchange extends StreamExchange implements Exchange {
 
   /** More regular fields than maxHeaderFields (docs/api.md section 4): the exchange fails. */
   private tooManyFields(raw: string[] | undefined): boolean {
-    if (raw === undefined) return false;
-    const max = this.host.limits.maxHeaderFields;
-    if (raw.length <= 2 * max) return false;
+    if (raw === undefined || raw.length <= 2 * this.limits.maxHeaderFields) return false;
     let n = 0;
     for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 0x3a) n++;
-    if (n <= max) return false;
-    this.fail(
-      new ProtocolError(
-        `${this.label}: the response header block has more than ${max} fields (maxHeaderFields) (${this.opts.url})`,
-      ),
-    );
-    return true;
+    return this.failOverFieldLimit(n);
   }
 
   /**

@@ -28,6 +28,7 @@ import { type BodyWriter, Phase, Upload } from './exchange-core.js';
 import { StreamExchange } from './stream-exchange.js';
 import { expectsContinue } from './expect-continue.js';
 import type { ConnectionInfo } from './connection-info.js';
+import type { ResponseLimits } from './response-limits.js';
 import type { Exchange, ExchangeRequest } from './session.js';
 
 /** What an exchange needs of its session. */
@@ -36,6 +37,8 @@ export interface H3StreamHost {
   readonly connectionObject: unknown;
   readonly pooled: boolean;
   readonly maxHeaderSize: number;
+  /** Header field count, interim responses, decoded body size (docs/api.md section 4). */
+  readonly limits: ResponseLimits;
   /** Set by GOAWAY: request streams with this id or above were not processed. */
   readonly goawayId: number | null;
   /** Why every stream failed, once the connection did. */
@@ -48,11 +51,10 @@ export interface H3StreamHost {
   fillTls(info: ConnectionInfo | null): void;
 }
 
-export class H3Exchange extends StreamExchange implements Exchange {
+export class H3Exchange extends StreamExchange<H3StreamHost> implements Exchange {
   sent: Promise<void>;
   private stream: QuicStream | null = null;
   private readonly reader: ResponseReader;
-  private streamIsClosed = false;
   private closedReported = false;
   private contentLength: number | null = null;
   private drainWaiter: (() => void) | null = null;
@@ -60,15 +62,16 @@ export class H3Exchange extends StreamExchange implements Exchange {
   private readonly writer: BodyWriter;
 
   constructor(
-    private readonly host: H3StreamHost,
+    host: H3StreamHost,
     opts: ExchangeRequest,
     /** The HEADERS frame, encoded. */
     private readonly head: Buffer,
   ) {
-    super(opts, host.label);
+    super(host, opts);
     this.reader = new ResponseReader(
       {
         onInterim: (status, fields) => {
+          if (this.failOverFieldLimit(fields.length / 2)) return;
           const wants = this.opts.onEarlyResponse !== null;
           this.interim(
             status,
@@ -77,12 +80,15 @@ export class H3Exchange extends StreamExchange implements Exchange {
             wants ? HTTPHeaderDict.fromRawPairs(fields) : null,
           );
         },
-        onHead: (status, fields) => this.onHead(status, fields),
+        onHead: (status, fields) => {
+          if (!this.failOverFieldLimit(fields.length / 2)) this.onHead(status, fields);
+        },
         onData: (chunk) => {
           const r = this.response;
           if (r !== null && this.error === null && !r._isRawDone) r._pushRaw(chunk);
         },
         onTrailers: (fields) => {
+          if (this.failOverFieldLimit(fields.length / 2)) return;
           this.trailers = HTTPHeaderDict.fromRawPairs(fields);
         },
       },
@@ -117,18 +123,6 @@ export class H3Exchange extends StreamExchange implements Exchange {
   /** The stream id (0, 4, 8...: client bidirectional, RFC 9000 section 2.1); null before it opens. */
   get streamId(): number | null {
     return this.stream?.id ?? null;
-  }
-
-  get connectionObject(): unknown {
-    return this.host.connectionObject;
-  }
-
-  get pooled(): boolean {
-    return this.host.pooled;
-  }
-
-  protected get transportClosed(): boolean {
-    return this.streamIsClosed;
   }
 
   // ---- sending ---------------------------------------------------------------

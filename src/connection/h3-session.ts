@@ -36,6 +36,7 @@ import type { Dialed } from './dialer.js';
 import { H3Exchange, type H3StreamHost } from './h3-exchange.js';
 import { requestFields } from './h3-headers.js';
 import type { QuicShell } from './quic-dialer.js';
+import type { ResponseLimits } from './response-limits.js';
 import type { ExchangeRequest, ProtocolSession, SessionOwner } from './session.js';
 import type { SessionFactory, SessionOptions } from './session-factory.js';
 
@@ -50,6 +51,8 @@ export class H3Session implements ProtocolSession, H3StreamHost {
   readonly httpVersion = HttpVersion.h3;
   readonly reservation = 'shared' as const;
   readonly maxHeaderSize: number;
+  /** Header field count, interim responses, decoded body size (docs/api.md section 4). */
+  readonly limits: ResponseLimits;
   goawayId: number | null = null;
   closeError: Error | null = null;
   requestsServed = 0;
@@ -73,6 +76,7 @@ export class H3Session implements ProtocolSession, H3StreamHost {
     private readonly info: ConnectionInfo | null = null,
   ) {
     this.maxHeaderSize = o.maxHeaderSize;
+    this.limits = o.limits;
     this.authority = o.authority;
     this.peer = new PeerStreams({
       onSettings: () => {},

@@ -7,11 +7,53 @@
 
 import { ProtocolError } from '../errors.js';
 import { ExchangeCore, Phase } from './exchange-core.js';
+import type { ResponseLimits } from './response-limits.js';
+import type { ExchangeRequest } from './session.js';
 
-export abstract class StreamExchange extends ExchangeCore {
+/** What every stream exchange asks of its session. */
+export interface StreamHost {
+  readonly label: string;
+  readonly connectionObject: unknown;
+  readonly pooled: boolean;
+  readonly limits?: ResponseLimits;
+}
+
+export abstract class StreamExchange<H extends StreamHost = StreamHost> extends ExchangeCore {
+  protected readonly host: H;
+  /** The stream is closed (ended both ways, reset, or gone with its connection). */
+  protected streamIsClosed = false;
   private timer: NodeJS.Timeout | null = null;
   /** The read timeout applies (the request is on its way); a resumed reader re-arms it. */
   private timerWanted = false;
+
+  constructor(host: H, opts: ExchangeRequest) {
+    super(opts, host.label, host.limits);
+    this.host = host;
+  }
+
+  get connectionObject(): unknown {
+    return this.host.connectionObject;
+  }
+
+  get pooled(): boolean {
+    return this.host.pooled;
+  }
+
+  protected get transportClosed(): boolean {
+    return this.streamIsClosed;
+  }
+
+  /** More regular fields than maxHeaderFields (docs/api.md section 4): the exchange fails. */
+  protected failOverFieldLimit(fields: number): boolean {
+    const max = this.limits.maxHeaderFields;
+    if (fields <= max) return false;
+    this.fail(
+      new ProtocolError(
+        `${this.label}: the response header block has more than ${max} fields (maxHeaderFields) (${this.opts.url})`,
+      ),
+    );
+    return true;
+  }
 
   /** Close only this exchange's stream (cancel it); the connection carries on. */
   protected abstract cancelStream(): void;

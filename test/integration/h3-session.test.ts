@@ -26,6 +26,7 @@ import {
 import { encodeVarint } from '../../src/protocol/h3/varint.js';
 import { encodeFrame } from '../../src/protocol/h3/frames.js';
 import { memoryH3Pool } from './h3-memory-pool.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const h3Pool = memoryH3Pool;
 
@@ -54,6 +55,23 @@ describe('HTTP/3 session over an in-memory QUIC peer', () => {
     ]);
     assert.equal(field(f, 'x-thing'), 'a');
     assert.ok(!f.includes('connection'), 'connection-specific fields are not sent');
+    await pool.close();
+  });
+
+  test('the response limits of the pool apply over HTTP/3: maxResponseSize and maxHeaderFields', async () => {
+    const { pool } = h3Pool(
+      (req, reply) =>
+        req.fields.includes('/many-fields')
+          ? reply.head(200, ['a', '1', 'b', '2', 'c', '3', 'd', '4']).data('ok').end()
+          : reply.head(200).data('x'.repeat(5000)).end(),
+      { maxResponseSize: 1000, maxHeaderFields: 3, retries: false },
+    );
+    const big = await rejectionOf(pool.request('GET', '/big'));
+    assert.ok(big instanceof ProtocolError, String(big));
+    assert.match(big.message, /larger than maxResponseSize \(1000 bytes\)/);
+    const many = await rejectionOf(pool.request('GET', '/many-fields'));
+    assert.ok(many instanceof ProtocolError, String(many));
+    assert.match(many.message, /more than 3 fields \(maxHeaderFields\)/);
     await pool.close();
   });
 
