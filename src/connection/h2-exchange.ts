@@ -153,7 +153,8 @@ export class H2Exchange extends StreamExchange<H2StreamHost> implements Exchange
     _f: number,
     raw?: string[],
   ): void {
-    this[EXCHANGE].trailers = headerDict(raw, headers);
+    const ex = this[EXCHANGE];
+    if (!ex.tooManyFields(raw)) ex.trailers = headerDict(raw, headers);
   };
 
   private static readonly onStreamEnd = function (this: ExchangeStream): void {

@@ -116,6 +116,26 @@ describe('header field count', () => {
     await pool.close();
   });
 
+  test('a trailer section over maxHeaderFields is a ProtocolError on HTTP/2', async () => {
+    const srv = http2.createServer((_req, res) => {
+      res.addTrailers(Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`x-t${i}`, 'v'])));
+      res.end('ok');
+    });
+    await new Promise<void>((r) => srv.listen(0, HOST, r));
+    servers.push({ close: () => new Promise<void>((r) => srv.close(() => r())) });
+    const port = (srv.address() as net.AddressInfo).port;
+    const pool = new HTTPConnectionPool(HOST, {
+      port,
+      retries: false,
+      maxHeaderFields: 5,
+      disabledSvn: new Set([HttpVersion.h11]),
+    });
+    const err = await rejectionOf(pool.request('GET', '/'));
+    assert.ok(err instanceof ProtocolError, `${err.name}: ${err.message}`);
+    assert.match(err.message, /more than 5 fields \(maxHeaderFields\)/);
+    await pool.close();
+  });
+
   test('a bad maxHeaderFields is a RangeError at the call', async () => {
     const pool = new HTTPConnectionPool(HOST, { port: 1, maxHeaderFields: 0, retries: false });
     await assert.rejects(pool.request('GET', '/'), RangeError);
