@@ -132,6 +132,22 @@ describe('dot://', () => {
     await r.close();
   });
 
+  test('close() while the server’s name is looked up fails the query and opens no connection', async () => {
+    const s = await dotServer();
+    const r = new TLSResolver({ server: 'localhost', port: s.tlsPort!, tls: { caCertData: pki.caCertPem } });
+    const pending = r.getaddrinfo('one1.test', 80, { family: 4 }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await r.close();
+    const err = await pending;
+    assert.ok(err instanceof NameResolutionError);
+    assert.match(err.message, /dot:\/\/localhost:\d+: the resolver was closed while the query was in flight/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(s.connections, 0, 'no connection made for a closed resolver');
+    assert.equal(r.connectionsOpened, 0);
+  });
+
   test('a TLS server that never answers is a timeout after the resolver timeout', async () => {
     const s = await startDnsServer(() => null, { tls: { cert: pki.server.certPem, key: pki.server.keyPem } });
     cleanups.push(() => s.close());
