@@ -311,7 +311,8 @@ export class ResolverDescription {
         );
       return this.host;
     };
-    const cache = ctx.cache;
+    // What every DNS-speaking resolver takes; server() throws for a URL without a server.
+    const network = () => ({ server: server(), hosts, timeout, sourceAddress, cache: ctx.cache });
     switch (this.protocol) {
       case 'system':
         return new SystemResolver({ hosts });
@@ -321,21 +322,13 @@ export class ResolverDescription {
         return new InMemoryResolver({ hosts });
       case 'dou':
         return new PlainResolver({
-          server: server(),
+          ...network(),
           port: this.port ?? 53,
-          hosts,
-          timeout,
-          sourceAddress,
-          cache,
         });
       case 'dot':
         return new TLSResolver({
-          server: server(),
+          ...network(),
           port: this.port ?? 853,
-          hosts,
-          timeout,
-          sourceAddress,
-          cache,
           tls: this.tlsOptions(ctx),
         });
       case 'doh': {
@@ -355,16 +348,12 @@ export class ResolverDescription {
           path = JSON_PATHS[this.specifier] ?? path;
         }
         return new HTTPSResolver({
-          server: server(),
+          ...network(),
           port: this.port ?? 443,
           path,
           rfc8484,
           method,
           headers,
-          hosts,
-          timeout,
-          sourceAddress,
-          cache,
           tls: this.tlsOptions(ctx),
           disabledSvn: this.list('disabled_svn')
             .flatMap((v) => String(v).split(','))
@@ -376,12 +365,8 @@ export class ResolverDescription {
       }
       case 'doq':
         return new QuicResolver({
-          server: server(),
+          ...network(),
           port: this.port ?? 853,
-          hosts,
-          timeout,
-          sourceAddress,
-          cache,
           tls: this.tlsOptions(ctx),
         });
     }
