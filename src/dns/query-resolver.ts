@@ -306,7 +306,10 @@ export abstract class QueryResolver extends BaseResolver {
         });
       }
       if (err instanceof HTTPError && err.name === 'NameResolutionError') throw err;
-      throw resolutionError(host, `${this.describe()}: ${(err as Error).message}`, { cause: err });
+      // Errors from the TLS layer already start with the resolver's label.
+      const why = (err as Error).message;
+      const where = this.describe();
+      throw resolutionError(host, why.startsWith(where) ? why : `${where}: ${why}`, { cause: err });
     } finally {
       if (timer !== null) clearTimeout(timer);
       this.inflight.delete(ac);

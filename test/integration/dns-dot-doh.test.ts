@@ -105,6 +105,22 @@ describe('dot://', () => {
     await r.close();
   });
 
+  test('TLS versions that cannot meet are a NameResolutionError naming the resolver once', async () => {
+    const s = await dotServer();
+    const r = new TLSResolver({
+      server: '127.0.0.1',
+      port: s.tlsPort!,
+      tls: { caCertData: pki.caCertPem, sslMinimumVersion: 'TLSv1.3', sslMaximumVersion: 'TLSv1.2' },
+    });
+    await assert.rejects(r.getaddrinfo('a.test', 80), (err: Error) => {
+      assert.ok(err instanceof NameResolutionError);
+      assert.match(err.message, /no TLS version in common/);
+      assert.equal(err.message.split(r.describe()).length - 1, 1, err.message);
+      return true;
+    });
+    await r.close();
+  });
+
   test('a certificate for another name is refused', async () => {
     const s = await dotServer();
     const r = new TLSResolver({
