@@ -68,13 +68,22 @@ export interface ResolverContext {
   cache?: DnsCacheOptions | false;
 }
 
+/** decodeURIComponent, with a bad escape (`%zz`) a LocationValueError saying where it is. */
+function decode(text: string, where: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new LocationValueError(`resolver URL: malformed percent-escape in ${where}`);
+  }
+}
+
 function splitQuery(query: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const part of query.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const key = decodeURIComponent(eq === -1 ? part : part.slice(0, eq));
-    out.push([key, eq === -1 ? '' : decodeURIComponent(part.slice(eq + 1))]);
+    const key = decode(eq === -1 ? part : part.slice(0, eq), `the option '${part}'`);
+    out.push([key, eq === -1 ? '' : decode(part.slice(eq + 1), `the option '${part}'`)]);
   }
   return out;
 }
@@ -96,9 +105,10 @@ function certReqs(v: unknown): CertReqs {
 
 function parseSourceAddress(v: string): [string, number] {
   const m = /^\[(.+)\](?::(\d+))?$/.exec(v) ?? (isIP(v) ? [v, v, undefined] : /^(.+):(\d+)$/.exec(v));
-  if (!m || isIP(m[1]!) === 0)
+  const port = m?.[2] ? Number(m[2]) : 0;
+  if (!m || isIP(m[1]!) === 0 || port > 65535)
     throw new TypeError(`resolver option source_address=${v} is not address[:port]`);
-  return [m[1]!, m[2] ? Number(m[2]) : 0];
+  return [m[1]!, port];
 }
 
 function headerList(values: unknown[], key: string): Record<string, string> {
@@ -181,7 +191,7 @@ export class ResolverDescription {
     }
     const hp = /^(\[[^\]]+\]|[^:]*)(?::(\d*))?$/.exec(hostport);
     if (!hp) throw new LocationValueError(`'${url}': cannot read the host and port`);
-    let host: string | null = decodeURIComponent(hp[1]!).replace(/^\[(.*)\]$/, '$1');
+    let host: string | null = decode(hp[1]!, `the host of '${url}'`).replace(/^\[(.*)\]$/, '$1');
     if (host === '' || host.toLowerCase() === 'default') host = null;
     const port = hp[2] ? Number(hp[2]) : null;
     if (port !== null && (port < 1 || port > 65535))
@@ -190,8 +200,8 @@ export class ResolverDescription {
     let password: string | null = null;
     if (userinfo !== null) {
       const colon = userinfo.indexOf(':');
-      username = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
-      password = colon === -1 ? null : decodeURIComponent(userinfo.slice(colon + 1));
+      username = decode(colon === -1 ? userinfo : userinfo.slice(0, colon), 'the user name');
+      password = colon === -1 ? null : decode(userinfo.slice(colon + 1), 'the password');
     }
     const d = new ResolverDescription(proto as ResolverProtocol, {
       specifier: specifier ?? null,
@@ -311,7 +321,8 @@ export class ResolverDescription {
         );
       return this.host;
     };
-    const cache = ctx.cache;
+    // What every DNS-speaking resolver takes; server() throws for a URL without a server.
+    const network = () => ({ server: server(), hosts, timeout, sourceAddress, cache: ctx.cache });
     switch (this.protocol) {
       case 'system':
         return new SystemResolver({ hosts });
@@ -321,21 +332,13 @@ export class ResolverDescription {
         return new InMemoryResolver({ hosts });
       case 'dou':
         return new PlainResolver({
-          server: server(),
+          ...network(),
           port: this.port ?? 53,
-          hosts,
-          timeout,
-          sourceAddress,
-          cache,
         });
       case 'dot':
         return new TLSResolver({
-          server: server(),
+          ...network(),
           port: this.port ?? 853,
-          hosts,
-          timeout,
-          sourceAddress,
-          cache,
           tls: this.tlsOptions(ctx),
         });
       case 'doh': {
@@ -355,16 +358,12 @@ export class ResolverDescription {
           path = JSON_PATHS[this.specifier] ?? path;
         }
         return new HTTPSResolver({
-          server: server(),
+          ...network(),
           port: this.port ?? 443,
           path,
           rfc8484,
           method,
           headers,
-          hosts,
-          timeout,
-          sourceAddress,
-          cache,
           tls: this.tlsOptions(ctx),
           disabledSvn: this.list('disabled_svn')
             .flatMap((v) => String(v).split(','))
@@ -376,12 +375,8 @@ export class ResolverDescription {
       }
       case 'doq':
         return new QuicResolver({
-          server: server(),
+          ...network(),
           port: this.port ?? 853,
-          hosts,
-          timeout,
-          sourceAddress,
-          cache,
           tls: this.tlsOptions(ctx),
         });
     }

@@ -137,6 +137,10 @@ export class TLSResolver extends QueryResolver {
   private async open(signal: AbortSignal): Promise<Connection> {
     const address =
       net.isIP(this.server) !== 0 ? this.server : (await dnsPromises.lookup(this.server)).address;
+    // Aborted (timeout, close()) while the server's name was looked up: an
+    // 'abort' listener added now would never fire, and the connection would be
+    // made, and kept, for nobody.
+    if (signal.aborted) throw signal.reason;
     const tcp = await new Promise<net.Socket>((resolve, reject) => {
       const opts: net.NetConnectOpts = { host: address, port: this.port };
       if (this.sourceAddress !== null) opts.localAddress = this.sourceAddress[0];
@@ -181,6 +185,10 @@ export class TLSResolver extends QueryResolver {
     } catch (err) {
       tcp.destroy();
       throw err;
+    }
+    if (this.closed) {
+      socket.destroy();
+      throw new Error('the resolver was closed while the query was in flight');
     }
     this.connectionsOpened++;
     debug('dns %s: TLS connection open (%s)', this.describe(), socket.getProtocol());

@@ -217,6 +217,9 @@ export abstract class QueryResolver extends BaseResolver {
   /** One name and type: from the cache, or one query shared by everyone asking meanwhile. */
   lookup(name: string, type: number, signal?: AbortSignal): Promise<LookupResult> {
     if (this.closed) return Promise.reject(resolutionError(name, `${this.describe()} is closed`));
+    // Checked before the shared query starts: raceSignal() would give up on it
+    // at once, and its failure would then reach no handler.
+    if (signal?.aborted) return Promise.reject(abortedError(name, signal));
     const key = `${name}|${type}`;
     const shared =
       this.cache === null
@@ -303,7 +306,10 @@ export abstract class QueryResolver extends BaseResolver {
         });
       }
       if (err instanceof HTTPError && err.name === 'NameResolutionError') throw err;
-      throw resolutionError(host, `${this.describe()}: ${(err as Error).message}`, { cause: err });
+      // Errors from the TLS layer already start with the resolver's label.
+      const why = (err as Error).message;
+      const where = this.describe();
+      throw resolutionError(host, why.startsWith(where) ? why : `${where}: ${why}`, { cause: err });
     } finally {
       if (timer !== null) clearTimeout(timer);
       this.inflight.delete(ac);
@@ -311,13 +317,14 @@ export abstract class QueryResolver extends BaseResolver {
   }
 }
 
+function abortedError(name: string, signal: AbortSignal): RequestAbortedError {
+  return new RequestAbortedError(`resolving ${name} was aborted`, { cause: signal.reason });
+}
+
 /** `p`, or a RequestAbortedError as soon as `signal` fires (the shared query goes on for the others). */
 function raceSignal<T>(p: Promise<T>, signal: AbortSignal, name: string): Promise<T> {
-  if (signal.aborted)
-    return Promise.reject(new RequestAbortedError(`resolving ${name} was aborted`, { cause: signal.reason }));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () =>
-      reject(new RequestAbortedError(`resolving ${name} was aborted`, { cause: signal.reason }));
+    const onAbort = () => reject(abortedError(name, signal));
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {

@@ -264,7 +264,13 @@ export class UdpQuerySockets {
     socket.on('error', (err: Error) => this.fail(s, err));
     const connect = () => {
       if (s.state === 'closed') return;
-      socket.connect(this.port, this.address, () => this.onConnected(s));
+      // connect() hands its error (EACCES for a broadcast address, ENETUNREACH)
+      // to this callback, not to 'error': unseen, the first send would fail
+      // with a message about a missing port instead.
+      socket.connect(this.port, this.address, (err?: Error) => {
+        if (err) this.fail(s, err);
+        else this.onConnected(s);
+      });
     };
     if (this.sourceAddress !== null) {
       socket.bind({ address: this.sourceAddress[0], port: this.sourceAddress[1] }, connect);
@@ -299,7 +305,9 @@ export class UdpQuerySockets {
       }
     };
     sendOnce();
-    w.resend = setInterval(sendOnce, this.resendAfterMs);
+    // A send that failed at once has settled the query: no resend timer then
+    // (one set regardless would never be cleared and hold the process open).
+    if (s.waiting.get(w.query.id) === w) w.resend = setInterval(sendOnce, this.resendAfterMs);
   }
 
   private onDatagram(s: QuerySocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {

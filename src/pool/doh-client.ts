@@ -6,6 +6,8 @@
 
 import { type DohClientSettings, type DohHttpClient, setDohClientFactory } from '../dns/doh.js';
 import { HttpVersion } from '../connection/connection-info.js';
+import { ProtocolError } from '../errors.js';
+import type { HTTPResponse } from '../response.js';
 import { PoolManager } from './pool-manager.js';
 import { ProxyManager } from './proxy-manager.js';
 
@@ -14,6 +16,27 @@ const SVN: Record<string, (typeof HttpVersion)[keyof typeof HttpVersion]> = {
   h2: HttpVersion.h2,
   h3: HttpVersion.h3,
 };
+
+/**
+ * A DNS message is at most 65,535 bytes; its JSON form (rfc8484=false) a few
+ * times that. A server sending more is refused once past this, not read to
+ * its end into memory.
+ */
+const MAX_ANSWER_BODY = 256 * 1024;
+
+async function readBounded(res: HTTPResponse): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.stream(-1)) {
+    size += chunk.length;
+    if (size > MAX_ANSWER_BODY) {
+      res.close();
+      throw new ProtocolError(`the answer body is larger than ${MAX_ANSWER_BODY} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
 
 export function poolManagerDohClient(s: DohClientSettings): DohHttpClient {
   const options = {
@@ -38,10 +61,11 @@ export function poolManagerDohClient(s: DohClientSettings): DohHttpClient {
         redirect: false,
         timeout: s.timeout,
         signal: req.signal,
+        preloadContent: false,
       });
       const headers: Record<string, string> = {};
       for (const [name, value] of res.headers.entries()) headers[name.toLowerCase()] = value;
-      return { status: res.status, headers, body: res.data };
+      return { status: res.status, headers, body: await readBounded(res) };
     },
     close: () => pm.close(),
   };

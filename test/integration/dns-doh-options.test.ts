@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ResolverDescription } from '../../src/dns/description.js';
 import { setDohClientFactory } from '../../src/dns/doh.js';
+import { NameResolutionError } from '../../src/errors.js';
 import { poolManagerDohClient } from '../../src/pool/doh-client.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
 import { buildResponse, parseQuery, T } from '../support/dns-wire.js';
@@ -33,6 +34,21 @@ function answer(query: Buffer): Buffer {
     : buildResponse({ id: q.id, question: q });
 }
 
+/** A hostile DoH server: 200, the right type, then 64 MiB of body; counts what it wrote. */
+let hugeBytesWritten = 0;
+function endlessBody(res: http2.Http2ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/dns-message' });
+  const chunk = Buffer.alloc(64 * 1024);
+  const pump = () => {
+    while (hugeBytesWritten < 64 * 1024 * 1024 && !res.destroyed && !res.closed) {
+      hugeBytesWritten += chunk.length;
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+    if (!res.destroyed && !res.closed) res.end();
+  };
+  pump();
+}
+
 before(async () => {
   setDohClientFactory(poolManagerDohClient);
   pki = await makeTlsTestPki();
@@ -46,6 +62,7 @@ before(async () => {
         req.method === 'GET'
           ? Buffer.from(url.searchParams.get('dns') ?? '', 'base64url')
           : Buffer.concat(chunks);
+      if (parseQuery(query).name.startsWith('huge')) return endlessBody(res);
       const a = answer(query);
       asked.push({ httpVersion: req.httpVersion, method: req.method, name: parseQuery(query).name });
       res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': a.length });
@@ -64,6 +81,20 @@ after(async () => {
 const base = () => `doh://localhost:${port}/dns-query?ca_certs=${encodeURIComponent(pki.caCert)}&timeout=3`;
 
 describe('doh:// options for the HTTP client', () => {
+  test('an answer body larger than any DNS message is refused without reading it all', async () => {
+    const r = ResolverDescription.fromUrl(base()).new();
+    await assert.rejects(r.getaddrinfo('huge.test', 443, { family: 4 }), (err: Error) => {
+      assert.ok(err instanceof NameResolutionError, String(err));
+      assert.match(
+        err.message,
+        /doh:\/\/localhost:\d+\/dns-query: the answer body is larger than 262144 bytes/,
+      );
+      return true;
+    });
+    await r.close();
+    assert.ok(hugeBytesWritten < 16 * 1024 * 1024, `the server wrote ${hugeBytesWritten} bytes`);
+  });
+
   test('without disabled_svn the DoH server is asked over HTTP/2', async () => {
     asked.length = 0;
     const r = ResolverDescription.fromUrl(base()).new();

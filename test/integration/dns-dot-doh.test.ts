@@ -105,6 +105,22 @@ describe('dot://', () => {
     await r.close();
   });
 
+  test('TLS versions that cannot meet are a NameResolutionError naming the resolver once', async () => {
+    const s = await dotServer();
+    const r = new TLSResolver({
+      server: '127.0.0.1',
+      port: s.tlsPort!,
+      tls: { caCertData: pki.caCertPem, sslMinimumVersion: 'TLSv1.3', sslMaximumVersion: 'TLSv1.2' },
+    });
+    await assert.rejects(r.getaddrinfo('a.test', 80), (err: Error) => {
+      assert.ok(err instanceof NameResolutionError);
+      assert.match(err.message, /no TLS version in common/);
+      assert.equal(err.message.split(r.describe()).length - 1, 1, err.message);
+      return true;
+    });
+    await r.close();
+  });
+
   test('a certificate for another name is refused', async () => {
     const s = await dotServer();
     const r = new TLSResolver({
@@ -130,6 +146,22 @@ describe('dot://', () => {
     assert.equal((await r.getaddrinfo('two2.test', 80, { family: 4 }))[0]!.address, '192.0.2.2');
     assert.equal(s.connections, 2);
     await r.close();
+  });
+
+  test('close() while the server’s name is looked up fails the query and opens no connection', async () => {
+    const s = await dotServer();
+    const r = new TLSResolver({ server: 'localhost', port: s.tlsPort!, tls: { caCertData: pki.caCertPem } });
+    const pending = r.getaddrinfo('one1.test', 80, { family: 4 }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await r.close();
+    const err = await pending;
+    assert.ok(err instanceof NameResolutionError);
+    assert.match(err.message, /dot:\/\/localhost:\d+: the resolver was closed while the query was in flight/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(s.connections, 0, 'no connection made for a closed resolver');
+    assert.equal(r.connectionsOpened, 0);
   });
 
   test('a TLS server that never answers is a timeout after the resolver timeout', async () => {

@@ -349,6 +349,17 @@ describe('dou:// UDP sockets', () => {
     assert.equal(s.queries.length, 0);
   });
 
+  test('a server address the socket cannot connect to fails the queries at once, naming the error', async () => {
+    // Linux refuses connect() to the broadcast address without SO_BROADCAST (EACCES).
+    const r = resolver({ host: '255.255.255.255', port: 53 }, { timeout: 3000 });
+    const started = performance.now();
+    const err = await rejectionOf(r.getaddrinfo('n1.test', 80));
+    assert.ok(err instanceof NameResolutionError);
+    assert.match(err.message, /dou:\/\/255\.255\.255\.255:53: connect EACCES 255\.255\.255\.255:53/);
+    assert.ok(performance.now() - started < 1000, 'not at the timeout');
+    assert.equal(r.udpSockets?.liveSockets, 0, 'the failed sockets are closed');
+  });
+
   test('close() fails the queries still waiting, saying so, and frees every socket', async () => {
     const s = await serve(() => null);
     const r = resolver(s, { udpSockets: 2, timeout: 5000 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { ResolverDescription } from '../../src/dns/description.js';
 import { PlainResolver } from '../../src/dns/dou.js';
-import { NameResolutionError } from '../../src/errors.js';
+import { NameResolutionError, RequestAbortedError } from '../../src/errors.js';
 import { alpnValue, buildResponse, svcbData, T } from '../support/dns-wire.js';
 import { type DnsHandler, startDnsServer, type TestDnsServer } from '../support/dns-servers.js';
 
@@ -160,6 +160,30 @@ describe('dou://', () => {
     });
     const took = performance.now() - started;
     assert.ok(took >= 390 && took < 1500, `took ${took} ms`);
+  });
+
+  test('a signal aborted before the lookup is a RequestAbortedError at once: no query, no unhandled rejection', async () => {
+    const s = await serve((q) => buildResponse({ id: q.id, question: q, rcode: 2 }));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const r = resolver(s);
+      await assert.rejects(
+        r.getaddrinfo('aborted.test', 80, { signal: AbortSignal.abort() }),
+        (err: Error) => {
+          assert.ok(err instanceof RequestAbortedError);
+          assert.match(err.message, /resolving aborted\.test was aborted/);
+          return true;
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(s.queries.length, 0, 'nothing was asked');
+      assert.deepEqual(unhandled, []);
+      await r.close();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   test('a slow answer inside the timeout is taken', async () => {

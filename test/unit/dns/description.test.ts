@@ -140,6 +140,30 @@ describe('ResolverDescription.fromUrl', () => {
     assert.throws(() => ResolverDescription.fromUrl('dou://default').new(), /needs a server/);
   });
 
+  test('a malformed percent-escape or an out-of-range source port is refused, saying where', () => {
+    assert.throws(
+      () => ResolverDescription.fromUrl('dou://%zz'),
+      (err: Error) =>
+        err instanceof LocationValueError && /percent-escape in the host of 'dou:\/\/%zz'/.test(err.message),
+    );
+    assert.throws(
+      () => ResolverDescription.fromUrl('dou://1.1.1.1?timeout=%zz'),
+      (err: Error) =>
+        err instanceof LocationValueError && /percent-escape in the option 'timeout=%zz'/.test(err.message),
+    );
+    assert.throws(
+      () => ResolverDescription.fromUrl('doh://user:pa%zzss@dns.test'),
+      (err: Error) =>
+        err instanceof LocationValueError &&
+        /in the password$/.test(err.message) &&
+        !err.message.includes('pa%zz'),
+    );
+    assert.throws(
+      () => ResolverDescription.fromUrl('dou://1.1.1.1?source_address=127.0.0.1:99999').new(),
+      /source_address=127\.0\.0\.1:99999 is not address\[:port\]/,
+    );
+  });
+
   test('set() adds options a URL cannot carry, and they change the canonical form', () => {
     const d = ResolverDescription.fromUrl('dot://dns.test');
     const before = d.toString();
