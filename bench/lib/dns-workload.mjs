@@ -23,8 +23,10 @@
 //   port). glibc caches nothing, so every lookup is an A and an AAAA query.
 //   Run when `unshare` works and 127.0.0.153:53 is free, else noted as
 //   skipped.
-// Every client runs in a worker process with the nss_wrapper environment
-// (so the preloaded library costs all alike), on the client core; unbound
+// Every client runs in a worker process with nss_wrapper preloaded (so the
+// preloaded library costs all alike; the glibc row without its hosts table,
+// which would otherwise answer before glibc's DNS resolver), on the client
+// core; unbound
 // and nginx on the server core. Each run builds a fresh PoolManager (the dou
 // cache starts cold every run) and closes it after; see
 // bench/lib/dns-clients.mjs for what a run does. After one unmeasured run
@@ -170,8 +172,14 @@ export async function runDnsNames(spec, server, pin, { startWorker, config, log 
   writeFileSync(hostsFile, `${names.map((n) => `${LOOPBACK} ${n}`).join('\n')}\n`);
   const resolvConf = path.join(dir, 'resolv.conf');
   writeFileSync(resolvConf, `nameserver ${GLIBC_DNS_ADDRESS}\noptions timeout:2 attempts:2\n`);
+  // The glibc row preloads nss_wrapper too (so the library costs all alike)
+  // but without NSS_WRAPPER_HOSTS, which leaves it inactive: with the hosts
+  // table set, nss_wrapper answers getaddrinfo() from it and glibc's DNS
+  // resolver is never asked (an earlier version of this workload measured
+  // the table twice that way).
+  const preloadOnly = { LD_PRELOAD: [nss, process.env.LD_PRELOAD].filter(Boolean).join(':') };
   const env = {
-    LD_PRELOAD: [nss, process.env.LD_PRELOAD].filter(Boolean).join(':'),
+    ...preloadOnly,
     NSS_WRAPPER_HOSTS: hostsFile,
     // Its hash table holds 100 entries by default; with more names than that
     // every lookup fails with EAI_MEMORY ("Hash table is full").
@@ -191,17 +199,17 @@ export async function runDnsNames(spec, server, pin, { startWorker, config, log 
     wanted.has('glibc') && process.getuid?.() === 0 ? await port53Free(GLIBC_DNS_ADDRESS) : 'not asked for';
   if (wanted.has('glibc') && process.getuid?.() !== 0) glibc = 'needs root (unshare --mount)';
   const clients = [
-    ...(wanted.has('nss_wrapper') ? [{ client: SYSTEM_NSS, resolver: 'system', prefix: [] }] : []),
+    ...(wanted.has('nss_wrapper') ? [{ client: SYSTEM_NSS, resolver: 'system', prefix: [], env }] : []),
     ...(glibc === null
-      ? [{ client: SYSTEM_GLIBC, resolver: 'system', prefix: resolvConfPrefix(resolvConf) }]
+      ? [{ client: SYSTEM_GLIBC, resolver: 'system', prefix: resolvConfPrefix(resolvConf), env: preloadOnly }]
       : []),
-    { client: DOU, resolver: 'dou', prefix: [] },
+    { client: DOU, resolver: 'dou', prefix: [], env },
     ...(process.env.BENCH_DNS_CONTROLS === '0'
       ? []
       : [
-          { client: DOU_WARM, resolver: 'dou-warm', prefix: [] },
-          { client: IN_MEMORY, resolver: 'in-memory', prefix: [] },
-          { client: IN_MEMORY_HOP, resolver: 'in-memory-hop', prefix: [] },
+          { client: DOU_WARM, resolver: 'dou-warm', prefix: [], env },
+          { client: IN_MEMORY, resolver: 'in-memory', prefix: [], env },
+          { client: IN_MEMORY_HOP, resolver: 'in-memory-hop', prefix: [], env },
         ]),
   ];
   if (glibc !== null && wanted.has('glibc')) result.notes.push(`${SYSTEM_GLIBC} not run: ${glibc}`);
@@ -216,7 +224,7 @@ export async function runDnsNames(spec, server, pin, { startWorker, config, log 
     result.server = `unbound ${unbound.version}`;
     const glibcRow = rows.find((r) => r.client === SYSTEM_GLIBC);
     if (glibcRow) {
-      const whyNot = probeSystem(env, names[0], glibcRow.prefix);
+      const whyNot = probeSystem(glibcRow.env, names[0], glibcRow.prefix);
       if (whyNot !== null) {
         glibcRow.setupError = `the system resolver does not reach unbound: ${whyNot}`;
         result.notes.push(`${SYSTEM_GLIBC} not run: ${glibcRow.setupError}`);
@@ -235,7 +243,7 @@ export async function runDnsNames(spec, server, pin, { startWorker, config, log 
     });
     const runTimeout = 120_000;
     await setUpRows(rows, log, async (row) => {
-      const w = await startWorker(pin, env, row.prefix);
+      const w = await startWorker(pin, row.env, row.prefix);
       workers.set(row.client, w);
       for (let i = 0; i < config.dnsWarmupRuns; i++) await w.call('dnsNames', params(row), runTimeout);
     });
@@ -268,6 +276,7 @@ export async function runDnsNames(spec, server, pin, { startWorker, config, log 
   const ok = (r) => r !== undefined && r.error === undefined;
   for (const row of rows) {
     delete row.prefix;
+    delete row.env;
     const good = row.rounds.filter(ok);
     const rps = good.map((r) => r.reqPerSec);
     row.median = median(rps);
