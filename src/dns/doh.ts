@@ -14,6 +14,7 @@
 import { isIP } from 'node:net';
 import { resolutionError } from './failure.js';
 import { decodeJsonAnswer } from './doh-json.js';
+import type { QueryCancel } from './cancel.js';
 import { acceptResponse } from './answer.js';
 import type { Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
@@ -155,7 +156,9 @@ export class HTTPSResolver extends QueryResolver {
     if (this.ownsClient) await this.client.close?.();
   }
 
-  protected async exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+  protected async exchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
+    // The HTTP pool takes an AbortSignal.
+    const signal = cancel.signal;
     const base = this.origin() + this.path;
     const sep = this.path.includes('?') ? '&' : '?';
     let req: DohRequest;

@@ -27,6 +27,7 @@ import { postHandshakeChecks } from '../net/quic/quic-peer-checks.js';
 import { planQuicTls, quicTlsUnavailable } from '../net/quic/quic-tls.js';
 import type { QuicCloseInfo, QuicConnection, QuicStream } from '../net/quic/quic-transport.js';
 import type { TlsOptions } from '../net/tls-options.js';
+import type { QueryCancel } from './cancel.js';
 import { mismatch } from './answer.js';
 import { decodeMessage, type Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
@@ -145,19 +146,19 @@ export class QuicResolver extends QueryResolver {
     if (c !== null && !c.quic.isClosed) c.quic.close(DoqError.NO_ERROR, '');
   }
 
-  protected exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+  protected exchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
     const reused = this.current !== null && !this.current.quic.isClosed;
-    return this.sendOnceMore(reused, query, signal, (q, s) => this.send(q, s));
+    return this.sendOnceMore(reused, query, cancel, (q, c) => this.send(q, c));
   }
 
-  private async send(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
-    const conn = await this.connection(signal);
-    const stream = await this.openStream(conn, signal);
+  private async send(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
+    const conn = await this.connection(cancel);
+    const stream = await this.openStream(conn, cancel);
     return new Promise<Message>((resolve, reject) => {
-      if (signal.aborted) {
+      if (cancel.aborted) {
         stream.reset(DoqError.REQUEST_CANCELLED);
         this.release(conn);
-        return reject(signal.reason);
+        return reject(cancel.reason);
       }
       const chunks: Buffer[] = [];
       let received = 0;
@@ -166,14 +167,14 @@ export class QuicResolver extends QueryResolver {
         if (settled) return;
         settled = true;
         conn.inFlight.delete(stream);
-        signal.removeEventListener('abort', onAbort);
+        cancel.off(onAbort);
         this.release(conn);
         if (err === null) resolve(m!);
         else reject(err);
       };
-      const onAbort = () => {
+      const onAbort = (reason: unknown) => {
         stream.reset(DoqError.REQUEST_CANCELLED);
-        finish(signal.reason as Error);
+        finish(reason as Error);
       };
       const protocolError = (why: string) => {
         debug('dns %s: protocol error: %s', this.describe(), why);
@@ -227,7 +228,7 @@ export class QuicResolver extends QueryResolver {
         },
         onDrain: () => {},
       });
-      signal.addEventListener('abort', onAbort, { once: true });
+      cancel.on(onAbort);
       conn.inFlight.set(stream, (err) => finish(err));
       conn.quic.ref();
       stream.end(frameMessage(query.bytes));
@@ -235,7 +236,7 @@ export class QuicResolver extends QueryResolver {
   }
 
   /** A new stream, once the server allows one more (its MAX_STREAMS limit). */
-  private openStream(conn: DoqConnection, signal: AbortSignal): Promise<QuicStream> {
+  private openStream(conn: DoqConnection, cancel: QueryCancel): Promise<QuicStream> {
     const open = (): QuicStream => {
       if (conn.quic.isClosed) throw connectionClosed('the QUIC connection closed');
       try {
@@ -244,7 +245,7 @@ export class QuicResolver extends QueryResolver {
         throw connectionClosed((err as Error).message);
       }
     };
-    if (signal.aborted) return Promise.reject(signal.reason);
+    if (cancel.aborted) return Promise.reject(cancel.reason);
     // Checked and opened in one go: concurrent queries must not all see the same last stream.
     if (conn.quic.isClosed || (conn.waiting.length === 0 && conn.quic.bidiStreamsLeft > 0)) {
       try {
@@ -255,20 +256,20 @@ export class QuicResolver extends QueryResolver {
     }
     return new Promise<QuicStream>((resolve, reject) => {
       const go = () => {
-        signal.removeEventListener('abort', onAbort);
+        cancel.off(onAbort);
         try {
           resolve(open());
         } catch (err) {
           reject(err);
         }
       };
-      const onAbort = () => {
+      const onAbort = (reason: unknown) => {
         const i = conn.waiting.indexOf(go);
         if (i !== -1) conn.waiting.splice(i, 1);
         this.release(conn);
-        reject(signal.reason);
+        reject(reason);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      cancel.on(onAbort);
       conn.waiting.push(go);
       conn.quic.ref();
     });
@@ -279,16 +280,16 @@ export class QuicResolver extends QueryResolver {
     if (conn.inFlight.size === 0 && conn.waiting.length === 0 && !conn.quic.isClosed) conn.quic.unref();
   }
 
-  private connection(signal: AbortSignal): Promise<DoqConnection> {
+  private connection(cancel: QueryCancel): Promise<DoqConnection> {
     const c = this.current;
     if (c !== null && !c.quic.isClosed) return Promise.resolve(c);
-    this.connecting ??= this.open(signal).finally(() => {
+    this.connecting ??= this.open(cancel).finally(() => {
       this.connecting = null;
     });
     return this.connecting;
   }
 
-  private async open(signal: AbortSignal): Promise<DoqConnection> {
+  private async open(cancel: QueryCancel): Promise<DoqConnection> {
     const load = await this.loadTransport();
     if (load.transport === null) {
       this.unavailable = load.reason;
@@ -317,7 +318,7 @@ export class QuicResolver extends QueryResolver {
       keyPem: tls.keyPem,
       keylogFile: tls.keylogFile,
       timeout: this.timeout,
-      signal,
+      signal: cancel.signal,
       label,
     });
     try {

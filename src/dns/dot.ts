@@ -16,6 +16,7 @@ import { upgradeToTls } from '../net/connect.js';
 import { checkFingerprint } from '../net/tls-fingerprint.js';
 import type { TlsOptions } from '../net/tls-options.js';
 import { planTls } from '../net/tls-plan.js';
+import type { QueryCancel } from './cancel.js';
 import { acceptResponse } from './answer.js';
 import type { Message } from './message.js';
 import {
@@ -88,25 +89,25 @@ export class TLSResolver extends QueryResolver {
     this.current = null;
   }
 
-  protected exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+  protected exchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
     const reused = this.current !== null && !this.current.socket.destroyed;
-    return this.sendOnceMore(reused, query, signal, (q, s) => this.send(q, s));
+    return this.sendOnceMore(reused, query, cancel, (q, c) => this.send(q, c));
   }
 
-  private async send(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
-    const conn = await this.connection(signal);
+  private async send(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
+    const conn = await this.connection(cancel);
     return new Promise<Message>((resolve, reject) => {
       const done = () => {
         conn.pending.delete(query.id);
-        signal.removeEventListener('abort', onAbort);
+        cancel.off(onAbort);
         if (conn.pending.size === 0) conn.socket.unref();
       };
-      const onAbort = () => {
+      const onAbort = (reason: unknown) => {
         done();
-        reject(signal.reason);
+        reject(reason);
       };
-      if (signal.aborted) return reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (cancel.aborted) return reject(cancel.reason);
+      cancel.on(onAbort);
       // A fresh ID could have been drawn while another query was connecting.
       if (conn.pending.has(query.id)) return reject(new Error('query ID already in flight'));
       conn.pending.set(query.id, {
@@ -125,37 +126,37 @@ export class TLSResolver extends QueryResolver {
     });
   }
 
-  private connection(signal: AbortSignal): Promise<Connection> {
+  private connection(cancel: QueryCancel): Promise<Connection> {
     const c = this.current;
     if (c !== null && !c.socket.destroyed && c.socket.writable) return Promise.resolve(c);
-    this.connecting ??= this.open(signal).finally(() => {
+    this.connecting ??= this.open(cancel).finally(() => {
       this.connecting = null;
     });
     return this.connecting;
   }
 
-  private async open(signal: AbortSignal): Promise<Connection> {
+  private async open(cancel: QueryCancel): Promise<Connection> {
     const address =
       net.isIP(this.server) !== 0 ? this.server : (await dnsPromises.lookup(this.server)).address;
     // Aborted (timeout, close()) while the server's name was looked up: an
     // 'abort' listener added now would never fire, and the connection would be
     // made, and kept, for nobody.
-    if (signal.aborted) throw signal.reason;
+    if (cancel.aborted) throw cancel.reason;
     const tcp = await new Promise<net.Socket>((resolve, reject) => {
       const opts: net.NetConnectOpts = { host: address, port: this.port };
       if (this.sourceAddress !== null) opts.localAddress = this.sourceAddress[0];
       const s = net.connect(opts);
-      const onAbort = () => {
+      const onAbort = (reason: unknown) => {
         s.destroy();
-        reject(signal.reason);
+        reject(reason);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      cancel.on(onAbort);
       s.once('connect', () => {
-        signal.removeEventListener('abort', onAbort);
+        cancel.off(onAbort);
         resolve(s);
       });
       s.once('error', (err) => {
-        signal.removeEventListener('abort', onAbort);
+        cancel.off(onAbort);
         reject(err);
       });
     });
@@ -168,7 +169,7 @@ export class TLSResolver extends QueryResolver {
         hostname: this.server,
         port: this.port,
         timeout: this.timeout,
-        signal,
+        signal: cancel.signal,
         label: this.describe(),
         minVersion: plan.minVersion,
         maxVersion: plan.maxVersion,

@@ -10,6 +10,7 @@ import { promises as dnsPromises } from 'node:dns';
 import net from 'node:net';
 import { debug } from '../debug.js';
 import { acceptResponse } from './answer.js';
+import type { QueryCancel } from './cancel.js';
 import type { Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
@@ -87,11 +88,27 @@ export class PlainResolver extends QueryResolver {
     return this.address;
   }
 
-  protected async exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+  protected exchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
+    if (this.closed)
+      return Promise.reject(new Error('the resolver was closed while the query was in flight'));
+    // A server given as an address needs no lookup: its sockets are made at
+    // the first query, and no query awaits anything before it is sent.
+    const udp = this.udp ?? (net.isIP(this.server) !== 0 ? this.sockets(this.server) : null);
+    if (udp !== null) return udp.exchange(query, cancel).then((m) => this.untruncated(m, query, cancel));
+    return this.firstExchange(query, cancel);
+  }
+
+  /** The first query to a server given by name: its address is looked up once. */
+  private async firstExchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
     const address = await this.serverAddress();
     if (this.closed) throw new Error('the resolver was closed while the query was in flight');
-    // The address is resolved once: the sockets are made once, for it.
-    this.udp ??= new UdpQuerySockets({
+    const udp = this.udp ?? this.sockets(address);
+    return this.untruncated(await udp.exchange(query, cancel), query, cancel);
+  }
+
+  /** The UDP sockets, made once, for the server's address. */
+  private sockets(address: string): UdpQuerySockets {
+    this.udp = new UdpQuerySockets({
       address,
       port: this.port,
       sourceAddress: this.sourceAddress,
@@ -101,29 +118,37 @@ export class PlainResolver extends QueryResolver {
       maxAgeMs: this.socketOptions.udpSocketMaxAgeMs,
       maxInFlight: this.socketOptions.udpMaxInFlight,
     });
-    const answer = await this.udp.exchange(query, signal);
-    if (!answer.truncated) return answer;
-    debug('dns answer for %s id %d truncated, asking again over TCP', query.name, query.id);
-    return this.tcpExchange(query, address, signal);
+    return this.udp;
   }
 
-  private tcpExchange(query: OutgoingQuery, address: string, signal: AbortSignal): Promise<Message> {
+  /** `answer`, or when it came back truncated, the answer asked again over TCP. */
+  private untruncated(
+    answer: Message,
+    query: OutgoingQuery,
+    cancel: QueryCancel,
+  ): Message | Promise<Message> {
+    if (!answer.truncated) return answer;
+    debug('dns answer for %s id %d truncated, asking again over TCP', query.name, query.id);
+    return this.tcpExchange(query, this.udp?.address ?? this.server, cancel);
+  }
+
+  private tcpExchange(query: OutgoingQuery, address: string, cancel: QueryCancel): Promise<Message> {
     return new Promise<Message>((resolve, reject) => {
       const opts: net.NetConnectOpts = { host: address, port: this.port };
       if (this.sourceAddress !== null) opts.localAddress = this.sourceAddress[0];
       const socket = net.connect(opts);
       const finish = (err: unknown, m?: Message) => {
-        signal.removeEventListener('abort', onAbort);
+        cancel.off(onAbort);
         socket.destroy();
         if (m) resolve(m);
         else reject(err);
       };
-      const onAbort = () => finish(signal.reason);
-      if (signal.aborted) {
+      const onAbort = (reason: unknown) => finish(reason);
+      if (cancel.aborted) {
         socket.destroy();
-        return reject(signal.reason);
+        return reject(cancel.reason);
       }
-      signal.addEventListener('abort', onAbort, { once: true });
+      cancel.on(onAbort);
       socket.on('error', (err) => finish(err));
       socket.on('close', () => finish(new Error('the server closed the TCP connection without an answer')));
       socket.on('connect', () => socket.write(frameMessage(query.bytes)));

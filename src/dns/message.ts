@@ -12,7 +12,7 @@
 
 import { DnsMessageError } from '../errors.js';
 import { decodeSvcb, type SvcbData } from './svcb.js';
-import { encodeName, formatIPv6, WireReader } from './wire.js';
+import { asciiName, formatIPv6, nameWireLength, WireReader, writeName } from './wire.js';
 
 export const RRType = {
   A: 1,
@@ -132,10 +132,10 @@ export interface QueryOptions {
 /** A standard query with one question, RD set, and an OPT record unless ednsUdpSize is null. */
 export function encodeQuery(q: QueryOptions): Buffer {
   if (!Number.isInteger(q.id) || q.id < 0 || q.id > 0xffff) throw new DnsMessageError(`bad DNS ID ${q.id}`);
-  const qname = encodeName(q.name);
+  const qname = asciiName(q.name);
   const udpSize = q.ednsUdpSize === undefined ? DEFAULT_EDNS_UDP_SIZE : q.ednsUdpSize;
   const optLen = udpSize === null ? 0 : 11;
-  let size = 12 + qname.length + 4 + optLen;
+  let size = 12 + nameWireLength(qname) + 4 + optLen;
   let padLen = -1;
   if (udpSize !== null && q.padBlock && q.padBlock > 0) {
     // The padding option itself takes 4 octets of header.
@@ -149,7 +149,7 @@ export function encodeQuery(q: QueryOptions): Buffer {
   out.writeUInt16BE(1, 4); // QDCOUNT
   out.writeUInt16BE(udpSize === null ? 0 : 1, 10); // ARCOUNT
   let o = 12;
-  o += qname.copy(out, o);
+  o = writeName(out, o, qname, q.name);
   out.writeUInt16BE(q.type, o);
   out.writeUInt16BE(CLASS_IN, o + 2);
   o += 4;
@@ -200,9 +200,9 @@ export function decodeMessage(buf: Uint8Array, limits: DecodeLimits = {}): Messa
     const name = r.name('question name');
     questions.push({ name, type: r.u16('question'), class: r.u16('question') });
   }
-  const answers = readSection(r, an, 'answer');
-  const authorities = readSection(r, ns, 'authority');
-  const additionalAll = readSection(r, ar, 'additional');
+  const answers = readSection(r, an, ANSWER);
+  const authorities = readSection(r, ns, AUTHORITY);
+  const additionalAll = readSection(r, ar, ADDITIONAL);
   let edns: Edns | null = null;
   let rcode = flags & 0x0f;
   const additionals: ResourceRecord[] = [];
@@ -235,41 +235,64 @@ export function decodeMessage(buf: Uint8Array, limits: DecodeLimits = {}): Messa
   };
 }
 
-function readSection(r: WireReader, count: number, section: string): ResourceRecord[] {
+/** What the reads of one section are called in errors: made once, not per record. */
+interface SectionText {
+  section: string;
+  name: string;
+  record: string;
+  data: string;
+  cname: string;
+}
+
+function sectionText(section: string): SectionText {
+  return {
+    section,
+    name: `${section} record name`,
+    record: `${section} record`,
+    data: `${section} record data`,
+    cname: `${section} CNAME target`,
+  };
+}
+
+const ANSWER = sectionText('answer');
+const AUTHORITY = sectionText('authority');
+const ADDITIONAL = sectionText('additional');
+
+function readSection(r: WireReader, count: number, text: SectionText): ResourceRecord[] {
   const out: ResourceRecord[] = [];
   for (let i = 0; i < count; i++) {
-    const name = r.name(`${section} record name`);
-    const type = r.u16(`${section} record`);
-    const klass = r.u16(`${section} record`);
+    const name = r.name(text.name);
+    const type = r.u16(text.record);
+    const klass = r.u16(text.record);
     // OPT keeps its raw TTL bits (extended RCODE, flags); others are read per RFC 2181.
-    const rawTtl = r.u32(`${section} record`);
+    const rawTtl = r.u32(text.record);
     const ttl = type === RRType.OPT ? rawTtl : rawTtl > 0x7fffffff ? 0 : rawTtl;
-    const rdlen = r.u16(`${section} record`);
-    r.need(rdlen, `${section} record data`);
+    const rdlen = r.u16(text.record);
+    r.need(rdlen, text.data);
     const start = r.offset;
-    const data = decodeRdata(r, type, rdlen, section);
+    const data = decodeRdata(r, type, rdlen, text);
     if (r.offset !== start + rdlen) {
-      throw new DnsMessageError(`${section} record data does not fill its length of ${rdlen}`, start);
+      throw new DnsMessageError(`${text.section} record data does not fill its length of ${rdlen}`, start);
     }
     out.push({ name, type, class: klass, ttl, data });
   }
   return out;
 }
 
-function decodeRdata(r: WireReader, type: number, rdlen: number, section: string): RecordData {
+function decodeRdata(r: WireReader, type: number, rdlen: number, text: SectionText): RecordData {
   const end = r.offset + rdlen;
   switch (type) {
     case RRType.A: {
       if (rdlen !== 4) throw new DnsMessageError(`A record data is ${rdlen} bytes, not 4`, r.offset);
-      const b = r.bytes(4, 'A record');
-      return { kind: 'a', address: `${b[0]}.${b[1]}.${b[2]}.${b[3]}` };
+      const a = r.u32('A record');
+      return { kind: 'a', address: `${a >>> 24}.${(a >> 16) & 0xff}.${(a >> 8) & 0xff}.${a & 0xff}` };
     }
     case RRType.AAAA: {
       if (rdlen !== 16) throw new DnsMessageError(`AAAA record data is ${rdlen} bytes, not 16`, r.offset);
       return { kind: 'aaaa', address: formatIPv6(r.bytes(16, 'AAAA record')) };
     }
     case RRType.CNAME: {
-      const target = r.name(`${section} CNAME target`);
+      const target = r.name(text.cname);
       if (r.offset > end) throw new DnsMessageError('CNAME target runs past its record', r.offset);
       return { kind: 'cname', target };
     }
@@ -292,7 +315,7 @@ function decodeRdata(r: WireReader, type: number, rdlen: number, section: string
     case RRType.HTTPS:
       return decodeSvcb(r, end);
     default:
-      return { kind: 'other', bytes: r.bytes(rdlen, `${section} record data`) };
+      return { kind: 'other', bytes: r.bytes(rdlen, text.data) };
   }
 }
 

@@ -11,6 +11,7 @@ import { debug } from '../debug.js';
 import { ConnectTimeoutError, HTTPError, RequestAbortedError } from '../errors.js';
 import { interpret, MAX_CNAME_CHAIN, type QueryKey } from './answer.js';
 import { DnsCache, type DnsCacheOptions } from './cache.js';
+import { QueryCancel } from './cancel.js';
 import { resolutionError } from './failure.js';
 import { encodeQuery, type Message, type ResourceRecord, RRType } from './message.js';
 import {
@@ -65,8 +66,8 @@ export abstract class QueryResolver extends BaseResolver {
   readonly timeout: number | null;
   protected readonly cache: DnsCache<LookupResult> | null;
   protected closed = false;
-  /** The queries in flight, aborted by close(); a Set, not listeners on one signal (see query()). */
-  private readonly inflight = new Set<AbortController>();
+  /** The queries in flight, called off by close(); a Set, not listeners on one signal (see query()). */
+  private readonly inflight = new Set<QueryCancel>();
 
   constructor(options: QueryResolverOptions = {}) {
     super(options);
@@ -87,24 +88,24 @@ export abstract class QueryResolver extends BaseResolver {
   protected async sendOnceMore(
     reused: boolean,
     query: OutgoingQuery,
-    signal: AbortSignal,
-    send: (query: OutgoingQuery, signal: AbortSignal) => Promise<Message>,
+    cancel: QueryCancel,
+    send: (query: OutgoingQuery, cancel: QueryCancel) => Promise<Message>,
   ): Promise<Message> {
     try {
-      return await send(query, signal);
+      return await send(query, cancel);
     } catch (err) {
-      if (!reused || signal.aborted || !(err as { connectionClosed?: boolean }).connectionClosed) throw err;
+      if (!reused || cancel.aborted || !(err as { connectionClosed?: boolean }).connectionClosed) throw err;
       debug(
         'dns %s: connection closed under the query for %s, sending it again',
         this.describe(),
         query.name,
       );
-      return send(query, signal);
+      return send(query, cancel);
     }
   }
 
-  /** Sends `query` and resolves with the matching response; `signal` fires on timeout or close. */
-  protected abstract exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message>;
+  /** Sends `query` and resolves with the matching response; `cancel` fires on timeout or close. */
+  protected abstract exchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message>;
 
   /** The ID for a new query: random by default (DoH uses 0, RFC 8484 section 4.1). */
   protected newQueryId(): number {
@@ -123,7 +124,7 @@ export abstract class QueryResolver extends BaseResolver {
   override async close(): Promise<void> {
     this.closed = true;
     const reason = new Error('the resolver was closed while the query was in flight');
-    for (const ac of this.inflight) ac.abort(reason);
+    for (const c of this.inflight) c.abort(reason);
     this.inflight.clear();
     this.cache?.clear();
   }
@@ -275,34 +276,37 @@ export abstract class QueryResolver extends BaseResolver {
     }
     // Hundreds of queries may be in flight: with one listener each on a shared
     // "closing" signal, every addEventListener walked the whole list.
-    const ac = new AbortController();
-    this.inflight.add(ac);
+    const cancel = new QueryCancel();
+    this.inflight.add(cancel);
     const timer =
       this.timeout === null
         ? null
         : setTimeout(
-            () => ac.abort(new ConnectTimeoutError(`no answer within ${this.timeout} ms`)),
+            () => cancel.abort(new ConnectTimeoutError(`no answer within ${this.timeout} ms`)),
             this.timeout,
           );
-    const started = performance.now();
-    debug('dns query %s type %d id %d -> %s', qname, type, id, this.describe());
+    const logging = debug.enabled;
+    const started = logging ? performance.now() : 0;
+    if (logging) debug('dns query %s type %d id %d -> %s', qname, type, id, this.describe());
     try {
-      const message = await this.exchange({ id, name: qname, type, bytes }, ac.signal);
-      debug(
-        'dns answer %s type %d id %d rcode %d, %d records in %d ms',
-        qname,
-        type,
-        id,
-        message.rcode,
-        message.answers.length,
-        Math.round(performance.now() - started),
-      );
+      const message = await this.exchange({ id, name: qname, type, bytes }, cancel);
+      if (logging) {
+        debug(
+          'dns answer %s type %d id %d rcode %d, %d records in %d ms',
+          qname,
+          type,
+          id,
+          message.rcode,
+          message.answers.length,
+          Math.round(performance.now() - started),
+        );
+      }
       return message;
     } catch (err) {
       debug('dns query %s type %d id %d failed: %s', qname, type, id, (err as Error).message);
-      if (ac.signal.aborted && ac.signal.reason instanceof ConnectTimeoutError) {
+      if (cancel.aborted && cancel.reason instanceof ConnectTimeoutError) {
         throw resolutionError(host, `${this.describe()} did not answer within ${this.timeout} ms`, {
-          cause: ac.signal.reason,
+          cause: cancel.reason,
         });
       }
       if (err instanceof HTTPError && err.name === 'NameResolutionError') throw err;
@@ -312,7 +316,7 @@ export abstract class QueryResolver extends BaseResolver {
       throw resolutionError(host, why.startsWith(where) ? why : `${where}: ${why}`, { cause: err });
     } finally {
       if (timer !== null) clearTimeout(timer);
-      this.inflight.delete(ac);
+      this.inflight.delete(cancel);
     }
   }
 }

@@ -21,11 +21,15 @@
 //   acceptResponse() (QR, opcode, question). A datagram with an ID no query
 //   waits for, a wrong question, or from the wrong source is dropped and the
 //   wait goes on: spoofed or late answers never win.
-// * A query without an answer is sent again every second on the same socket
-//   until the resolver's timeout (the caller's signal) ends it.
+// * A query without an answer is sent again on the same socket about every
+//   second (between `resendAfterMs` and 1.5 times that: one timer per socket
+//   looks over its queries every half `resendAfterMs`, rather than a timer
+//   per query) until the resolver's timeout (the query's QueryCancel) ends
+//   it.
 //
 // The sockets are unref'd: an idle resolver never holds the process open. A
-// query in flight does, through its resend timer. A socket error fails the
+// query in flight does, through its socket's resend timer, which is ref'd
+// only while queries wait on it. A socket error fails the
 // queries on that socket only; close() fails every query still waiting and
 // closes every socket.
 
@@ -33,6 +37,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { debug } from '../debug.js';
 import { acceptResponse } from './answer.js';
+import type { QueryCancel } from './cancel.js';
 import type { Message } from './message.js';
 import { type OutgoingQuery, randomQueryId } from './query-resolver.js';
 
@@ -69,17 +74,20 @@ interface Waiting {
   query: OutgoingQuery;
   resolve: (m: Message) => void;
   reject: (err: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
-  resend: NodeJS.Timeout | null;
+  cancel: QueryCancel;
+  onAbort: (reason: unknown) => void;
+  /** The socket's resend tick when it was last sent; -1 before its first send. */
+  sentTick: number;
 }
 
 interface Queued {
   query: OutgoingQuery;
-  signal: AbortSignal;
+  cancel: QueryCancel;
   resolve: (m: Message) => void;
   reject: (err: unknown) => void;
-  onAbort: () => void;
+  onAbort: (reason: unknown) => void;
+  /** Taken off the queue (called off while waiting): skipped when its turn comes. */
+  gone: boolean;
 }
 
 interface QuerySocket {
@@ -94,6 +102,10 @@ interface QuerySocket {
   openedAt: number;
   /** The local port once connected (for debug lines and tests). */
   localPort: number;
+  /** Looks over `waiting` every half resend interval, sending again what waited long enough. */
+  resendTimer: NodeJS.Timeout | null;
+  /** Runs of resendTimer so far. */
+  tick: number;
 }
 
 /**
@@ -127,8 +139,9 @@ export class UdpQuerySockets {
   readonly maxInFlight: number;
   /** Queries on the wire now (sent, not yet answered or given up). */
   private active = 0;
-  /** Queries waiting for a place on the wire, in order. */
-  private readonly queue: Queued[] = [];
+  /** Queries waiting for a place on the wire, in order, from `queueHead` on. */
+  private queue: Queued[] = [];
+  private queueHead = 0;
   /** Sockets opened so far (for tests and measurements). */
   opened = 0;
 
@@ -162,62 +175,79 @@ export class UdpQuerySockets {
 
   /**
    * Sends `query` and resolves with the first datagram that answers it;
-   * rejects when `signal` fires. At most `maxInFlight` queries are on the
+   * rejects when `cancel` fires. At most `maxInFlight` queries are on the
    * wire at once; the others wait their turn here (see MAX_IN_FLIGHT).
    */
-  exchange(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+  exchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
     if (this.closed)
       return Promise.reject(new Error('the resolver was closed while the query was in flight'));
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.active >= this.maxInFlight) return this.enqueue(query, signal);
-    this.active++;
-    const p = this.sendNow(query, signal);
-    p.then(this.release, this.release);
-    return p;
-  }
-
-  /** A query ended: the next one waiting takes its place. */
-  private readonly release = (): void => {
-    this.active--;
-    while (this.queue.length > 0 && this.active < this.maxInFlight) {
-      const next = this.queue.shift()!;
-      next.signal.removeEventListener('abort', next.onAbort);
-      this.active++;
-      const p = this.sendNow(next.query, next.signal);
-      p.then(this.release, this.release);
-      p.then(next.resolve, next.reject);
-    }
-  };
-
-  private enqueue(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
+    if (cancel.aborted) return Promise.reject(cancel.reason);
     return new Promise<Message>((resolve, reject) => {
-      const q: Queued = { query, signal, resolve, reject, onAbort: () => {} };
-      q.onAbort = () => {
-        const i = this.queue.indexOf(q);
-        if (i !== -1) this.queue.splice(i, 1);
-        reject(signal.reason);
+      if (this.active < this.maxInFlight) {
+        this.active++;
+        this.sendNow(query, cancel, resolve, reject);
+        return;
+      }
+      const q: Queued = { query, cancel, resolve, reject, onAbort: () => {}, gone: false };
+      q.onAbort = (reason) => {
+        q.gone = true;
+        reject(reason);
       };
-      signal.addEventListener('abort', q.onAbort, { once: true });
+      cancel.on(q.onAbort);
       this.queue.push(q);
     });
   }
 
-  private sendNow(query: OutgoingQuery, signal: AbortSignal): Promise<Message> {
-    if (this.closed)
-      return Promise.reject(new Error('the resolver was closed while the query was in flight'));
-    if (signal.aborted) return Promise.reject(signal.reason);
+  /** A query on the wire ended: the next ones waiting take its place. */
+  private release(): void {
+    this.active--;
+    while (this.active < this.maxInFlight) {
+      const next = this.dequeue();
+      if (next === null) return;
+      next.cancel.off(next.onAbort);
+      this.active++;
+      this.sendNow(next.query, next.cancel, next.resolve, next.reject);
+    }
+  }
+
+  /** The first query still waiting for the wire, taken off the queue; null when none. */
+  private dequeue(): Queued | null {
+    while (this.queueHead < this.queue.length) {
+      const q = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as Queued;
+      if (this.queueHead === this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
+      }
+      if (!q.gone) return q;
+    }
+    return null;
+  }
+
+  /** Puts `query` on the wire (it holds one of the `active` places, given back when it ends). */
+  private sendNow(
+    query: OutgoingQuery,
+    cancel: QueryCancel,
+    resolve: (m: Message) => void,
+    reject: (err: unknown) => void,
+  ): void {
+    if (this.closed || cancel.aborted) {
+      this.release();
+      reject(
+        this.closed ? new Error('the resolver was closed while the query was in flight') : cancel.reason,
+      );
+      return;
+    }
     const s = this.pick();
     let q = query;
     if (s.waiting.has(q.id)) q = withFreeId(q, s.waiting);
     s.taken++;
-    return new Promise<Message>((resolve, reject) => {
-      const w: Waiting = { query: q, resolve, reject, signal, onAbort: () => {}, resend: null };
-      w.onAbort = () => this.settle(s, w, signal.reason);
-      signal.addEventListener('abort', w.onAbort, { once: true });
-      s.waiting.set(q.id, w);
-      if (s.state === 'open') this.send(s, w);
-      // else: sent when the socket is connected.
-    });
+    const w: Waiting = { query: q, resolve, reject, cancel, onAbort: () => {}, sentTick: -1 };
+    w.onAbort = (reason) => this.settle(s, w, reason);
+    cancel.on(w.onAbort);
+    s.waiting.set(q.id, w);
+    if (s.state === 'open') this.send(s, w);
+    // else: sent when the socket is connected.
   }
 
   /** Fails every query still waiting and closes every socket. */
@@ -225,8 +255,8 @@ export class UdpQuerySockets {
     if (this.closed) return;
     this.closed = true;
     const err = new Error('the resolver was closed while the query was in flight');
-    for (const q of this.queue.splice(0)) {
-      q.signal.removeEventListener('abort', q.onAbort);
+    for (let q = this.dequeue(); q !== null; q = this.dequeue()) {
+      q.cancel.off(q.onAbort);
       q.reject(err);
     }
     for (const s of [...this.live]) this.fail(s, err);
@@ -256,6 +286,8 @@ export class UdpQuerySockets {
       taken: 0,
       openedAt: performance.now(),
       localPort: 0,
+      resendTimer: null,
+      tick: 0,
     };
     this.opened++;
     this.live.add(s);
@@ -293,21 +325,48 @@ export class UdpQuerySockets {
   }
 
   private send(s: QuerySocket, w: Waiting): void {
-    const sendOnce = () => {
-      if (s.state === 'closed') return;
-      try {
-        s.socket.send(w.query.bytes, (err) => {
-          if (err) this.settle(s, w, err);
-        });
-      } catch (err) {
-        // The socket is no longer running (Node closed it after an error).
-        this.fail(s, err as Error);
-      }
-    };
-    sendOnce();
-    // A send that failed at once has settled the query: no resend timer then
-    // (one set regardless would never be cleared and hold the process open).
-    if (s.waiting.get(w.query.id) === w) w.resend = setInterval(sendOnce, this.resendAfterMs);
+    if (s.state === 'closed') return;
+    w.sentTick = s.tick;
+    try {
+      s.socket.send(w.query.bytes, (err) => {
+        if (err) this.settle(s, w, err);
+      });
+    } catch (err) {
+      // The socket is no longer running (Node closed it after an error).
+      this.fail(s, err as Error);
+      return;
+    }
+    if (s.resendTimer === null) {
+      const half = Math.max(1, Math.floor(this.resendAfterMs / 2));
+      s.resendTimer = setInterval(() => this.resendDue(s), half);
+    } else {
+      s.resendTimer.ref();
+    }
+  }
+
+  /**
+   * The resend timer's run: queries sent at least two ticks ago (between one
+   * and one and a half `resendAfterMs`) go out again; with nothing waiting,
+   * the timer stops.
+   */
+  private resendDue(s: QuerySocket): void {
+    if (s.waiting.size === 0 || s.state === 'closed') {
+      this.stopResends(s);
+      return;
+    }
+    s.tick++;
+    for (const w of s.waiting.values()) {
+      if (w.sentTick < 0 || s.tick - w.sentTick < 3) continue;
+      if (debug.enabled)
+        debug('dns %s: no answer yet for %s id %d, sending it again', this.name, w.query.name, w.query.id);
+      this.send(s, w);
+      if ((s.state as UdpSocketState) === 'closed') return;
+    }
+  }
+
+  private stopResends(s: QuerySocket): void {
+    if (s.resendTimer !== null) clearInterval(s.resendTimer);
+    s.resendTimer = null;
   }
 
   private onDatagram(s: QuerySocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -336,9 +395,13 @@ export class UdpQuerySockets {
   private settle(s: QuerySocket, w: Waiting, err: unknown, m?: Message): void {
     if (s.waiting.get(w.query.id) !== w) return;
     s.waiting.delete(w.query.id);
-    if (w.resend !== null) clearInterval(w.resend);
-    w.signal.removeEventListener('abort', w.onAbort);
-    if (s.waiting.size === 0 && s.retired) this.closeSocket(s);
+    w.cancel.off(w.onAbort);
+    // Nothing left to resend: the timer no longer holds the process (it stops at its next run).
+    if (s.waiting.size === 0) {
+      if (s.retired) this.closeSocket(s);
+      else s.resendTimer?.unref();
+    }
+    this.release();
     if (m !== undefined) w.resolve(m);
     else w.reject(err);
   }
@@ -360,14 +423,15 @@ export class UdpQuerySockets {
 
   private settleFailed(s: QuerySocket, w: Waiting, err: Error): void {
     s.waiting.delete(w.query.id);
-    if (w.resend !== null) clearInterval(w.resend);
-    w.signal.removeEventListener('abort', w.onAbort);
+    w.cancel.off(w.onAbort);
+    this.release();
     w.reject(err);
   }
 
   private closeSocket(s: QuerySocket): void {
     if (s.state === 'closed') return;
     s.state = 'closed';
+    this.stopResends(s);
     this.live.delete(s);
     try {
       s.socket.close();

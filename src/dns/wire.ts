@@ -59,11 +59,25 @@ export class WireReader {
   }
 }
 
+/** A label byte that stands for itself in presentation form (else it is written \\DDD). */
+function plain(c: number): boolean {
+  return c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c;
+}
+
 function labelText(buf: Uint8Array, start: number, len: number): string {
+  const end = start + len;
+  let i = start;
+  while (i < end && plain(buf[i]!)) i++;
+  // The usual label is plain: one string made from the bytes, not one per character.
+  if (i === end) {
+    return buf instanceof Buffer
+      ? buf.toString('latin1', start, end)
+      : String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+  }
   let s = '';
-  for (let i = start; i < start + len; i++) {
+  for (i = start; i < end; i++) {
     const c = buf[i]!;
-    if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) s += String.fromCharCode(c);
+    if (plain(c)) s += String.fromCharCode(c);
     else s += `\\${String(c).padStart(3, '0')}`;
   }
   return s;
@@ -79,7 +93,7 @@ export function readName(
   what: string,
   allowPointers = true,
 ): { name: string; end: number } {
-  const labels: string[] = [];
+  let name = '';
   let pos = start;
   let end = -1;
   let octets = 1; // the root label
@@ -112,10 +126,11 @@ export function readName(
     if (pos + 1 + len > buf.length) throw new DnsMessageError(`DNS message truncated inside ${what}`, pos);
     octets += len + 1;
     if (octets > MAX_NAME_OCTETS) throw new DnsMessageError(`${what} is longer than 255 octets`, pos);
-    labels.push(labelText(buf, pos + 1, len));
+    const label = labelText(buf, pos + 1, len);
+    name = name === '' ? label : `${name}.${label}`;
     pos += 1 + len;
   }
-  return { name: labels.join('.'), end };
+  return { name, end };
 }
 
 /** ASCII case-insensitive comparison of two presentation names (RFC 4343); a final dot is ignored. */
@@ -133,27 +148,53 @@ export function sameName(a: string, b: string): boolean {
  * from a URL has none.
  */
 export function encodeName(host: string): Buffer {
-  let name = host.endsWith('.') ? host.slice(0, -1) : host;
-  if (/[^\x21-\x7e]/.test(name)) {
-    const ascii = domainToASCII(name);
-    if (ascii === '') throw new DnsMessageError(`'${host}' is not a valid domain name`);
-    name = ascii;
-  }
-  if (name === '') return Buffer.from([0]);
-  const labels = name.split('.');
-  const out = Buffer.allocUnsafe(name.length + 2);
-  let o = 0;
-  for (const label of labels) {
-    if (label.length === 0) throw new DnsMessageError(`'${host}' has an empty label`);
-    if (label.length > MAX_LABEL_OCTETS) {
+  const name = asciiName(host);
+  const out = Buffer.allocUnsafe(nameWireLength(name));
+  writeName(out, 0, name, host);
+  return out;
+}
+
+/** `host` without its final dot, through IDNA when it is not ASCII: what writeName() takes. */
+export function asciiName(host: string): string {
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  if (!/[^\x21-\x7e]/.test(name)) return name;
+  const ascii = domainToASCII(name);
+  if (ascii === '') throw new DnsMessageError(`'${host}' is not a valid domain name`);
+  return ascii;
+}
+
+/** Octets `name` (from asciiName()) takes on the wire. */
+export function nameWireLength(name: string): number {
+  return name === '' ? 1 : name.length + 2;
+}
+
+/**
+ * Writes `name` (from asciiName()) as labels into `out` at `offset`, which
+ * has nameWireLength(name) octets free; returns the offset after it.
+ * `host` is what errors name.
+ */
+export function writeName(out: Buffer, offset: number, name: string, host: string): number {
+  if (nameWireLength(name) > MAX_NAME_OCTETS)
+    throw new DnsMessageError(`'${host}' is longer than 255 octets`);
+  let o = offset;
+  let labelStart = 0;
+  for (let i = 0; i <= name.length; i++) {
+    if (i < name.length && name.charCodeAt(i) !== 0x2e) continue;
+    const len = i - labelStart;
+    if (len === 0) {
+      // The root name is one empty label; an empty label anywhere else is an error.
+      if (name === '') break;
+      throw new DnsMessageError(`'${host}' has an empty label`);
+    }
+    if (len > MAX_LABEL_OCTETS) {
       throw new DnsMessageError(`'${host}' has a label longer than ${MAX_LABEL_OCTETS} octets`);
     }
-    out[o++] = label.length;
-    o += out.write(label, o, 'latin1');
+    out[o++] = len;
+    for (let k = labelStart; k < i; k++) out[o++] = name.charCodeAt(k);
+    labelStart = i + 1;
   }
   out[o++] = 0;
-  if (o > MAX_NAME_OCTETS) throw new DnsMessageError(`'${host}' is longer than 255 octets`);
-  return out.subarray(0, o);
+  return o;
 }
 
 /** RFC 5952 text form: lower case, longest run of zero groups (2 or more) as "::". */
