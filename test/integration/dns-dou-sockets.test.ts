@@ -4,7 +4,9 @@
 // wrong question or the wrong source are dropped while the real one is taken;
 // one query's timeout or one socket's error fails only that; sockets are
 // replaced after their quota of queries (the source port moves); close()
-// fails what is pending and frees the sockets; truncation still goes to TCP;
+// fails what is pending and frees the sockets; a query called off while it
+// waits its turn never goes out; an unanswered one is sent again about every
+// second until its timeout; truncation still goes to TCP;
 // and an idle resolver does not hold a process open.
 
 import assert from 'node:assert/strict';
@@ -15,7 +17,11 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { QueryCancel } from '../../src/dns/cancel.js';
 import { PlainResolver, type PlainResolverOptions } from '../../src/dns/dou.js';
+import { encodeQuery } from '../../src/dns/message.js';
+import { randomQueryId } from '../../src/dns/query-resolver.js';
+import { UdpQuerySockets } from '../../src/dns/udp-sockets.js';
 import { NameResolutionError } from '../../src/errors.js';
 import { runTsxScript } from '../support/child-script.js';
 import { buildResponse, parseQuery, T } from '../support/dns-wire.js';
@@ -111,6 +117,57 @@ describe('dou:// UDP sockets', () => {
     await r2.close();
     for (const p of [first, behind]) assert.ok((await p) instanceof NameResolutionError);
     assert.ok(!s.queries.some((q) => q.name === 'n5.test'), 'the query behind never went out');
+  });
+
+  test('a query called off while it waits its turn never goes out, and the one behind it takes the place', async () => {
+    let releaseFirst: () => void = () => {};
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    const s = await serve(async (q) => {
+      if (q.name === 'n1.test') await firstHeld;
+      return answer(q);
+    });
+    const udp = new UdpQuerySockets({ address: s.host, port: s.port, name: 'test', maxInFlight: 1 });
+    const ask = (name: string, cancel: QueryCancel) => {
+      const id = randomQueryId();
+      return udp.exchange({ id, name, type: T.A, bytes: encodeQuery({ id, name, type: T.A }) }, cancel);
+    };
+    try {
+      const first = ask('n1.test', new QueryCancel());
+      const dropped = new QueryCancel();
+      const second = rejectionOf(ask('n2.test', dropped));
+      const third = ask('n3.test', new QueryCancel());
+      dropped.abort(new Error('called off'));
+      assert.equal(((await second) as Error).message, 'called off');
+      releaseFirst();
+      assert.equal((await first).answers.length, 1);
+      const m = await third;
+      assert.equal(m.questions[0]!.name, 'n3.test');
+      assert.deepEqual(
+        s.queries.map((q) => q.name),
+        ['n1.test', 'n3.test'],
+        'the query called off never reached the server',
+      );
+      assert.equal(udp.inFlight, 0);
+    } finally {
+      udp.close();
+    }
+  });
+
+  test('an unanswered query is sent again after 1 to 1.5 s until its timeout, and then nothing holds on to it', async () => {
+    const s = await serve(() => null);
+    const r = resolver(s, { timeout: 2700 });
+    const started = performance.now();
+    const err = await rejectionOf(r.getaddrinfo('n1.test', 80, { family: 4 }));
+    assert.ok(err instanceof NameResolutionError);
+    assert.match(err.message, /did not answer within 2700 ms/);
+    const copies = s.queries.filter((q) => q.name === 'n1.test');
+    assert.ok(copies.length >= 2 && copies.length <= 3, `sent ${copies.length} times`);
+    assert.ok(new Set(copies.map((q) => q.id)).size === 1, 'the same query each time');
+    assert.ok(new Set(copies.map((q) => q.from)).size === 1, 'on the same socket');
+    assert.ok(performance.now() - started >= 2690);
+    assert.equal(r.udpSockets?.inFlight, 0);
   });
 
   test('queries in flight share a few sockets and each gets its own answer, in any order', async () => {
