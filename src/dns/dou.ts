@@ -8,7 +8,6 @@
 
 import { promises as dnsPromises } from 'node:dns';
 import net from 'node:net';
-import { debug } from '../debug.js';
 import { acceptResponse } from './answer.js';
 import type { QueryCancel } from './cancel.js';
 import type { Message } from './message.js';
@@ -94,7 +93,7 @@ export class PlainResolver extends QueryResolver {
     // A server given as an address needs no lookup: its sockets are made at
     // the first query, and no query awaits anything before it is sent.
     const udp = this.udp ?? (net.isIP(this.server) !== 0 ? this.sockets(this.server) : null);
-    if (udp !== null) return udp.exchange(query, cancel).then((m) => this.untruncated(m, query, cancel));
+    if (udp !== null) return udp.exchange(query, cancel);
     return this.firstExchange(query, cancel);
   }
 
@@ -102,11 +101,10 @@ export class PlainResolver extends QueryResolver {
   private async firstExchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
     const address = await this.serverAddress();
     if (this.closed) throw new Error('the resolver was closed while the query was in flight');
-    const udp = this.udp ?? this.sockets(address);
-    return this.untruncated(await udp.exchange(query, cancel), query, cancel);
+    return (this.udp ?? this.sockets(address)).exchange(query, cancel);
   }
 
-  /** The UDP sockets, made once, for the server's address. */
+  /** The UDP sockets, made once, for the server's address; a truncated answer is asked again over TCP. */
   private sockets(address: string): UdpQuerySockets {
     this.udp = new UdpQuerySockets({
       address,
@@ -117,19 +115,9 @@ export class PlainResolver extends QueryResolver {
       maxQueries: this.socketOptions.udpSocketMaxQueries,
       maxAgeMs: this.socketOptions.udpSocketMaxAgeMs,
       maxInFlight: this.socketOptions.udpMaxInFlight,
+      onTruncated: (q, c) => this.tcpExchange(q, address, c),
     });
     return this.udp;
-  }
-
-  /** `answer`, or when it came back truncated, the answer asked again over TCP. */
-  private untruncated(
-    answer: Message,
-    query: OutgoingQuery,
-    cancel: QueryCancel,
-  ): Message | Promise<Message> {
-    if (!answer.truncated) return answer;
-    debug('dns answer for %s id %d truncated, asking again over TCP', query.name, query.id);
-    return this.tcpExchange(query, this.udp?.address ?? this.server, cancel);
   }
 
   private tcpExchange(query: OutgoingQuery, address: string, cancel: QueryCancel): Promise<Message> {

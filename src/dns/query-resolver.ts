@@ -11,8 +11,9 @@ import { debug } from '../debug.js';
 import { ConnectTimeoutError, HTTPError, RequestAbortedError } from '../errors.js';
 import { interpret, MAX_CNAME_CHAIN, type QueryKey } from './answer.js';
 import { DnsCache, type DnsCacheOptions } from './cache.js';
-import { QueryCancel } from './cancel.js';
+import type { QueryCancel } from './cancel.js';
 import { resolutionError } from './failure.js';
+import { InflightQueries } from './inflight.js';
 import { encodeQuery, type Message, type ResourceRecord, RRType } from './message.js';
 import {
   BaseResolver,
@@ -66,12 +67,13 @@ export abstract class QueryResolver extends BaseResolver {
   readonly timeout: number | null;
   protected readonly cache: DnsCache<LookupResult> | null;
   protected closed = false;
-  /** The queries in flight, called off by close(); a Set, not listeners on one signal (see query()). */
-  private readonly inflight = new Set<QueryCancel>();
+  /** The queries in flight, called off by their timeout or close(). */
+  private readonly inflight: InflightQueries;
 
   constructor(options: QueryResolverOptions = {}) {
     super(options);
     this.timeout = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : options.timeout;
+    this.inflight = new InflightQueries(this.timeout);
     this.cache = options.cache === false ? null : new DnsCache<LookupResult>(options.cache ?? {});
   }
 
@@ -124,8 +126,7 @@ export abstract class QueryResolver extends BaseResolver {
   override async close(): Promise<void> {
     this.closed = true;
     const reason = new Error('the resolver was closed while the query was in flight');
-    for (const c of this.inflight) c.abort(reason);
-    this.inflight.clear();
+    this.inflight.closeAll(reason);
     this.cache?.clear();
   }
 
@@ -274,17 +275,7 @@ export abstract class QueryResolver extends BaseResolver {
     } catch (err) {
       throw resolutionError(host, (err as Error).message, { final: true, cause: err });
     }
-    // Hundreds of queries may be in flight: with one listener each on a shared
-    // "closing" signal, every addEventListener walked the whole list.
-    const cancel = new QueryCancel();
-    this.inflight.add(cancel);
-    const timer =
-      this.timeout === null
-        ? null
-        : setTimeout(
-            () => cancel.abort(new ConnectTimeoutError(`no answer within ${this.timeout} ms`)),
-            this.timeout,
-          );
+    const cancel = this.inflight.start();
     const logging = debug.enabled;
     const started = logging ? performance.now() : 0;
     if (logging) debug('dns query %s type %d id %d -> %s', qname, type, id, this.describe());
@@ -315,8 +306,7 @@ export abstract class QueryResolver extends BaseResolver {
       const where = this.describe();
       throw resolutionError(host, why.startsWith(where) ? why : `${where}: ${why}`, { cause: err });
     } finally {
-      if (timer !== null) clearTimeout(timer);
-      this.inflight.delete(cancel);
+      this.inflight.end(cancel);
     }
   }
 }

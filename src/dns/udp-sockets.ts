@@ -59,6 +59,11 @@ export interface UdpQuerySocketsOptions {
   resendAfterMs?: number;
   /** Queries on the wire at once; more wait their turn (default 64). */
   maxInFlight?: number;
+  /**
+   * What a truncated answer is replaced with (dou:// asks again over TCP);
+   * without it, the truncated answer is the result.
+   */
+  onTruncated?: ((query: OutgoingQuery, cancel: QueryCancel) => Promise<Message>) | null;
 }
 
 /**
@@ -72,7 +77,7 @@ export type UdpSocketState = 'connecting' | 'open' | 'closed';
 
 interface Waiting {
   query: OutgoingQuery;
-  resolve: (m: Message) => void;
+  resolve: (m: Message | Promise<Message>) => void;
   reject: (err: unknown) => void;
   cancel: QueryCancel;
   onAbort: (reason: unknown) => void;
@@ -83,7 +88,7 @@ interface Waiting {
 interface Queued {
   query: OutgoingQuery;
   cancel: QueryCancel;
-  resolve: (m: Message) => void;
+  resolve: (m: Message | Promise<Message>) => void;
   reject: (err: unknown) => void;
   onAbort: (reason: unknown) => void;
   /** Taken off the queue (called off while waiting): skipped when its turn comes. */
@@ -137,6 +142,7 @@ export class UdpQuerySockets {
   private readonly live = new Set<QuerySocket>();
   private closed = false;
   readonly maxInFlight: number;
+  private readonly onTruncated: ((query: OutgoingQuery, cancel: QueryCancel) => Promise<Message>) | null;
   /** Queries on the wire now (sent, not yet answered or given up). */
   private active = 0;
   /** Queries waiting for a place on the wire, in order, from `queueHead` on. */
@@ -158,6 +164,7 @@ export class UdpQuerySockets {
     this.maxAgeMs = fixedPort ? Number.POSITIVE_INFINITY : (options.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
     this.resendAfterMs = options.resendAfterMs ?? DEFAULT_RESEND_AFTER_MS;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? MAX_IN_FLIGHT);
+    this.onTruncated = options.onTruncated ?? null;
     this.slots = new Array<QuerySocket | null>(this.size).fill(null);
   }
 
@@ -228,7 +235,7 @@ export class UdpQuerySockets {
   private sendNow(
     query: OutgoingQuery,
     cancel: QueryCancel,
-    resolve: (m: Message) => void,
+    resolve: (m: Message | Promise<Message>) => void,
     reject: (err: unknown) => void,
   ): void {
     if (this.closed || cancel.aborted) {
@@ -402,8 +409,11 @@ export class UdpQuerySockets {
       else s.resendTimer?.unref();
     }
     this.release();
-    if (m !== undefined) w.resolve(m);
-    else w.reject(err);
+    if (m === undefined) w.reject(err);
+    else if (m.truncated && this.onTruncated !== null) {
+      debug('dns answer for %s id %d truncated, asking again over TCP', w.query.name, w.query.id);
+      w.resolve(this.onTruncated(w.query, w.cancel));
+    } else w.resolve(m);
   }
 
   /** Takes `s` out of its slot: it takes no new query and closes after its last one. */
