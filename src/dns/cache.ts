@@ -103,6 +103,25 @@ export class DnsCache<V> {
     return pending;
   }
 
+  /** The load running for `key`, if any (what lookup() shares). */
+  pending(key: string): Promise<V> | undefined {
+    return this.inflight.get(key);
+  }
+
+  /**
+   * Registers `p` as the load running for `key`, for a caller that ends it
+   * itself with loadEnded() (without the promise that lookup() chains on
+   * every load); concurrent lookups share it meanwhile.
+   */
+  loading(key: string, p: Promise<V>): void {
+    this.inflight.set(key, p);
+  }
+
+  /** The load for `key` settled: the next lookup reads the cache, or loads again. */
+  loadEnded(key: string): void {
+    this.inflight.delete(key);
+  }
+
   /** How many loads are running (for tests of coalescing). */
   get pendingLoads(): number {
     return this.inflight.size;

@@ -11,6 +11,7 @@ import net from 'node:net';
 import { acceptResponse } from './answer.js';
 import type { QueryCancel } from './cancel.js';
 import type { Message } from './message.js';
+import type { QueryJob } from './query-job.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
 import { UdpQuerySockets } from './udp-sockets.js';
@@ -85,6 +86,17 @@ export class PlainResolver extends QueryResolver {
       },
     );
     return this.address;
+  }
+
+  /** A job's query goes straight onto the UDP sockets, no promise of its own (query-job.ts). */
+  protected override sendJob(job: QueryJob): void {
+    if (this.closed) {
+      job.failed(new Error('the resolver was closed while the query was in flight'));
+      return;
+    }
+    const udp = this.udp ?? (net.isIP(this.server) !== 0 ? this.sockets(this.server) : null);
+    if (udp !== null) udp.submit(job, job, job);
+    else super.sendJob(job);
   }
 
   protected exchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {

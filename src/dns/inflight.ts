@@ -13,7 +13,7 @@ import { ConnectTimeoutError } from '../errors.js';
 import { QueryCancel } from './cancel.js';
 
 /** A query in flight: its cancel, its deadline and its place in the list. */
-class InflightQuery extends QueryCancel {
+export class InflightQuery extends QueryCancel {
   /** performance.now() past which it is called off; Infinity without a timeout. */
   deadline = Number.POSITIVE_INFINITY;
   prev: InflightQuery | null = null;
@@ -37,10 +37,14 @@ export class InflightQueries {
     return this.count;
   }
 
-  /** A new query, in flight from now: its cancel fires on timeout or closeAll(). */
-  start(): QueryCancel {
-    const q = new InflightQuery();
-    if (this.timeoutMs !== null) q.deadline = performance.now() + this.timeoutMs;
+  /**
+   * A query in flight from now (`q`, or a new one): its cancel fires on
+   * timeout or closeAll(). A query that ended may start again (its next
+   * question, with a time of its own).
+   */
+  start(q: InflightQuery = new InflightQuery()): InflightQuery {
+    if (q.linked) this.end(q);
+    q.deadline = this.timeoutMs === null ? Number.POSITIVE_INFINITY : performance.now() + this.timeoutMs;
     q.prev = this.tail;
     if (this.tail === null) this.head = q;
     else this.tail.next = q;

@@ -1,20 +1,23 @@
-// What the DNS-speaking resolvers (dou.ts, dot.ts, doh.ts) share: turning
-// getaddrinfo() into A and AAAA queries asked together, the cache (cache.ts)
-// with coalescing per name and type, CNAMEs the server did not chase, the
-// per-query timeout, and failures as NameResolutionErrors that say what
-// happened. A subclass only moves bytes: exchange() sends one query and
-// returns the decoded response that matches it (ID, question, source),
-// having dropped any that do not.
+// What the DNS-speaking resolvers (dou.ts, dot.ts, doh.ts, doq.ts) share:
+// turning getaddrinfo() into A and AAAA queries asked together, the cache
+// (cache.ts) with coalescing per name and type, and one QueryJob per lookup
+// that is not in it (query-job.ts: the query, the CNAMEs the server did not
+// chase, the per-query timeout, failures as NameResolutionErrors that say
+// what happened). A subclass only moves bytes: exchange() sends one query
+// and returns the decoded response that matches it (ID, question, source),
+// having dropped any that do not; dou.ts overrides sendJob() to hand a job
+// to its UDP sockets without a promise per query.
 
 import { randomBytes } from 'node:crypto';
 import { debug } from '../debug.js';
-import { ConnectTimeoutError, HTTPError, RequestAbortedError } from '../errors.js';
-import { interpret, MAX_CNAME_CHAIN, type QueryKey } from './answer.js';
+import { RequestAbortedError } from '../errors.js';
 import { DnsCache, type DnsCacheOptions } from './cache.js';
 import type { QueryCancel } from './cancel.js';
 import { resolutionError } from './failure.js';
 import { InflightQueries } from './inflight.js';
-import { encodeQuery, type Message, type ResourceRecord, RRType } from './message.js';
+import { type JobContext, type LookupResult, type OutgoingQuery, QueryJob } from './query-job.js';
+import type { Message, ResourceRecord } from './message.js';
+import { RRType } from './message.js';
 import {
   BaseResolver,
   type BaseResolverOptions,
@@ -32,14 +35,7 @@ export interface QueryResolverOptions extends BaseResolverOptions {
   cache?: DnsCacheOptions | false;
 }
 
-/** What one lookup of a name and type ended with; failures are thrown instead. */
-export type LookupResult =
-  | { kind: 'records'; records: ResourceRecord[] }
-  | { kind: 'nxdomain' | 'nodata'; chain: string[] };
-
-export interface OutgoingQuery extends QueryKey {
-  bytes: Buffer;
-}
+export type { LookupResult, OutgoingQuery } from './query-job.js';
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 const NO_RECORDS: ResourceRecord[] = [];
@@ -69,6 +65,7 @@ export abstract class QueryResolver extends BaseResolver {
   protected closed = false;
   /** The queries in flight, called off by their timeout or close(). */
   private readonly inflight: InflightQueries;
+  private context: JobContext | null = null;
 
   constructor(options: QueryResolverOptions = {}) {
     super(options);
@@ -223,91 +220,51 @@ export abstract class QueryResolver extends BaseResolver {
     // at once, and its failure would then reach no handler.
     if (signal?.aborted) return Promise.reject(abortedError(name, signal));
     const key = `${name}|${type}`;
-    const shared =
-      this.cache === null
-        ? this.resolveChain(name, type)
-        : this.cache.lookup(key, () => this.resolveChain(name, type));
+    const cache = this.cache;
+    let shared = cache === null ? undefined : cache.pending(key);
+    if (shared === undefined) {
+      const hit = cache === null ? undefined : cache.get(key);
+      if (hit !== undefined) shared = Promise.resolve(hit);
+      else {
+        let resolve!: (r: LookupResult) => void;
+        let reject!: (err: unknown) => void;
+        shared = new Promise<LookupResult>((res, rej) => {
+          resolve = res;
+          reject = rej;
+        });
+        const job = new QueryJob(this.jobContext(), name, type, key, resolve, reject);
+        // Registered before the query goes out: a job that ends at once ends the load.
+        cache?.loading(key, shared);
+        job.ask();
+      }
+    }
     return signal ? raceSignal(shared, signal, name) : shared;
   }
 
-  private async resolveChain(name: string, type: number): Promise<LookupResult> {
-    let current = name;
-    let followed = 0;
-    let ttl = Number.POSITIVE_INFINITY;
-    const chain: string[] = [];
-    for (;;) {
-      const message = await this.query(name, current, type);
-      const outcome = interpret({ id: message.id, name: current, type }, message, followed);
-      if (outcome.kind === 'error')
-        throw resolutionError(name, `${outcome.reason} (from ${this.describe()})`);
-      if (outcome.kind === 'records' || outcome.kind === 'follow') {
-        ttl = Math.min(ttl, outcome.ttl);
-        chain.push(...outcome.chain);
-      }
-      if (outcome.kind === 'records') {
-        const result: LookupResult = { kind: 'records', records: outcome.records };
-        this.cache?.set(`${name}|${type}`, result, ttl);
-        return result;
-      }
-      if (outcome.kind === 'follow') {
-        followed += outcome.chain.length;
-        if (followed >= MAX_CNAME_CHAIN) {
-          throw resolutionError(name, `the CNAME chain is longer than ${MAX_CNAME_CHAIN} names`, {
-            final: true,
-          });
-        }
-        current = outcome.target;
-        continue;
-      }
-      chain.push(...outcome.chain);
-      const result: LookupResult = { kind: outcome.kind, chain };
-      this.cache?.set(`${name}|${type}`, result, Math.min(outcome.negativeTtl, ttl), true);
-      return result;
-    }
+  /** What this resolver's query jobs share (made on first use: describe() needs the subclass's fields). */
+  private jobContext(): JobContext {
+    this.context ??= {
+      label: this.describe(),
+      timeout: this.timeout,
+      inflight: this.inflight,
+      cache: this.cache,
+      newId: () => this.newQueryId(),
+      padBlock: this.paddingBlock(),
+      send: (job) => this.sendJob(job),
+    };
+    return this.context;
   }
 
-  /** One query for `qname` under the resolver's timeout; `host` is the name the user asked for. */
-  private async query(host: string, qname: string, type: number): Promise<Message> {
-    const id = this.newQueryId();
-    let bytes: Buffer;
-    try {
-      bytes = encodeQuery({ id, name: qname, type, padBlock: this.paddingBlock() });
-    } catch (err) {
-      throw resolutionError(host, (err as Error).message, { final: true, cause: err });
-    }
-    const cancel = this.inflight.start();
-    const logging = debug.enabled;
-    const started = logging ? performance.now() : 0;
-    if (logging) debug('dns query %s type %d id %d -> %s', qname, type, id, this.describe());
-    try {
-      const message = await this.exchange({ id, name: qname, type, bytes }, cancel);
-      if (logging) {
-        debug(
-          'dns answer %s type %d id %d rcode %d, %d records in %d ms',
-          qname,
-          type,
-          id,
-          message.rcode,
-          message.answers.length,
-          Math.round(performance.now() - started),
-        );
-      }
-      return message;
-    } catch (err) {
-      debug('dns query %s type %d id %d failed: %s', qname, type, id, (err as Error).message);
-      if (cancel.aborted && cancel.reason instanceof ConnectTimeoutError) {
-        throw resolutionError(host, `${this.describe()} did not answer within ${this.timeout} ms`, {
-          cause: cancel.reason,
-        });
-      }
-      if (err instanceof HTTPError && err.name === 'NameResolutionError') throw err;
-      // Errors from the TLS layer already start with the resolver's label.
-      const why = (err as Error).message;
-      const where = this.describe();
-      throw resolutionError(host, why.startsWith(where) ? why : `${where}: ${why}`, { cause: err });
-    } finally {
-      this.inflight.end(cancel);
-    }
+  /**
+   * Puts a job's query on the wire; the job hears of its answer or failure
+   * once. By default through exchange(); a transport with a path of its own
+   * (dou://'s UDP sockets) overrides this.
+   */
+  protected sendJob(job: QueryJob): void {
+    this.exchange(job, job).then(
+      (m) => job.answered(m),
+      (err) => job.failed(err),
+    );
   }
 }
 

@@ -39,7 +39,8 @@ import { debug } from '../debug.js';
 import { acceptResponse } from './answer.js';
 import type { QueryCancel } from './cancel.js';
 import type { Message } from './message.js';
-import { type OutgoingQuery, randomQueryId } from './query-resolver.js';
+import type { OutgoingQuery } from './query-job.js';
+import { randomQueryId } from './query-resolver.js';
 
 export interface UdpQuerySocketsOptions {
   /** The server's IP address. */
@@ -75,10 +76,15 @@ export interface UdpQuerySocketsOptions {
  */
 export type UdpSocketState = 'connecting' | 'open' | 'closed';
 
+/** Where a query's outcome goes: exactly one of the two is called, once. */
+export interface AnswerSink {
+  answered(m: Message): void;
+  failed(err: unknown): void;
+}
+
 interface Waiting {
   query: OutgoingQuery;
-  resolve: (m: Message | Promise<Message>) => void;
-  reject: (err: unknown) => void;
+  sink: AnswerSink;
   cancel: QueryCancel;
   onAbort: (reason: unknown) => void;
   /** The socket's resend tick when it was last sent; -1 before its first send. */
@@ -87,12 +93,10 @@ interface Waiting {
 
 interface Queued {
   query: OutgoingQuery;
+  /** Called off while it waited (its sink told): skipped when its turn comes. */
   cancel: QueryCancel;
-  resolve: (m: Message | Promise<Message>) => void;
-  reject: (err: unknown) => void;
+  sink: AnswerSink;
   onAbort: (reason: unknown) => void;
-  /** Taken off the queue (called off while waiting): skipped when its turn comes. */
-  gone: boolean;
 }
 
 interface QuerySocket {
@@ -182,27 +186,37 @@ export class UdpQuerySockets {
 
   /**
    * Sends `query` and resolves with the first datagram that answers it;
-   * rejects when `cancel` fires. At most `maxInFlight` queries are on the
-   * wire at once; the others wait their turn here (see MAX_IN_FLIGHT).
+   * rejects when `cancel` fires. (submit() without the promise.)
    */
   exchange(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
-    if (this.closed)
-      return Promise.reject(new Error('the resolver was closed while the query was in flight'));
-    if (cancel.aborted) return Promise.reject(cancel.reason);
     return new Promise<Message>((resolve, reject) => {
-      if (this.active < this.maxInFlight) {
-        this.active++;
-        this.sendNow(query, cancel, resolve, reject);
-        return;
-      }
-      const q: Queued = { query, cancel, resolve, reject, onAbort: () => {}, gone: false };
-      q.onAbort = (reason) => {
-        q.gone = true;
-        reject(reason);
-      };
-      cancel.on(q.onAbort);
-      this.queue.push(q);
+      this.submit(query, cancel, { answered: resolve, failed: reject });
     });
+  }
+
+  /**
+   * Sends `query`; `sink` hears of the first datagram that answers it, or of
+   * the failure (`cancel` fired, a socket error, close()). At most
+   * `maxInFlight` queries are on the wire at once; the others wait their
+   * turn here (see MAX_IN_FLIGHT).
+   */
+  submit(query: OutgoingQuery, cancel: QueryCancel, sink: AnswerSink): void {
+    if (this.closed) {
+      sink.failed(new Error('the resolver was closed while the query was in flight'));
+      return;
+    }
+    if (cancel.aborted) {
+      sink.failed(cancel.reason);
+      return;
+    }
+    if (this.active < this.maxInFlight) {
+      this.active++;
+      this.sendNow(query, cancel, sink);
+      return;
+    }
+    const q: Queued = { query, cancel, sink, onAbort: (reason) => sink.failed(reason) };
+    cancel.on(q.onAbort);
+    this.queue.push(q);
   }
 
   /** A query on the wire ended: the next ones waiting take its place. */
@@ -213,7 +227,7 @@ export class UdpQuerySockets {
       if (next === null) return;
       next.cancel.off(next.onAbort);
       this.active++;
-      this.sendNow(next.query, next.cancel, next.resolve, next.reject);
+      this.sendNow(next.query, next.cancel, next.sink);
     }
   }
 
@@ -226,21 +240,16 @@ export class UdpQuerySockets {
         this.queue = [];
         this.queueHead = 0;
       }
-      if (!q.gone) return q;
+      if (!q.cancel.aborted) return q;
     }
     return null;
   }
 
   /** Puts `query` on the wire (it holds one of the `active` places, given back when it ends). */
-  private sendNow(
-    query: OutgoingQuery,
-    cancel: QueryCancel,
-    resolve: (m: Message | Promise<Message>) => void,
-    reject: (err: unknown) => void,
-  ): void {
+  private sendNow(query: OutgoingQuery, cancel: QueryCancel, sink: AnswerSink): void {
     if (this.closed || cancel.aborted) {
       this.release();
-      reject(
+      sink.failed(
         this.closed ? new Error('the resolver was closed while the query was in flight') : cancel.reason,
       );
       return;
@@ -249,7 +258,7 @@ export class UdpQuerySockets {
     let q = query;
     if (s.waiting.has(q.id)) q = withFreeId(q, s.waiting);
     s.taken++;
-    const w: Waiting = { query: q, resolve, reject, cancel, onAbort: () => {}, sentTick: -1 };
+    const w: Waiting = { query: q, sink, cancel, onAbort: () => {}, sentTick: -1 };
     w.onAbort = (reason) => this.settle(s, w, reason);
     cancel.on(w.onAbort);
     s.waiting.set(q.id, w);
@@ -264,7 +273,7 @@ export class UdpQuerySockets {
     const err = new Error('the resolver was closed while the query was in flight');
     for (let q = this.dequeue(); q !== null; q = this.dequeue()) {
       q.cancel.off(q.onAbort);
-      q.reject(err);
+      q.sink.failed(err);
     }
     for (const s of [...this.live]) this.fail(s, err);
     this.slots.fill(null);
@@ -409,11 +418,15 @@ export class UdpQuerySockets {
       else s.resendTimer?.unref();
     }
     this.release();
-    if (m === undefined) w.reject(err);
+    if (m === undefined) w.sink.failed(err);
     else if (m.truncated && this.onTruncated !== null) {
       debug('dns answer for %s id %d truncated, asking again over TCP', w.query.name, w.query.id);
-      w.resolve(this.onTruncated(w.query, w.cancel));
-    } else w.resolve(m);
+      const sink = w.sink;
+      this.onTruncated(w.query, w.cancel).then(
+        (full) => sink.answered(full),
+        (e) => sink.failed(e),
+      );
+    } else w.sink.answered(m);
   }
 
   /** Takes `s` out of its slot: it takes no new query and closes after its last one. */
@@ -435,7 +448,7 @@ export class UdpQuerySockets {
     s.waiting.delete(w.query.id);
     w.cancel.off(w.onAbort);
     this.release();
-    w.reject(err);
+    w.sink.failed(err);
   }
 
   private closeSocket(s: QuerySocket): void {
