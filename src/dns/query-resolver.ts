@@ -144,17 +144,26 @@ export abstract class QueryResolver extends BaseResolver {
       const v4 = family === 6 ? null : cache.get(`${name}|${RRType.A}`);
       if (v6 !== undefined && v4 !== undefined) return this.addresses(host, port, [v6, v4]);
     }
-    const types = family === 0 ? [RRType.AAAA, RRType.A] : family === 6 ? [RRType.AAAA] : [RRType.A];
-    const settled = await Promise.allSettled(types.map((t) => this.lookup(name, t, options?.signal)));
-    const results: Array<LookupResult | null> = [];
+    const signal = options?.signal;
+    if (family !== 0) {
+      const r = await this.lookup(name, family === 6 ? RRType.AAAA : RRType.A, signal);
+      return this.addresses(host, port, [r]);
+    }
+    const settled = await Promise.allSettled([
+      this.lookup(name, RRType.AAAA, signal),
+      this.lookup(name, RRType.A, signal),
+    ]);
+    const results: Array<LookupResult | null> = [null, null];
     let failure: unknown = null;
-    for (const s of settled) {
-      if (s.status === 'fulfilled') results.push(s.value);
+    for (let i = 0; i < 2; i++) {
+      const s = settled[i]!;
+      if (s.status === 'fulfilled') results[i] = s.value;
       else failure ??= s.reason;
     }
     const found = this.addresses(host, port, results, true);
     // One family failing (a timeout on AAAA) does not hide the other's addresses.
-    if (found.length > 0 || failure === null) return this.addresses(host, port, results);
+    if (found.length > 0) return found;
+    if (failure === null) return this.addresses(host, port, results);
     throw failure;
   }
 
