@@ -264,6 +264,18 @@ describe('HTTP/3 against caddy', { skip: skip ?? false }, () => {
     );
   });
 
+  test('a ciphers list QUIC cannot keep to makes HTTP/3 unavailable; TLS 1.2 names alone do not', async () => {
+    await assert.rejects(
+      pool('good', { ciphers: 'TLS_AES_256_GCM_SHA384' }).request('GET', '/small.txt'),
+      (e: unknown) =>
+        e instanceof Error &&
+        /HTTP\/3 .*unavailable.*cannot leave out TLS_AES_128_GCM_SHA256/.test(e.message),
+    );
+    const r = await pool('good', { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }).request('GET', '/small.txt');
+    assert.equal(r.status, 200);
+    assert.equal(r.connectionInfo?.httpVersion, HttpVersion.h3);
+  });
+
   test('a read timeout applies to a response that never comes', async () => {
     const p = pool('good', { timeout: new Timeout({ connect: 5000, read: 300 }) });
     await assert.rejects(p.request('GET', '/echo/stall'), ReadTimeoutError);

@@ -13,7 +13,12 @@
 //   (`postChecks`), before anything is sent; an IP is never sent as SNI;
 // * an encrypted client key is decrypted here (keyPassword);
 // * QUIC is TLS 1.3 only: sslMaximumVersion below it, or a Node SecureContext
-//   (opaque, nothing to hand over), makes HTTP/3 unavailable (`unavailable`).
+//   (opaque, nothing to hand over), makes HTTP/3 unavailable (`unavailable`);
+// * BoringSSL's TLS 1.3 suites cannot be chosen through the binding: a
+//   `ciphers` list that limits them (names some TLS_ suites, not all it
+//   offers, or excludes one with !TLS_) makes HTTP/3 unavailable too, rather
+//   than offer suites the list left out. A list naming no TLS_ suite keeps
+//   TLS 1.3's defaults, as Node does over TCP.
 
 import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -63,7 +68,23 @@ export function quicTlsUnavailable(o: TlsOptions): string | null {
         : 'the sslContext maximum';
     return `QUIC needs TLS 1.3 but ${which} is ${max}`;
   }
-  return null;
+  return cipherConflict(o.ciphers ?? u3?.ciphers ?? null);
+}
+
+/** The TLS 1.3 suites QUIC's TLS (BoringSSL) offers, all of them, always. */
+const QUIC_SUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
+
+/** Why a `ciphers` list cannot be honoured over QUIC, or null. */
+function cipherConflict(ciphers: string | null): string | null {
+  if (ciphers === null) return null;
+  // OpenSSL's list separators: colons, and also commas and spaces.
+  const entries = ciphers.split(/[:, ]+/).filter((e) => e !== '');
+  const named = entries.filter((e) => e.startsWith('TLS_'));
+  const excluded = entries.filter((e) => e.startsWith('!TLS_')).map((e) => e.slice(1));
+  const outOfList = named.length === 0 ? [] : QUIC_SUITES.filter((x) => !named.includes(x));
+  const left = [...new Set([...outOfList, ...QUIC_SUITES.filter((x) => excluded.includes(x))])];
+  if (left.length === 0) return null;
+  return `QUIC's TLS offers ${QUIC_SUITES.join(', ')} and cannot leave out ${left.join(', ')}, which ciphers does not allow`;
 }
 
 function bareHost(host: string): string {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createSecureContext } from 'node:tls';
 import { planQuicTls, quicTlsUnavailable } from '../../../src/net/quic/quic-tls.js';
+import { createUrllib3Context } from '../../../src/net/urllib3-context.js';
 
 const CA = `-----BEGIN CERTIFICATE-----
 MIIBjzCCATWgAwIBAgIUSmuBH6qXt7Ny0pW2rXF4sRFNbNowCgYIKoZIzj0EAwIw
@@ -75,6 +76,28 @@ describe('quicTlsUnavailable', () => {
     assert.match(quicTlsUnavailable({ sslContext: createSecureContext() }) ?? '', /SecureContext/);
     assert.equal(quicTlsUnavailable({ sslMaximumVersion: 'TLSv1.3' }), null);
     assert.equal(quicTlsUnavailable({}), null);
+  });
+
+  test('a ciphers list limiting the TLS 1.3 suites makes HTTP/3 unavailable, naming them; one naming none does not', () => {
+    const why = quicTlsUnavailable({ ciphers: 'TLS_AES_256_GCM_SHA384:ECDHE-RSA-AES256-GCM-SHA384' }) ?? '';
+    assert.match(why, /cannot leave out TLS_AES_128_GCM_SHA256, TLS_CHACHA20_POLY1305_SHA256, which ciphers/);
+    assert.match(quicTlsUnavailable({ ciphers: 'HIGH:!TLS_CHACHA20_POLY1305_SHA256' }) ?? '', /CHACHA20/);
+    const fromContext = quicTlsUnavailable({
+      sslContext: createUrllib3Context({ ciphers: 'TLS_AES_128_GCM_SHA256' }),
+    });
+    assert.match(fromContext ?? '', /TLS_AES_256_GCM_SHA384/);
+    // Only TLS 1.2 suites named: TLS 1.3 keeps its defaults, over TCP as over QUIC.
+    assert.equal(
+      quicTlsUnavailable({ ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256' }),
+      null,
+    );
+    // All three named, in any order and with OpenSSL's other separators.
+    assert.equal(
+      quicTlsUnavailable({
+        ciphers: 'TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384:HIGH',
+      }),
+      null,
+    );
   });
 
   test('an sslVersion pinning TLS 1.2 makes HTTP/3 unavailable, naming it; an "any version" one does not', () => {
