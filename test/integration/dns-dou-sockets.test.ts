@@ -6,8 +6,9 @@
 // replaced after their quota of queries (the source port moves); close()
 // fails what is pending and frees the sockets; a query called off while it
 // waits its turn never goes out; an unanswered one is sent again about every
-// second until its timeout; truncation still goes to TCP;
-// and an idle resolver does not hold a process open.
+// second until its timeout; a burst through a server that drops, repeats and
+// delays answers is answered whole, leaving nothing in flight; truncation
+// still goes to TCP; and an idle resolver does not hold a process open.
 
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -168,6 +169,44 @@ describe('dou:// UDP sockets', () => {
     assert.ok(new Set(copies.map((q) => q.from)).size === 1, 'on the same socket');
     assert.ok(performance.now() - started >= 2690);
     assert.equal(r.udpSockets?.inFlight, 0);
+  });
+
+  test('a burst through a server that drops, repeats and delays answers: every lookup answered, nothing left in flight', async () => {
+    let n = 0;
+    const s = await serve((q) => {
+      n++;
+      // Every tenth first copy is dropped (its resend is answered), every
+      // fifth answer is sent twice, and some come late and out of order.
+      if (n % 10 === 0 && !resent.has(q.id)) {
+        resent.add(q.id);
+        return null;
+      }
+      const a = answer(q);
+      return { messages: n % 5 === 0 ? [a, a] : [a], delayMs: n % 7 === 0 ? 20 : 0 };
+    });
+    const resent = new Set<number>();
+    const r = resolver(s, { timeout: 4000, cache: {} });
+    const names = Array.from({ length: 300 }, (_, i) => `n${i}.test`);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const got = await Promise.all(names.map((name) => r.getaddrinfo(name, 80, { family: 4 })));
+      assert.deepEqual(
+        got.map((g) => g[0]!.address),
+        names.map(addressOf),
+      );
+      assert.ok(resent.size >= 20, `${resent.size} queries had to be sent again`);
+      assert.equal(r.udpSockets?.inFlight, 0);
+      // Every answer is in the cache: asked again, nothing goes out.
+      const before = s.queries.length;
+      await Promise.all(names.map((name) => r.getaddrinfo(name, 80, { family: 4 })));
+      assert.equal(s.queries.length, before);
+      await sleep(50);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   test('queries in flight share a few sockets and each gets its own answer, in any order', async () => {
