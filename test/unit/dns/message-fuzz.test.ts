@@ -11,16 +11,7 @@ import { interpret, mismatch } from '../../../src/dns/answer.js';
 import { decodeMessage, RRType } from '../../../src/dns/message.js';
 import { DnsMessageError } from '../../../src/errors.js';
 import { alpnValue, buildResponse, ipv4, svcbData, T } from '../../support/dns-wire.js';
-
-function xorshift(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
+import { xorshift } from '../../support/seeded-random.js';
 
 const SEEDS: Buffer[] = [
   buildResponse({

@@ -10,16 +10,7 @@ import { test } from 'node:test';
 import { decodeMessage, encodeQuery, RRType } from '../../../src/dns/message.js';
 import { encodeName, readName } from '../../../src/dns/wire.js';
 import { DnsMessageError } from '../../../src/errors.js';
-
-function xorshift(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
+import { xorshift } from '../../support/seeded-random.js';
 
 const SEED = Number(process.env.NAME_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const LDH = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_';
