@@ -283,10 +283,10 @@ export class QuicResolver extends QueryResolver {
   private connection(cancel: QueryCancel): Promise<DoqConnection> {
     const c = this.current;
     if (c !== null && !c.quic.isClosed) return Promise.resolve(c);
-    this.connecting ??= this.open(cancel).finally(() => {
+    this.connecting ??= this.startAttempt((attempt) => this.open(attempt)).finally(() => {
       this.connecting = null;
     });
-    return this.connecting;
+    return this.joinAttempt(this.connecting, cancel);
   }
 
   private async open(cancel: QueryCancel): Promise<DoqConnection> {

@@ -129,10 +129,10 @@ export class TLSResolver extends QueryResolver {
   private connection(cancel: QueryCancel): Promise<Connection> {
     const c = this.current;
     if (c !== null && !c.socket.destroyed && c.socket.writable) return Promise.resolve(c);
-    this.connecting ??= this.open(cancel).finally(() => {
+    this.connecting ??= this.startAttempt((attempt) => this.open(attempt)).finally(() => {
       this.connecting = null;
     });
-    return this.connecting;
+    return this.joinAttempt(this.connecting, cancel);
   }
 
   private async open(cancel: QueryCancel): Promise<Connection> {

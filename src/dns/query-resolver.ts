@@ -10,7 +10,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { debug } from '../debug.js';
-import { RequestAbortedError } from '../errors.js';
+import { ConnectTimeoutError, RequestAbortedError } from '../errors.js';
 import { DnsCache, type DnsCacheOptions } from './cache.js';
 import type { QueryCancel } from './cancel.js';
 import { resolutionError } from './failure.js';
@@ -101,6 +101,49 @@ export abstract class QueryResolver extends BaseResolver {
       );
       return send(query, cancel);
     }
+  }
+
+  /**
+   * A connection that queries share (DoT's TLS connection, DoQ's QUIC one),
+   * opened under a cancel of its own: the resolver's timeout from now, and
+   * close(). The query whose turn started it may be near its own deadline
+   * (sent again after a kept connection closed under it); when it gives up,
+   * the connection goes on for the queries that joined (joinAttempt()).
+   */
+  protected startAttempt<T>(open: (cancel: QueryCancel) => Promise<T>): Promise<T> {
+    const attempt = this.inflight.start();
+    return open(attempt).then(
+      (v) => {
+        this.inflight.end(attempt);
+        return v;
+      },
+      (err: unknown) => {
+        this.inflight.end(attempt);
+        if (attempt.aborted && attempt.reason instanceof ConnectTimeoutError) {
+          throw new ConnectTimeoutError(`no connection within ${this.timeout} ms`, { cause: err });
+        }
+        throw err;
+      },
+    );
+  }
+
+  /** `attempt`, for a query that leaves it (rejecting) as soon as its own `cancel` fires. */
+  protected joinAttempt<T>(attempt: Promise<T>, cancel: QueryCancel): Promise<T> {
+    if (cancel.aborted) return Promise.reject(cancel.reason);
+    return new Promise<T>((resolve, reject) => {
+      const leave = (reason: unknown) => reject(reason);
+      cancel.on(leave);
+      attempt.then(
+        (v) => {
+          cancel.off(leave);
+          resolve(v);
+        },
+        (err: unknown) => {
+          cancel.off(leave);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Sends `query` and resolves with the matching response; `cancel` fires on timeout or close. */

@@ -1,6 +1,7 @@
 // DNS over TLS and DNS over HTTPS against in-process servers with the test
 // CA: verified TLS, one kept-alive connection carrying pipelined queries,
-// answers matched by ID, a bad certificate and a server gone; DoH in wire
+// answers matched by ID, a connection opened for one query that outlives it
+// for the queries that joined it, a bad certificate and a server gone; DoH in wire
 // format by GET and POST and in the JSON form, through an injected HTTP/2
 // client, with HTTP errors and mismatched answers refused.
 
@@ -8,6 +9,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HTTPSResolver } from '../../src/dns/doh.js';
 import { TLSResolver } from '../../src/dns/dot.js';
 import { decodeMessage } from '../../src/dns/message.js';
@@ -146,6 +148,58 @@ describe('dot://', () => {
     assert.equal((await r.getaddrinfo('two2.test', 80, { family: 4 }))[0]!.address, '192.0.2.2');
     assert.equal(s.connections, 2);
     await r.close();
+  });
+
+  test('a connection opened for a query near its deadline goes on for the queries that joined it', async () => {
+    // slow.test is never answered: it waits on the kept connection until the
+    // server drops it, then is sent again on a new one, whose handshake a
+    // relay holds back; n2.test joins that new connection meanwhile.
+    const s = await startDnsServer((q) => (q.name === 'slow.test' ? null : answerFor(q)), {
+      tls: { cert: pki.server.certPem, key: pki.server.keyPem },
+    });
+    cleanups.push(() => s.close());
+    let connections = 0;
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      connections++;
+      sockets.add(client);
+      client.on('error', () => {});
+      setTimeout(
+        () => {
+          if (client.destroyed) return;
+          const up = net.connect(s.tlsPort!, '127.0.0.1');
+          sockets.add(up);
+          up.on('error', () => client.destroy());
+          client.pipe(up).pipe(client);
+        },
+        connections === 1 ? 0 : 1_100,
+      );
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    });
+    const r = new TLSResolver({
+      server: 'localhost',
+      port: (relay.address() as net.AddressInfo).port,
+      tls: { caCertData: pki.caCertPem },
+      timeout: 1_500,
+      cache: false,
+    });
+    cleanups.push(() => r.close());
+    await r.getaddrinfo('warm1.test', 80, { family: 4 });
+    const slow = r.getaddrinfo('slow.test', 80, { family: 4 }).catch((e: unknown) => e);
+    await sleep(700);
+    s.dropConnections(); // slow.test: sent again, on a connection that takes 1.1 s to open
+    await sleep(100);
+    const joined = r.getaddrinfo('n2.test', 80, { family: 4 });
+    const err = await slow;
+    assert.ok(err instanceof NameResolutionError);
+    assert.match(String((err as Error).message), /did not answer within 1500 ms/);
+    // Before, the connection was opened under slow.test's cancel and died with it.
+    assert.equal((await joined)[0]!.address, '192.0.2.2');
+    assert.equal(connections, 2);
   });
 
   test('close() while the server’s name is looked up fails the query and opens no connection', async () => {
