@@ -89,6 +89,8 @@ interface Waiting {
   onAbort: (reason: unknown) => void;
   /** The socket's resend tick when it was last sent; -1 before its first send. */
   sentTick: number;
+  /** Counts among the `active` queries: until answered, failed, or first sent again. */
+  holdsPlace: boolean;
 }
 
 interface Queued {
@@ -122,6 +124,10 @@ interface QuerySocket {
  * resolving many names at start) overflowed the server's receive buffer:
  * 400 queries at once to unbound lost some to UdpRcvbufErrors, and each loss
  * waited a second for its resend. The rest wait here and go as answers come.
+ * A query still unanswered when it is first sent again (after a second) is
+ * taken for lost and gives its place up, so that losses do not stall the
+ * queries behind them for a second each; it is still sent again and its
+ * answer still taken.
  */
 const MAX_IN_FLIGHT = 64;
 const DEFAULT_SIZE = 4;
@@ -258,7 +264,7 @@ export class UdpQuerySockets {
     let q = query;
     if (s.waiting.has(q.id)) q = withFreeId(q, s.waiting);
     s.taken++;
-    const w: Waiting = { query: q, sink, cancel, onAbort: () => {}, sentTick: -1 };
+    const w: Waiting = { query: q, sink, cancel, onAbort: () => {}, sentTick: -1, holdsPlace: true };
     w.onAbort = (reason) => this.settle(s, w, reason);
     cancel.on(w.onAbort);
     s.waiting.set(q.id, w);
@@ -371,13 +377,20 @@ export class UdpQuerySockets {
       return;
     }
     s.tick++;
+    let freed = 0;
     for (const w of s.waiting.values()) {
       if (w.sentTick < 0 || s.tick - w.sentTick < 3) continue;
       if (debug.enabled)
         debug('dns %s: no answer yet for %s id %d, sending it again', this.name, w.query.name, w.query.id);
+      if (w.holdsPlace) {
+        w.holdsPlace = false;
+        freed++;
+      }
       this.send(s, w);
-      if ((s.state as UdpSocketState) === 'closed') return;
+      if ((s.state as UdpSocketState) === 'closed') break;
     }
+    // After the walk: the queries let on take places on this socket too.
+    for (let i = 0; i < freed; i++) this.release();
   }
 
   private stopResends(s: QuerySocket): void {
@@ -417,7 +430,7 @@ export class UdpQuerySockets {
       if (s.retired) this.closeSocket(s);
       else s.resendTimer?.unref();
     }
-    this.release();
+    if (w.holdsPlace) this.release();
     if (m === undefined) w.sink.failed(err);
     else if (m.truncated && this.onTruncated !== null) {
       debug('dns answer for %s id %d truncated, asking again over TCP', w.query.name, w.query.id);
@@ -447,7 +460,7 @@ export class UdpQuerySockets {
   private settleFailed(s: QuerySocket, w: Waiting, err: Error): void {
     s.waiting.delete(w.query.id);
     w.cancel.off(w.onAbort);
-    this.release();
+    if (w.holdsPlace) this.release();
     w.sink.failed(err);
   }
 

@@ -6,7 +6,8 @@
 // replaced after their quota of queries (the source port moves); close()
 // fails what is pending and frees the sockets; a query called off while it
 // waits its turn never goes out; an unanswered one is sent again about every
-// second until its timeout; a burst through a server that drops, repeats and
+// second until its timeout, giving its place on the wire up to the queries
+// waiting behind it; a burst through a server that drops, repeats and
 // delays answers is answered whole, leaving nothing in flight; truncation
 // still goes to TCP; and an idle resolver does not hold a process open.
 
@@ -154,6 +155,28 @@ describe('dou:// UDP sockets', () => {
     } finally {
       udp.close();
     }
+  });
+
+  test('a query with no answer at its first resend gives its place on the wire to the one waiting behind it', async () => {
+    const s = await serve((q) => (q.name === 'lost.test' ? null : answer(q)));
+    const r = resolver(s, { udpMaxInFlight: 1, timeout: 2500 });
+    const lost = rejectionOf(r.getaddrinfo('lost.test', 80, { family: 4 }));
+    // Queued behind lost.test, which holds the only place until it is sent again.
+    const started = performance.now();
+    const behind = await r.getaddrinfo('n7.test', 80, { family: 4 });
+    assert.equal(behind[0]!.address, addressOf('n7.test'));
+    const waited = performance.now() - started;
+    assert.ok(
+      waited >= 900 && waited < 2400,
+      `answered after ${Math.round(waited)} ms, not at lost.test's timeout`,
+    );
+    assert.ok((await lost) instanceof NameResolutionError);
+    assert.equal(
+      s.queries.filter((q) => q.name === 'lost.test').length >= 2,
+      true,
+      'lost.test was sent again',
+    );
+    assert.equal(r.udpSockets?.inFlight, 0);
   });
 
   test('an unanswered query is sent again after 1 to 1.5 s until its timeout, and then nothing holds on to it', async () => {
