@@ -1,8 +1,9 @@
 // A script that makes requests and never closes its manager exits when its
 // work is done (docs/api.md section 4): idle keep-alive connections (HTTP/1.1
-// sockets, plain or TLS, and HTTP/2 sessions) and a dou:// resolver's UDP
-// sockets are unref'd and never hold the process open, while the servers here
-// keep them open for a minute. (HTTP/3 to a real caddy is checked the same
+// sockets, plain or TLS, and HTTP/2 sessions), a dou:// resolver's UDP
+// sockets (and the TCP connection of a truncated answer's retry) and a dot://
+// resolver's kept-alive TLS connection are unref'd and never hold the process
+// open, while the servers here keep them open for a minute. (HTTP/3 to a real caddy is checked the same
 // way in test/real/h3-process-exit.test.ts.) Each script runs
 // as a real child process; the test measures the time from its last line of
 // output to its exit.
@@ -52,6 +53,19 @@ function assertExitedPromptly(run: ScriptRun, expectedOutput: RegExp): void {
   );
 }
 
+/** Runs a script whose body follows `import { <names> } from 'urllib3-ts'` and checks it exits promptly. */
+async function assertScriptExits(
+  dir: string,
+  name: string,
+  names: string,
+  body: string,
+  env: Record<string, string>,
+  expectedOutput: RegExp,
+): Promise<void> {
+  const run = await runScript(dir, name, `import { ${names} } from '${INDEX}';\n${body}`, env);
+  assertExitedPromptly(run, expectedOutput);
+}
+
 describe('processes exit when their requests are done', () => {
   let dir: string;
   let server: TestHttpServer;
@@ -78,13 +92,21 @@ describe('processes exit when their requests are done', () => {
     h2Port = (h2.address() as AddressInfo).port;
     tlsServer = await startHttpsServer({ cert: pki.serverCertPem, key: pki.serverKeyPem });
     tlsServer.server.keepAliveTimeout = 60_000;
-    // A DNS server that knows one name: A 127.0.0.1; every other question gets an empty answer.
-    dns = await startDnsServer((q) =>
-      buildResponse({
-        id: q.id,
-        question: q,
-        answers: q.type === T.A && q.name === 'app.test' ? [{ name: q.name, type: T.A, a: '127.0.0.1' }] : [],
-      }),
+    // A DNS server (UDP, TCP and TLS) that knows two names, A 127.0.0.1 each; its UDP answer
+    // for big.test is truncated, so only TCP gives it. Every other question gets an empty answer.
+    dns = await startDnsServer(
+      (q) => {
+        if (q.name === 'big.test' && q.transport === 'udp') {
+          return buildResponse({ id: q.id, question: q, truncated: true });
+        }
+        const known = q.type === T.A && (q.name === 'app.test' || q.name === 'big.test');
+        return buildResponse({
+          id: q.id,
+          question: q,
+          answers: known ? [{ name: q.name, type: T.A, a: '127.0.0.1' }] : [],
+        });
+      },
+      { tls: { cert: pki.serverCertPem, key: pki.serverKeyPem } },
     );
   });
 
@@ -98,123 +120,145 @@ describe('processes exit when their requests are done', () => {
   });
 
   test('the first README example (a PoolManager never closed) exits within a second', async () => {
-    const run = await runScript(
+    await assertScriptExits(
       dir,
       'readme-first',
-      `import { PoolManager } from '${INDEX}';
-const http = new PoolManager();
+      'PoolManager',
+      `const http = new PoolManager();
 const resp = await http.request('GET', process.env.URL);
 console.log(resp.status, resp.data.length > 0);
 `,
       { URL: `${server.origin}/echo` },
+      /^200 true$/m,
     );
-    assertExitedPromptly(run, /^200 true$/m);
     assert.ok(server.requests.length > 0);
   });
 
   test('the module-level request() exits within a second', async () => {
-    const run = await runScript(
+    await assertScriptExits(
       dir,
       'top-level',
-      `import { request } from '${INDEX}';
-const r = await request('GET', process.env.URL);
+      'request',
+      `const r = await request('GET', process.env.URL);
 console.log(r.status);
 `,
       { URL: `${server.origin}/echo` },
+      /^200$/m,
     );
-    assertExitedPromptly(run, /^200$/m);
   });
 
   test('several keep-alive requests through a pool, left open, exit within a second', async () => {
-    const run = await runScript(
+    await assertScriptExits(
       dir,
       'pool',
-      `import { HTTPConnectionPool } from '${INDEX}';
-const u = new URL(process.env.URL);
+      'HTTPConnectionPool',
+      `const u = new URL(process.env.URL);
 const pool = new HTTPConnectionPool(u.hostname, { port: Number(u.port), maxSize: 4 });
 const rs = await Promise.all([1, 2, 3, 4].map(() => pool.request('GET', '/echo')));
 const again = await pool.request('GET', '/echo');
 console.log(rs.length, again.status, pool.numConnections);
 `,
       { URL: server.origin },
+      /^4 200 4$/m,
     );
-    assertExitedPromptly(run, /^4 200 4$/m);
   });
 
   test('an HTTPS request over HTTP/1.1 exits within a second', async () => {
-    const run = await runScript(
+    await assertScriptExits(
       dir,
       'https-h1',
-      `import { PoolManager } from '${INDEX}';
-const http = new PoolManager({ caCerts: process.env.CA });
+      'PoolManager',
+      `const http = new PoolManager({ caCerts: process.env.CA });
 const r = await http.request('GET', process.env.URL);
 console.log(r.status, r.versionString, r.connectionInfo?.tlsVersion !== null);
 `,
       { URL: `https://localhost:${tlsServer.port}/echo`, CA: pki.caCert },
+      /^200 HTTP\/1\.1 true$/m,
     );
-    assertExitedPromptly(run, /^200 HTTP\/1\.1 true$/m);
   });
 
   test('an HTTP/2 request exits within a second', async () => {
-    const run = await runScript(
+    await assertScriptExits(
       dir,
       'h2',
-      `import { PoolManager } from '${INDEX}';
-const http = new PoolManager({ caCerts: process.env.CA });
+      'PoolManager',
+      `const http = new PoolManager({ caCerts: process.env.CA });
 const r = await http.request('GET', process.env.URL);
 console.log(r.status, r.versionString, r.data.toString());
 `,
       { URL: `https://localhost:${h2Port}/`, CA: pki.caCert },
+      /^200 HTTP\/2 over h2$/m,
     );
-    assertExitedPromptly(run, /^200 HTTP\/2 over h2$/m);
   });
 
-  test('a request whose host name a dou:// resolver answered exits within a second', async () => {
-    const run = await runScript(
+  /** A script that resolves `host` through `resolver` and makes one request to the HTTP server. */
+  function resolvedRequest(name: string, resolver: string, host: string): Promise<void> {
+    return assertScriptExits(
       dir,
-      'dou',
-      `import { PoolManager } from '${INDEX}';
-const http = new PoolManager({ resolver: process.env.DOU });
+      name,
+      'PoolManager',
+      `const http = new PoolManager({ resolver: process.env.RESOLVER });
 const r = await http.request('GET', process.env.URL);
 console.log(r.status, r.connectionInfo?.destinationAddress?.[0]);
 `,
-      { URL: `http://app.test:${server.port}/echo`, DOU: `dou://127.0.0.1:${dns.port}` },
+      { URL: `http://${host}:${server.port}/echo`, RESOLVER: resolver },
+      /^200 127\.0\.0\.1$/m,
     );
-    assertExitedPromptly(run, /^200 127\.0\.0\.1$/m);
+  }
+
+  test('a request whose host name a dou:// resolver answered exits within a second', async () => {
+    await resolvedRequest('dou', `dou://127.0.0.1:${dns.port}`, 'app.test');
     assert.ok(
       dns.queries.some((q) => q.name === 'app.test' && q.transport === 'udp'),
       'the name was asked over UDP',
     );
   });
 
+  test('a request whose truncated dou:// answer was asked again over TCP exits within a second', async () => {
+    await resolvedRequest('dou-tcp', `dou://127.0.0.1:${dns.port}`, 'big.test');
+    assert.ok(
+      dns.queries.some((q) => q.name === 'big.test' && q.transport === 'tcp'),
+      'the truncated answer was asked again over TCP',
+    );
+  });
+
+  test('a request whose host name a dot:// resolver answered exits within a second', async () => {
+    const ca = encodeURIComponent(pki.caCert);
+    await resolvedRequest('dot', `dot://127.0.0.1:${dns.tlsPort}?ca_certs=${ca}`, 'app.test');
+    assert.ok(
+      dns.queries.some((q) => q.name === 'app.test' && q.transport === 'tls'),
+      'the name was asked over TLS',
+    );
+  });
+
   test('a proxied request exits within a second', async () => {
-    const run = await runScript(
+    await assertScriptExits(
       dir,
       'proxied',
-      `import { ProxyManager } from '${INDEX}';
-const http = new ProxyManager(process.env.PROXY);
+      'ProxyManager',
+      `const http = new ProxyManager(process.env.PROXY);
 const r = await http.request('GET', process.env.URL);
 console.log(r.status);
 `,
       { URL: `${server.origin}/echo`, PROXY: proxy.url },
+      /^200$/m,
     );
-    assertExitedPromptly(run, /^200$/m);
     assert.ok(proxy.seen.forwarded.length > 0, 'the request went through the proxy');
   });
 
   test('a request still in flight keeps the process alive until its response arrives', async () => {
-    const run = await runScript(
+    await assertScriptExits(
       dir,
       'in-flight',
-      `import { PoolManager } from '${INDEX}';
-const http = new PoolManager();
+      'PoolManager',
+      `const http = new PoolManager();
 console.log('sent');
 const started = Date.now();
 const r = await http.request('GET', process.env.URL);
 console.log(r.status, Date.now() - started >= 250);
 `,
       { URL: `${server.origin}/delay?ms=300` },
+      /^200 true$/m,
     );
-    assertExitedPromptly(run, /^200 true$/m);
   });
 });
