@@ -42,7 +42,7 @@ import { quietGuard, quietRun } from './lib/quiet.mjs';
 import { measureRounds, setUpRows } from './lib/rounds.mjs';
 import { pinning, pinPid, startServer } from './lib/servers.mjs';
 import { median, summarise } from './lib/stats.mjs';
-import { fmtInt, fmtRatio, fmtSpread, table } from './lib/table.mjs';
+import { fmtInt, fmtRatio, leadCells, table } from './lib/table.mjs';
 import { startWorker } from './lib/worker-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -273,9 +273,7 @@ function renderKeepAlive(w) {
   return `**${w.title}** (req/s, median of ${config.rounds} rounds)\n\n${table(
     ['client', 'req/s', 'spread', 'x undici.request', 'x raw socket', 'client CPU µs/req'],
     w.rows.map((r) => [
-      r.client,
-      r.setupError ? 'error' : fmtInt(r.median),
-      fmtSpread(r),
+      ...leadCells(r),
       fmtRatio(r.vsUndici),
       fmtRatio(r.vsRaw),
       r.cpuUsPerReq === null ? '-' : r.cpuUsPerReq.toFixed(1),

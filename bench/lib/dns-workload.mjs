@@ -47,7 +47,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PATHS } from './payloads.mjs';
+import { fmtFixed, fmtInt, leadCells, section } from './table.mjs';
 import { quietRun } from './quiet.mjs';
+import { medianOrNull as median } from './stats.mjs';
 import { measureRounds, setUpRows } from './rounds.mjs';
 import { LOOPBACK } from './servers.mjs';
 import { DNS_ZONE, findUnbound, startUnbound } from './unbound.mjs';
@@ -96,13 +98,6 @@ export function dnsConfig(envInt, rounds) {
     // 1: every request on a new connection (Connection: close); 0: keep-alive.
     dnsFresh: process.env.BENCH_DNS_FRESH !== '0',
   };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  if (n === 0) return null;
-  return n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 /** [cmd, ...args] that run a command in a mount namespace where /etc/resolv.conf is `file`. */
@@ -326,9 +321,6 @@ export async function runDnsNames(spec, server, pin, { startWorker, config, log 
 export function renderDns(w, table) {
   const head = `**${w.title}** (req/s, median of ${w.roundCount ?? 0} rounds${w.server ? `; DNS server ${w.server}` : ''})\n`;
   if (w.skipped) return `${head}\nnot run: ${w.skipped}`;
-  const fmt = (n, d = 0) =>
-    n === null || n === undefined ? '-' : d === 0 ? Math.round(n).toLocaleString('en-US') : n.toFixed(d);
-  const spread = (r) => (r.median ? `±${((100 * (r.max - r.min)) / 2 / r.median).toFixed(0)}%` : '-');
   const body = table(
     [
       'resolver',
@@ -342,27 +334,25 @@ export function renderDns(w, table) {
       'client CPU µs/req',
     ],
     w.rows.map((r) => [
-      r.client,
-      r.setupError ? 'error' : fmt(r.median),
-      spread(r),
-      fmt(r.medianElapsedMs),
+      ...leadCells(r),
+      fmtInt(r.medianElapsedMs),
       DOU_ROWS.includes(r.client)
         ? '-'
-        : `${fmt(r.douSpeedup, 2)}${r.douWarmSpeedup == null ? '' : ` (${fmt(r.douWarmSpeedup, 2)})`}`,
-      fmt(r.newConnections),
-      fmt(r.serverConnections),
-      fmt(
+        : `${fmtFixed(r.douSpeedup, 2)}${r.douWarmSpeedup == null ? '' : ` (${fmtFixed(r.douWarmSpeedup, 2)})`}`,
+      fmtInt(r.newConnections),
+      fmtInt(r.serverConnections),
+      fmtFixed(
         r.meanResolutionUs === null || r.meanResolutionUs === undefined ? null : r.meanResolutionUs / 1000,
         2,
       ),
-      fmt(r.cpuUsPerReq, 1),
+      fmtFixed(r.cpuUsPerReq, 1),
     ]),
   );
   const per = Object.entries(w.ratios ?? {})
     .filter(([, xs]) => xs.length > 0)
     .map(([name, xs]) => `per-round ${name}: ${xs.map((x) => x.toFixed(2)).join(', ')}`);
   const notes = [...per, ...(w.notes ?? [])];
-  return `${head}\n${body}${notes.length > 0 ? `\n\n${notes.join('\n')}` : ''}`;
+  return section(head, body, notes);
 }
 
 /**

@@ -23,7 +23,7 @@ import { quietRun } from './quiet.mjs';
 import { measureRounds } from './rounds.mjs';
 import { pinnedCommand, spawnOwned } from './servers.mjs';
 import { median, summarise } from './stats.mjs';
-import { fmtFixed, fmtInt, fmtRatio, fmtSpread } from './table.mjs';
+import { fmtFixed, fmtInt, fmtRatio, fmtSpread, section } from './table.mjs';
 
 const PY_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'py-download.py');
 export const PYTHON = 'Python urllib3';
@@ -258,7 +258,7 @@ function render(w, table) {
       r.rssGrowthMiB === null ? '-' : `${r.rssGrowthMiB.toFixed(1)} (${r.rssGrowthMaxMiB.toFixed(1)})`,
     ]),
   );
-  return `${head}\n${body}${w.notes.length > 0 ? `\n\n${w.notes.join('\n')}` : ''}`;
+  return section(head, body, w.notes);
 }
 
 const urllib3Row = (w) => w.rows.find((r) => r.client === 'urllib3-ts');

@@ -185,14 +185,17 @@ async function urllib3H2Client({ origin, concurrency, ca, ...rest }, load = load
   };
 }
 
-/** urllib3-ts through an HTTPSConnectionPool, without the manager layer. */
-async function urllib3H2PoolClient({ origin, concurrency, ca, ...rest }, load = loadUrllib3) {
+/**
+ * A client on one HTTPSConnectionPool, checked to speak HTTP/2 first:
+ * `request(pool, target, options)` makes one request of the workload.
+ */
+async function urllib3H2PoolClientOf(name, request, { origin, concurrency, ca, ...rest }, load) {
   const { HTTPSConnectionPool } = await load();
   const u = new URL(origin);
   const pool = new HTTPSConnectionPool(u.hostname, { port: Number(u.port), caCertData: ca });
-  await checkUrllib3H2(() => pool.request('GET', PATHS.small), 'urllib3-ts pool');
+  await checkUrllib3H2(() => pool.request('GET', PATHS.small), name);
   const w = what(rest);
-  const once = urllib3Once((o) => pool.request('GET', w.target, o), 'urllib3-ts pool', w);
+  const once = urllib3Once((o) => request(pool, w.target, o), name, w);
   return {
     run: (deadline, max) => drive(once, concurrency, deadline, max),
     stats: () => ({ connections: pool.numConnections }),
@@ -200,31 +203,25 @@ async function urllib3H2PoolClient({ origin, concurrency, ca, ...rest }, load = 
   };
 }
 
+/** urllib3-ts through an HTTPSConnectionPool, without the manager layer. */
+const urllib3H2PoolClient = (spec, load = loadUrllib3) =>
+  urllib3H2PoolClientOf('urllib3-ts pool', (pool, target, o) => pool.request('GET', target, o), spec, load);
+
 /**
  * urllib3-ts's multiplexing API on the pool: request(..., { multiplexed: true })
  * resolves with a ResponsePromise once the request is on its stream, and
  * getResponse({ promise }) with the response.
  */
-async function urllib3H2MultiplexedClient({ origin, concurrency, ca, ...rest }, load = loadUrllib3) {
-  const { HTTPSConnectionPool } = await load();
-  const u = new URL(origin);
-  const pool = new HTTPSConnectionPool(u.hostname, { port: Number(u.port), caCertData: ca });
-  await checkUrllib3H2(() => pool.request('GET', PATHS.small), 'urllib3-ts multiplexed');
-  const w = what(rest);
-  const once = urllib3Once(
-    async (o) => {
-      const promise = await pool.request('GET', w.target, { ...o, multiplexed: true });
+const urllib3H2MultiplexedClient = (spec, load = loadUrllib3) =>
+  urllib3H2PoolClientOf(
+    'urllib3-ts multiplexed',
+    async (pool, target, o) => {
+      const promise = await pool.request('GET', target, { ...o, multiplexed: true });
       return pool.getResponse({ promise });
     },
-    'urllib3-ts multiplexed',
-    w,
+    spec,
+    load,
   );
-  return {
-    run: (deadline, max) => drive(once, concurrency, deadline, max),
-    stats: () => ({ connections: pool.numConnections }),
-    close: () => pool.close(),
-  };
-}
 
 /**
  * undici.request over HTTP/2: a Pool of one connection with allowH2. undici

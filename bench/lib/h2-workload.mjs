@@ -18,7 +18,7 @@ import { H2_DOWNLOAD_SIZE, MiB, PATHS, SMALL_BODY } from './payloads.mjs';
 import { quietRun } from './quiet.mjs';
 import { measureRounds, setUpRows } from './rounds.mjs';
 import { summarise } from './stats.mjs';
-import { fmtInt, fmtRatio, fmtSpread } from './table.mjs';
+import { fmtRatio, leadCells } from './table.mjs';
 
 // Clients in table order. 'urllib3-ts multiplexed' (the ResponsePromise +
 // getResponse() API; no faster than plain requests) runs only when
@@ -170,9 +170,7 @@ function render(w, table) {
       'TCP connections (server)',
     ],
     w.rows.map((r) => [
-      r.client,
-      r.setupError ? 'error' : fmtInt(r.median),
-      fmtSpread(r),
+      ...leadCells(r),
       fmtRatio(r.vsUndici),
       fmtRatio(r.vsRaw),
       r.cpuUsPerReq === null || r.cpuUsPerReq === undefined

@@ -50,11 +50,14 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeBenchCerts } from './certs.mjs';
-import { IPC_STDIO, ipcChild, serveIpcCalls } from './ipc.mjs';
+import { serveIpcCalls } from './ipc.mjs';
 import { MiB, PATHS, SMALL_BODY } from './payloads.mjs';
 import { quietRun } from './quiet.mjs';
 import { measureRounds, setUpRows } from './rounds.mjs';
+import { summarise } from './stats.mjs';
+import { fmtFixed, leadCells, section } from './table.mjs';
 import { withTimeout } from './with-timeout.mjs';
+import { startIpcNode } from './worker-process.mjs';
 import { envInt } from './env.mjs';
 import { undiciH2Pool } from './h2-clients.mjs';
 import { findBinary, getFreePort, LOOPBACK, pinnedCommand, pinning, spawnOwned } from './servers.mjs';
@@ -101,13 +104,6 @@ function h3Config() {
     getClients: pick(GET_CLIENTS),
     downloadClients: pick(DOWNLOAD_CLIENTS),
   };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  if (n === 0) return null;
-  return n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 // ---- the server: caddy ------------------------------------------------------------
@@ -249,31 +245,10 @@ export async function startCaddy(pin, downloadMiB) {
 
 /** This file as a client process, pinned to the client core, driven over IPC. */
 function startClient(pin) {
-  const [cmd, args] = pinnedCommand(pin, pin.clientCore, process.execPath, [SELF]);
-  return ipcChild(spawnOwned(cmd, args, { stdio: IPC_STDIO }, 'SIGKILL'), 'client process');
+  return startIpcNode(pin, [SELF], 'client process');
 }
 
 // ---- the workloads (parent side) ----------------------------------------------------
-
-function summarise(rows, key, baseline) {
-  const ok = (r) => r !== undefined && r.error === undefined;
-  const base = rows.find((r) => r.client === baseline);
-  for (const row of rows) {
-    const good = row.rounds.filter(ok);
-    const values = good.map((r) => r[key]);
-    row.median = median(values);
-    row.min = values.length > 0 ? Math.min(...values) : null;
-    row.max = values.length > 0 ? Math.max(...values) : null;
-    row.cpuUsPerReq = median(good.map((r) => r.cpuUsPerReq).filter((x) => typeof x === 'number'));
-    const ratios = [];
-    for (let i = 0; i < row.rounds.length; i++) {
-      const a = row.rounds[i];
-      const b = base?.rounds[i];
-      if (ok(a) && ok(b) && b[key] > 0) ratios.push(a[key] / b[key]);
-    }
-    row.vsBaseline = median(ratios);
-  }
-}
 
 async function runGet(pin, log, cfg, server, result) {
   const rows = cfg.getClients.map((client) => ({ client, rounds: [] }));
@@ -314,7 +289,7 @@ async function runGet(pin, log, cfg, server, result) {
   } finally {
     for (const c of clients.values()) await c.stop();
   }
-  summarise(rows, 'reqPerSec', H2);
+  summarise(rows, 'reqPerSec', { vsBaseline: H2 });
 }
 
 async function runDownload(pin, log, cfg, server, result) {
@@ -357,7 +332,7 @@ async function runDownload(pin, log, cfg, server, result) {
     describe: (row, r) =>
       `${row.client} ${Math.round(r.mibPerSec)} MiB/s${r.disturbed ? ' (disturbed)' : ''}`,
   });
-  summarise(rows, 'mibPerSec', H2);
+  summarise(rows, 'mibPerSec', { vsBaseline: H2 });
 }
 
 /**
@@ -423,33 +398,24 @@ export const H3_WORKLOADS = {
  * The module as bench/run.mjs registers it (WORKLOAD_MODULES): each workload
  * starts its own caddy, so it ignores the bench's server.
  */
+/** One of the two workloads: each reads its chart points from the urllib3-ts h3 row. */
+const h3Workload = (id, order, chartOf) => ({
+  id,
+  title: H3_WORKLOADS[id].title,
+  order,
+  run: (ctx) => runH3(id, ctx.pin, ctx.log),
+  render: renderH3,
+  targets: h3Targets,
+  chart: (w) => chartOf(w.rows?.find((r) => r.client === H3)),
+});
+
 export default {
   workloads: [
-    {
-      id: H3_GET_ID,
-      title: H3_WORKLOADS[H3_GET_ID].title,
-      order: 90,
-      run: (ctx) => runH3(H3_GET_ID, ctx.pin, ctx.log),
-      render: renderH3,
-      targets: h3Targets,
-      chart: (w) => {
-        const h3 = w.rows?.find((r) => r.client === H3);
-        return [{ label: `x ${H2}`, value: h3?.vsBaseline ?? null, target: 0.5 }];
-      },
-    },
-    {
-      id: H3_DOWNLOAD_ID,
-      title: H3_WORKLOADS[H3_DOWNLOAD_ID].title,
-      order: 91,
-      run: (ctx) => runH3(H3_DOWNLOAD_ID, ctx.pin, ctx.log),
-      render: renderH3,
-      targets: h3Targets,
-      chart: (w) => {
-        const h3 = w.rows?.find((r) => r.client === H3);
-        const v = h3?.median;
-        return [{ label: 'x 100 MiB/s', value: typeof v === 'number' ? v / 100 : null, target: 1 }];
-      },
-    },
+    h3Workload(H3_GET_ID, 90, (h3) => [{ label: `x ${H2}`, value: h3?.vsBaseline ?? null, target: 0.5 }]),
+    h3Workload(H3_DOWNLOAD_ID, 91, (h3) => {
+      const v = h3?.median;
+      return [{ label: 'x 100 MiB/s', value: typeof v === 'number' ? v / 100 : null, target: 1 }];
+    }),
   ],
 };
 
@@ -476,18 +442,13 @@ export function h3Targets(w) {
 export function renderH3(w, table) {
   const head = `**${w.title}** (${w.unit}, median of ${w.roundCount} rounds${w.server ? `; ${w.server}` : ''})\n`;
   if (w.skipped) return `${head}\nnot run: ${w.skipped}`;
-  const fmt = (n, d = 0) =>
-    n === null || n === undefined ? '-' : d === 0 ? Math.round(n).toLocaleString('en-US') : n.toFixed(d);
-  const spread = (r) => (r.median ? `±${((100 * (r.max - r.min)) / 2 / r.median).toFixed(0)}%` : '-');
   const dl = w.id === H3_DOWNLOAD_ID;
   const body = table(
     ['client', w.unit, 'spread', `x ${w.baseline}`, dl ? 'client CPU s/100 MiB' : 'client CPU µs/req'],
     w.rows.map((r) => [
-      r.client,
-      r.setupError ? 'error' : fmt(r.median),
-      spread(r),
-      fmt(r.vsBaseline, 2),
-      dl ? fmt(r.cpuUsPerReq === null ? null : r.cpuUsPerReq / 1e6, 2) : fmt(r.cpuUsPerReq, 1),
+      ...leadCells(r),
+      fmtFixed(r.vsBaseline, 2),
+      dl ? fmtFixed(r.cpuUsPerReq === null ? null : r.cpuUsPerReq / 1e6, 2) : fmtFixed(r.cpuUsPerReq, 1),
     ]),
   );
   const targets = h3Targets(w).map(
@@ -497,7 +458,7 @@ export function renderH3(w, table) {
     [r.setupError, ...r.rounds.map((x) => x?.error)].filter(Boolean).map((e) => `${r.client}: ${e}`),
   );
   const notes = [...targets, ...errors];
-  return `${head}\n${body}${notes.length > 0 ? `\n\n${notes.join('\n')}` : ''}`;
+  return section(head, body, notes);
 }
 
 // ---- the client process ---------------------------------------------------------------

@@ -21,7 +21,7 @@
 import { quietRun } from './quiet.mjs';
 import { measureRounds, setUpRows } from './rounds.mjs';
 import { median, summarise } from './stats.mjs';
-import { fmtFixed, fmtInt, fmtRatio, fmtSpread } from './table.mjs';
+import { fmtFixed, fmtInt, fmtRatio, leadCells, section } from './table.mjs';
 
 const ID = 'many-origins';
 const CLIENTS = ['urllib3-ts', 'undici Agent'];
@@ -146,9 +146,7 @@ function render(w, table) {
       'RSS KiB per pooled connection',
     ],
     w.rows.map((r) => [
-      r.client,
-      r.setupError ? 'error' : fmtInt(r.median),
-      fmtSpread(r),
+      ...leadCells(r),
       fmtRatio(r.vsUndici),
       fmtFixed(r.cpuUsPerReq),
       fmtInt(r.serverConnections),
@@ -158,7 +156,7 @@ function render(w, table) {
       fmtFixed(r.rssPerConnectionKiB),
     ]),
   );
-  return `${head}\n${body}${w.notes.length > 0 ? `\n\n${w.notes.join('\n')}` : ''}`;
+  return section(head, body, w.notes);
 }
 
 /** Correctness: the manager kept no more pools than numPools, and each pool at most one connection. */

@@ -11,7 +11,7 @@
 
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
-import { H2_DOWNLOAD_SIZE, PATHS, SMALL_BODY } from './payloads.mjs';
+import { H2_DOWNLOAD_SIZE, PATHS, patternBlock, SMALL_BODY } from './payloads.mjs';
 
 const port = Number(process.argv[2]);
 const cert = readFileSync(process.argv[3]);
@@ -20,15 +20,8 @@ const maxConcurrentStreams = Number(process.argv[5] ?? 128);
 
 let accepted = 0;
 
-// The same bytes as nginx's file (servers.mjs writeBigFile): a xorshift block.
-const mib = Buffer.allocUnsafe(H2_DOWNLOAD_SIZE);
-let x = 0x2545f491;
-for (let i = 0; i < mib.length; i += 4) {
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  mib.writeUInt32LE(x >>> 0, i);
-}
+// The same bytes as nginx's file (servers.mjs writeBigFile writes the same block).
+const mib = patternBlock(H2_DOWNLOAD_SIZE);
 
 const server = http2.createSecureServer({
   cert,

@@ -8,19 +8,12 @@
 // Usage: node node-server.mjs PORT DOWNLOAD_MIB
 
 import http from 'node:http';
-import { JSON_RESPONSE, MiB, PATHS, SMALL_BODY, WARM_DOWNLOAD_MIB } from './payloads.mjs';
+import { JSON_RESPONSE, MiB, PATHS, patternBlock, SMALL_BODY, WARM_DOWNLOAD_MIB } from './payloads.mjs';
 
 const port = Number(process.argv[2]);
 const downloadMiB = Number(process.argv[3] ?? 256);
 
-const block = Buffer.allocUnsafe(MiB);
-let x = 0x2545f491;
-for (let i = 0; i < MiB; i += 4) {
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  block.writeUInt32LE(x >>> 0, i);
-}
+const block = patternBlock(MiB);
 
 let accepted = 0;
 

@@ -37,6 +37,23 @@ export const POST_BODY_LENGTH = Buffer.byteLength(JSON.stringify(POST_OBJECT));
 
 export const MiB = 1024 * 1024;
 
+/**
+ * `size` bytes (a multiple of 4) of xorshift32 output from a fixed seed: the
+ * block every big file of the servers repeats, incompressible-looking and the
+ * same from every server.
+ */
+export function patternBlock(size) {
+  const block = Buffer.allocUnsafe(size);
+  let x = 0x2545f491;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    block.writeUInt32LE(x >>> 0, i);
+  }
+  return block;
+}
+
 /** Paths the servers answer. */
 export const PATHS = {
   small: '/small.txt',

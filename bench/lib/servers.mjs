@@ -32,7 +32,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { H2_DOWNLOAD_SIZE, JSON_RESPONSE, MiB, PATHS, SMALL_BODY, WARM_DOWNLOAD_MIB } from './payloads.mjs';
+import {
+  H2_DOWNLOAD_SIZE,
+  JSON_RESPONSE,
+  MiB,
+  PATHS,
+  patternBlock,
+  SMALL_BODY,
+  WARM_DOWNLOAD_MIB,
+} from './payloads.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const LOOPBACK = '127.0.0.1';
@@ -234,14 +242,7 @@ function readLog(file) {
 
 /** A file of `mib` MiB of incompressible-looking bytes, written 1 MiB at a time. */
 function writeBigFile(file, mib) {
-  const block = Buffer.allocUnsafe(MiB);
-  let x = 0x2545f491;
-  for (let i = 0; i < MiB; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    block.writeUInt32LE(x >>> 0, i);
-  }
+  const block = patternBlock(MiB);
   const fd = openSync(file, 'w');
   try {
     for (let i = 0; i < mib; i++) writeSync(fd, block);

@@ -7,6 +7,9 @@ export function median(xs) {
   return n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/** The median, or null when there is nothing to take it of. */
+export const medianOrNull = (xs) => (xs.length === 0 ? null : median(xs));
+
 /**
  * Medians per client, and ratios to the baselines. A ratio is the median of
  * the per-round ratios (client and baseline ran back to back in the same

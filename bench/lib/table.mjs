@@ -7,6 +7,13 @@ export const fmtFixed = (n, digits = 1) => (n === null || n === undefined ? '-' 
 export const fmtSpread = (row) =>
   row.median ? `±${((100 * (row.max - row.min)) / 2 / row.median).toFixed(0)}%` : '-';
 
+/** The first three cells of a client's row: its name, its median ('error' when it could not be set up) and the spread. */
+export const leadCells = (row) => [row.client, row.setupError ? 'error' : fmtInt(row.median), fmtSpread(row)];
+
+/** A workload's section: the heading line, the table, and the notes below it (if any). */
+export const section = (head, body, notes) =>
+  `${head}\n${body}${notes.length > 0 ? `\n\n${notes.join('\n')}` : ''}`;
+
 /** A Markdown table: first column left-aligned, the others right-aligned. */
 export function table(headers, rows) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
