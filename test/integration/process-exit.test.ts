@@ -1,12 +1,13 @@
 // A script that makes requests and never closes its manager exits when its
 // work is done (docs/api.md section 4): idle keep-alive connections (HTTP/1.1
-// sockets, plain or TLS, and HTTP/2 sessions), a dou:// resolver's UDP
-// sockets (and the TCP connection of a truncated answer's retry) and a dot://
-// resolver's kept-alive TLS connection are unref'd and never hold the process
-// open, while the servers here keep them open for a minute. (HTTP/3 to a real caddy is checked the same
-// way in test/real/h3-process-exit.test.ts.) Each script runs
-// as a real child process; the test measures the time from its last line of
-// output to its exit.
+// sockets, plain or TLS, and HTTP/2 sessions) and the resolvers' own
+// connections (dou://'s UDP sockets and the TCP connection of a truncated
+// answer's retry, dot://'s kept-alive TLS connection, doh://'s HTTP/2 one) are
+// unref'd and never hold the process open, while the servers here would keep
+// them open for a minute or more. (HTTP/3 to a real caddy is checked the same
+// way in test/real/h3-process-exit.test.ts.) Each script runs as a real child
+// process; the test measures the time from its last line of output to its
+// exit.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,7 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-servers.js';
-import { buildResponse, T } from '../support/dns-wire.js';
+import { buildResponse, parseQuery, T } from '../support/dns-wire.js';
 import { runTsxScript, type ScriptRun } from '../support/child-script.js';
 import { startHttpProxy, type TestProxy } from '../support/proxy-servers.js';
 import {
@@ -66,6 +67,21 @@ async function assertScriptExits(
   assertExitedPromptly(run, expectedOutput);
 }
 
+/**
+ * What every DNS server here answers: app.test and big.test are A 127.0.0.1, but big.test's
+ * answer over UDP is truncated, so only TCP gives it; every other question gets an empty answer.
+ */
+function dnsAnswer(q: { id: number; name: string; type: number }, transport: string): Buffer {
+  if (q.name === 'big.test' && transport === 'udp')
+    return buildResponse({ id: q.id, question: q, truncated: true });
+  const known = q.type === T.A && (q.name === 'app.test' || q.name === 'big.test');
+  return buildResponse({
+    id: q.id,
+    question: q,
+    answers: known ? [{ name: q.name, type: T.A, a: '127.0.0.1' }] : [],
+  });
+}
+
 describe('processes exit when their requests are done', () => {
   let dir: string;
   let server: TestHttpServer;
@@ -75,6 +91,7 @@ describe('processes exit when their requests are done', () => {
   let h2Port: number;
   let dns: TestDnsServer;
   let tlsServer: TestHttpsServer;
+  const dohQueries: string[] = [];
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'urllib3-exit-'));
@@ -84,7 +101,16 @@ describe('processes exit when their requests are done', () => {
     proxy = await startHttpProxy();
     pki = await makeTestPki(path.join(dir, 'pki'));
     h2 = http2.createSecureServer({ key: pki.serverKeyPem, cert: pki.serverCertPem });
-    h2.on('stream', (stream) => {
+    h2.on('stream', (stream, headers) => {
+      // Also the DoH server: RFC 8484 GETs to /dns-query.
+      const url = new URL(String(headers[':path']), 'https://x');
+      if (url.pathname === '/dns-query') {
+        const q = parseQuery(Buffer.from(url.searchParams.get('dns') ?? '', 'base64url'));
+        dohQueries.push(q.name);
+        stream.respond({ ':status': 200, 'content-type': 'application/dns-message' });
+        stream.end(dnsAnswer(q, 'https'));
+        return;
+      }
       stream.respond({ ':status': 200, 'content-type': 'text/plain' });
       stream.end('over h2');
     });
@@ -92,22 +118,9 @@ describe('processes exit when their requests are done', () => {
     h2Port = (h2.address() as AddressInfo).port;
     tlsServer = await startHttpsServer({ cert: pki.serverCertPem, key: pki.serverKeyPem });
     tlsServer.server.keepAliveTimeout = 60_000;
-    // A DNS server (UDP, TCP and TLS) that knows two names, A 127.0.0.1 each; its UDP answer
-    // for big.test is truncated, so only TCP gives it. Every other question gets an empty answer.
-    dns = await startDnsServer(
-      (q) => {
-        if (q.name === 'big.test' && q.transport === 'udp') {
-          return buildResponse({ id: q.id, question: q, truncated: true });
-        }
-        const known = q.type === T.A && (q.name === 'app.test' || q.name === 'big.test');
-        return buildResponse({
-          id: q.id,
-          question: q,
-          answers: known ? [{ name: q.name, type: T.A, a: '127.0.0.1' }] : [],
-        });
-      },
-      { tls: { cert: pki.serverCertPem, key: pki.serverKeyPem } },
-    );
+    dns = await startDnsServer((q) => dnsAnswer(q, q.transport), {
+      tls: { cert: pki.serverCertPem, key: pki.serverKeyPem },
+    });
   });
 
   after(async () => {
@@ -229,6 +242,22 @@ console.log(r.status, r.connectionInfo?.destinationAddress?.[0]);
       dns.queries.some((q) => q.name === 'app.test' && q.transport === 'tls'),
       'the name was asked over TLS',
     );
+  });
+
+  test('a request whose host name a doh:// resolver answered exits within a second', async () => {
+    // The resolver's HTTP/2 connection trusts the test CA through the manager's caCerts (section 7).
+    await assertScriptExits(
+      dir,
+      'doh',
+      'PoolManager',
+      `const http = new PoolManager({ resolver: process.env.RESOLVER, caCerts: process.env.CA });
+const r = await http.request('GET', process.env.URL);
+console.log(r.status, r.connectionInfo?.destinationAddress?.[0]);
+`,
+      { URL: `http://app.test:${server.port}/echo`, RESOLVER: `doh://localhost:${h2Port}`, CA: pki.caCert },
+      /^200 127\.0\.0\.1$/m,
+    );
+    assert.ok(dohQueries.includes('app.test'), 'the name was asked over HTTPS');
   });
 
   test('a proxied request exits within a second', async () => {
