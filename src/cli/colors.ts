@@ -1,6 +1,6 @@
 // ANSI colours for the terminal, and the rule for when output is decorated
 // (docs/api.md section 14): --pretty wins; otherwise colours and indented JSON
-// only on a terminal, and never colours when NO_COLOR is set (no-color.org).
+// only on a terminal, and no colours when NO_COLOR is set unless --pretty asks for them (no-color.org).
 
 import type { Pretty } from './args.js';
 

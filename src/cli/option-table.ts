@@ -155,7 +155,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     value: 'all|colors|format|none',
     complete: PRETTY_CHOICES,
     group: 'Output',
-    help: 'colours and JSON indentation (default: all on a terminal, none in a pipe; NO_COLOR drops colours)',
+    help: 'colours and JSON indentation (default: all on a terminal, none in a pipe; NO_COLOR drops colours unless --pretty asks for them)',
   },
   {
     key: 'proxy',
