@@ -20,6 +20,7 @@ import {
   HttpVersion,
   NewConnectionError,
   RequestAbortedError,
+  SSLError,
   Timeout,
 } from '../../src/index.js';
 import { loadQuicTransport, setQuicUnavailableForTesting } from '../../src/net/quic/quic-loader.js';
@@ -136,6 +137,36 @@ describe('HTTP/3 connecting without a QUIC peer', async () => {
     assert.ok(performance.now() - t0 < 3000, 'well before the connect timeout');
     await pool.close();
   });
+
+  test(
+    'a client key BoringSSL cannot read is an SSLError naming the client certificate or key, not a name resolution failure',
+    { skip },
+    async () => {
+      const pki = await makeTestPki();
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-h3-badkey-'));
+      const keyFile = path.join(dir, 'bad.key');
+      writeFileSync(keyFile, 'not a key\n');
+      const pool = new HTTPSConnectionPool('localhost', {
+        port: await freeUdpPort(),
+        disabledSvn: ONLY_H3,
+        retries: false,
+        caCerts: pki.caCert,
+        certFile: pki.serverCert,
+        keyFile,
+      });
+      try {
+        await assert.rejects(pool.request('GET', '/'), (e: unknown) => {
+          assert.ok(e instanceof SSLError, String(e));
+          assert.equal(e.phase, 'connect');
+          assert.match(e.message, /QUIC TLS stack refused the client certificate or key/);
+          return true;
+        });
+      } finally {
+        await pool.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   test(
     'a server that never answers the handshake is a ConnectTimeoutError after the connect timeout',
