@@ -65,8 +65,6 @@ export class H3Session implements ProtocolSession, H3StreamHost {
   idleSince = performance.now();
   /** The PING in flight for checkAlive(), shared by every request waiting on it. */
   private aliveCheck: Promise<boolean> | null = null;
-  /** Settles the PING in flight as unanswered when the connection closes first. */
-  private pingLost: ((ok: boolean) => void) | null = null;
 
   constructor(
     private readonly quic: QuicConnection,
@@ -134,12 +132,9 @@ export class H3Session implements ProtocolSession, H3StreamHost {
     if (limit > 0 && idle >= limit - IDLE_MARGIN) {
       return this.dead(`it was idle ${Math.round(idle)} ms, about its QUIC idle timeout (${limit} ms)`);
     }
-    const check = new Promise<boolean>((resolve) => {
-      this.pingLost = resolve;
-      this.quic.ping(PING_TIMEOUT).then(resolve);
-    }).then((ok) => {
+    // The transport settles the PING unanswered when the connection closes first.
+    const check = this.quic.ping(PING_TIMEOUT).then((ok) => {
       this.aliveCheck = null;
-      this.pingLost = null;
       if (ok) this.idleSince = performance.now();
       else if (!this.closed) {
         debug('HTTP/3 connection %s did not answer a QUIC PING after being idle; closing it', this.label);
@@ -295,7 +290,6 @@ export class H3Session implements ProtocolSession, H3StreamHost {
   private onQuicClose(info: QuicCloseInfo): void {
     if (this.closed) return;
     this.closed = true;
-    this.pingLost?.(false);
     this.closeError ??= describeClose(info, this.label);
     const err = this.closeError;
     for (const ex of this.waiting.splice(0)) {

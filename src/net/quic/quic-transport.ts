@@ -95,7 +95,8 @@ export interface QuicConnection {
   readonly idleTimeout: number;
   /**
    * Sends a QUIC PING (an ack-eliciting packet) and resolves true once the
-   * peer answers anything within `timeout` ms; false otherwise (never rejects).
+   * peer answers anything within `timeout` ms; false otherwise, at once when
+   * the connection closes first (never rejects).
    */
   ping(timeout: number): Promise<boolean>;
   /**
