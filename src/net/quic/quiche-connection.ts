@@ -305,6 +305,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   }
 
   // ---- liveness and TLS facts (read on demand, outside the I/O loop) ---------
+  // (docs/api.md section 9, "Liveness"; the cipher: section 11)
 
   get isClosing(): boolean {
     return this.closedInfo !== null || this.conn.isDraining();
