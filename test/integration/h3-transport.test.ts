@@ -18,11 +18,13 @@ import {
   HTTPSConnection,
   HTTPSConnectionPool,
   HttpVersion,
+  InMemoryResolver,
   NewConnectionError,
   RequestAbortedError,
   SSLError,
   Timeout,
 } from '../../src/index.js';
+import { dialRoute, type H3Route } from '../../src/connection/h3-route.js';
 import { loadQuicTransport, setQuicUnavailableForTesting } from '../../src/net/quic/quic-loader.js';
 import { makeTestPki } from '../support/certs.js';
 import { startHttpServer, startHttpsServer, type TestHttpServer } from '../support/servers.js';
@@ -167,6 +169,34 @@ describe('HTTP/3 connecting without a QUIC peer', async () => {
       }
     },
   );
+
+  test("the connection's sourceAddress is where its QUIC packets come from", { skip }, async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    const from = new Promise<string>((r) => silent.once('message', (_m, rinfo) => r(rinfo.address)));
+    const ac = new AbortController();
+    const route: H3Route = {
+      label: 'h3-source',
+      conn: null,
+      state: { isVerified: false, isProxyVerified: null, hasConnectedToProxy: false },
+      destination: { host: '127.0.0.1', port: silent.address().port },
+      proxied: false,
+      disabledSvn: ONLY_H3,
+      cache: null,
+      resolver: new InMemoryResolver({ hosts: [] }),
+      socketFamily: 0,
+      tls: { certReqs: 'CERT_NONE' },
+      sourceAddress: '127.0.0.2',
+    };
+    const dialing = dialRoute(route, 5_000, ac.signal, () => Promise.reject(new Error('no TCP here')));
+    try {
+      assert.equal(await from, '127.0.0.2');
+    } finally {
+      ac.abort();
+      await assert.rejects(dialing, RequestAbortedError);
+      silent.close();
+    }
+  });
 
   test(
     'a server that never answers the handshake is a ConnectTimeoutError after the connect timeout',
