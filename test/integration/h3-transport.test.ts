@@ -32,6 +32,15 @@ import { startHttpServer, startHttpsServer, type TestHttpServer } from '../suppo
 const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
 const REPO = path.resolve(import.meta.dirname, '../..');
 
+/** The UDP sockets and timers alive in this process (node:test's own included: compare before and after). */
+function handles(): { udp: number; timers: number } {
+  const all = process.getActiveResourcesInfo();
+  return {
+    udp: all.filter((h) => h === 'UDPWrap').length,
+    timers: all.filter((h) => h === 'Timeout').length,
+  };
+}
+
 async function freeUdpPort(): Promise<number> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
@@ -231,13 +240,6 @@ describe('HTTP/3 connecting without a QUIC peer', async () => {
     async () => {
       const silent = dgram.createSocket('udp4');
       await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
-      const handles = () => {
-        const all = process.getActiveResourcesInfo();
-        return {
-          udp: all.filter((h) => h === 'UDPWrap').length,
-          timers: all.filter((h) => h === 'Timeout').length,
-        };
-      };
       const base = handles();
       try {
         const pool = new HTTPSConnectionPool('127.0.0.1', {
@@ -261,6 +263,48 @@ describe('HTTP/3 connecting without a QUIC peer', async () => {
         assert.ok(now.timers <= base.timers, `timers: ${now.timers} after, ${base.timers} before`);
       } finally {
         silent.close();
+      }
+    },
+  );
+
+  test(
+    'an abort while handshakes race to three silent addresses fails at once, leaving no UDP socket or timer',
+    { skip },
+    async () => {
+      const first = dgram.createSocket('udp4');
+      await new Promise<void>((r) => first.bind(0, '127.0.0.1', r));
+      const port = first.address().port;
+      const silent = [first];
+      for (const ip of ['127.0.0.2', '127.0.0.3']) {
+        const s = dgram.createSocket('udp4');
+        await new Promise<void>((r) => s.bind(port, ip, r));
+        silent.push(s);
+      }
+      const reached = new Set<number>();
+      silent.forEach((s, i) => s.on('message', () => reached.add(i)));
+      const base = handles();
+      const pool = new HTTPSConnectionPool('race.test', {
+        port,
+        disabledSvn: ONLY_H3,
+        retries: false,
+        resolver: new InMemoryResolver({ hosts: { 'race.test': ['127.0.0.1', '127.0.0.2', '127.0.0.3'] } }),
+        timeout: new Timeout({ connect: 10_000 }),
+      });
+      try {
+        const ac = new AbortController();
+        // Attempts start at 0, 250 and 500 ms: all three are in flight.
+        setTimeout(() => ac.abort(), 650);
+        const t0 = performance.now();
+        await assert.rejects(pool.request('GET', '/', { signal: ac.signal }), RequestAbortedError);
+        assert.ok(performance.now() - t0 < 2_000, 'not at the connect timeout');
+        assert.equal(reached.size, 3, 'every address got an Initial packet');
+        await pool.close();
+        await new Promise((r) => setTimeout(r, 20));
+        const now = handles();
+        assert.ok(now.udp <= base.udp, `UDP sockets: ${now.udp} after, ${base.udp} before`);
+        assert.ok(now.timers <= base.timers, `timers: ${now.timers} after, ${base.timers} before`);
+      } finally {
+        for (const s of silent) s.close();
       }
     },
   );
