@@ -42,6 +42,8 @@ export interface H3Route {
   resolver: BaseResolver;
   socketFamily: 0 | 4 | 6;
   tls: TlsOptions;
+  /** The connection's sourceAddress, which QUIC sends from as TCP connects from it. */
+  sourceAddress?: [string, number] | string | null;
 }
 
 /** Share of the connect timeout an opportunistic QUIC attempt may use before TCP gets its turn. */
@@ -90,6 +92,7 @@ export async function dialRoute(
     resolver: r.resolver,
     socketFamily: r.socketFamily,
     tls: r.tls,
+    sourceAddress: r.sourceAddress ?? null,
   };
   if (forced) return dialQuic(plan, r.state, timeout, signal);
   const share = remaining(timeout, started);

@@ -11,7 +11,8 @@
 // longer than the owner's `pingAfterIdle` proves it is alive with a QUIC PING
 // before it is reused (as an HTTP/2 connection answers a PING); one idle
 // almost as long as the QUIC idle timeout is closed without asking, since the
-// peer may already have forgotten it. A request that still meets a dead
+// peer may already have forgotten it (checked first: a server's idle timeout
+// may be shorter than pingAfterIdle). A request that still meets a dead
 // connection fails as unanswered, and the pool's stale-connection rule
 // re-sends it once.
 //
@@ -44,7 +45,7 @@ import type { SessionFactory, SessionOptions } from './session-factory.js';
 const MAX_STREAMS_CAP = 1000;
 /** How long the PING of a liveness check may take (ms), as HTTP/2's. */
 const PING_TIMEOUT = 2_000;
-/** A connection idle within this much of the QUIC idle timeout is closed rather than reused (ms). */
+/** A connection idle within this much of the QUIC idle timeout (half of a shorter one) is closed rather than reused (ms). */
 const IDLE_MARGIN = 1_000;
 
 export class H3Session implements ProtocolSession, H3StreamHost {
@@ -65,8 +66,6 @@ export class H3Session implements ProtocolSession, H3StreamHost {
   idleSince = performance.now();
   /** The PING in flight for checkAlive(), shared by every request waiting on it. */
   private aliveCheck: Promise<boolean> | null = null;
-  /** Settles the PING in flight as unanswered when the connection closes first. */
-  private pingLost: ((ok: boolean) => void) | null = null;
 
   constructor(
     private readonly quic: QuicConnection,
@@ -129,17 +128,15 @@ export class H3Session implements ProtocolSession, H3StreamHost {
     if (this.quic.isClosing) return this.dead('the server closed it (draining)');
     if (this.active.size > 0) return true;
     const idle = performance.now() - this.idleSince;
-    if (idle < this.owner.pingAfterIdle) return true;
+    // Checked first: a server's idle timeout may be shorter than pingAfterIdle.
     const limit = this.quic.idleTimeout;
-    if (limit > 0 && idle >= limit - IDLE_MARGIN) {
+    if (limit > 0 && idle >= limit - Math.min(IDLE_MARGIN, limit / 2)) {
       return this.dead(`it was idle ${Math.round(idle)} ms, about its QUIC idle timeout (${limit} ms)`);
     }
-    const check = new Promise<boolean>((resolve) => {
-      this.pingLost = resolve;
-      this.quic.ping(PING_TIMEOUT).then(resolve);
-    }).then((ok) => {
+    if (idle < this.owner.pingAfterIdle) return true;
+    // The transport settles the PING unanswered when the connection closes first.
+    const check = this.quic.ping(PING_TIMEOUT).then((ok) => {
       this.aliveCheck = null;
-      this.pingLost = null;
       if (ok) this.idleSince = performance.now();
       else if (!this.closed) {
         debug('HTTP/3 connection %s did not answer a QUIC PING after being idle; closing it', this.label);
@@ -295,7 +292,6 @@ export class H3Session implements ProtocolSession, H3StreamHost {
   private onQuicClose(info: QuicCloseInfo): void {
     if (this.closed) return;
     this.closed = true;
-    this.pingLost?.(false);
     this.closeError ??= describeClose(info, this.label);
     const err = this.closeError;
     for (const ex of this.waiting.splice(0)) {

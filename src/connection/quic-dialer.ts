@@ -54,6 +54,8 @@ export interface QuicDialPlan {
   resolver: BaseResolver;
   socketFamily: 0 | 4 | 6;
   tls: TlsOptions;
+  /** The connection's sourceAddress: the UDP socket sends from it (docs/api.md section 9). */
+  sourceAddress?: [string, number] | string | null;
 }
 
 /** A QUIC connection in the Duplex the seam's Dialed carries. */
@@ -137,6 +139,9 @@ async function raceQuic(
   timeout: number | null,
   signal: AbortSignal | null,
 ): Promise<{ quic: QuicConnection; address: string; resolutionLatency: number; handshakeLatency: number }> {
+  const src = plan.sourceAddress ?? null;
+  const localAddress = src === null ? null : typeof src === 'string' ? src : src[0];
+  const localPort = src === null || typeof src === 'string' ? 0 : src[1];
   // The race stops through its own signal: on the caller's abort, at the
   // deadline (kept here, so the error can say what timed out), or at a TLS failure.
   const stop = new AbortController();
@@ -168,6 +173,8 @@ async function raceQuic(
             address: addr.address,
             family: addr.family,
             port: plan.port,
+            localAddress,
+            localPort,
             serverName: tls.serverName,
             alpn: ['h3'],
             verifyPeer: tls.verifyPeer,

@@ -1,7 +1,8 @@
 // The trust anchors and the client certificate a TLS leg presents, read from
 // the options once for every TLS stack that needs them (Node's TLS over TCP,
 // BoringSSL under QUIC): the CA options and an urllib3 context's own CAs, and
-// certFile/keyFile, certData/keyData or the context's loaded chain.
+// certFile/keyFile, certData/keyData or the context's loaded chain
+// (docs/api.md section 7; over QUIC, section 9).
 
 import { certToPem, keyToPem, needKeyIn, readOrFail } from './pem.js';
 import type { TlsOptions } from './tls-options.js';

@@ -74,6 +74,24 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
     await pool.close();
   });
 
+  test('a connection the server closes while its PING is unanswered gives way at once, not at the PING timeout', async () => {
+    const { pool, conns } = h3Pool(ok);
+    await idleIn(pool, 20, '/first');
+    conns[0]!.answersPing = false;
+    await sleep(40);
+    setTimeout(() => conns[0]!.serverClose(0x100), 50);
+    const t0 = performance.now();
+    const r = await pool.request('GET', '/');
+    assert.equal(r.status, 200);
+    assert.equal(conns.length, 2);
+    assert.equal(conns[0]!.pings, 1);
+    assert.ok(
+      performance.now() - t0 < 1_000,
+      `took ${Math.round(performance.now() - t0)} ms (the PING waits 2 s)`,
+    );
+    await pool.close();
+  });
+
   test('a draining connection (the peer closed it) takes no request, and is not PINGed', async () => {
     const { pool, conns } = h3Pool(ok);
     await idleIn(pool, 10_000, '/first');
@@ -89,13 +107,37 @@ describe('HTTP/3 liveness over an in-memory QUIC peer', () => {
   test('a connection idle about as long as the QUIC idle timeout is closed without a PING', async () => {
     const { pool, conns } = h3Pool(ok);
     await idleIn(pool, 10, '/first');
-    conns[0]!.idleTimeout = 1030;
+    conns[0]!.idleTimeout = 60;
     await sleep(50);
     const r = await pool.request('GET', '/');
     assert.equal(r.status, 200);
     assert.equal(conns.length, 2);
     assert.equal(conns[0]!.pings, 0);
     assert.ok(conns[0]!.isClosed);
+    await pool.close();
+  });
+
+  test('a server idle timeout shorter than pingAfterIdle still retires a connection idle about that long', async () => {
+    const { pool, conns } = h3Pool(ok);
+    await idleIn(pool, 10_000, '/first');
+    conns[0]!.idleTimeout = 300;
+    await sleep(200);
+    const r = await pool.request('GET', '/');
+    assert.equal(r.status, 200);
+    assert.equal(conns.length, 2, 'a new connection, not the one the server may have forgotten');
+    assert.equal(conns[0]!.pings, 0);
+    assert.ok(conns[0]!.isClosed);
+    assert.equal(conns[0]!.requests.length, 1);
+    await pool.close();
+  });
+
+  test('a connection used moments ago is reused even when the idle timeout is short', async () => {
+    const { pool, conns } = h3Pool(ok);
+    await idleIn(pool, 10_000, '/first');
+    conns[0]!.idleTimeout = 300;
+    const r = await pool.request('GET', '/');
+    assert.equal(r.status, 200);
+    assert.equal(conns.length, 1);
     await pool.close();
   });
 

@@ -241,8 +241,18 @@ export class MemoryQuic implements QuicConnection {
     this.pings++;
     if (this.isClosed) return Promise.resolve(false);
     if (this.answersPing) return new Promise((resolve) => setImmediate(() => resolve(!this.isClosed)));
-    return new Promise((resolve) => setTimeout(() => resolve(false), timeout));
+    // Unanswered: false at the timeout, or at once when the connection closes first.
+    return new Promise((resolve) => {
+      const settle = () => {
+        clearTimeout(timer);
+        this.pingsInFlight.delete(settle);
+        resolve(false);
+      };
+      const timer = setTimeout(settle, timeout);
+      this.pingsInFlight.add(settle);
+    });
   }
+  private readonly pingsInFlight = new Set<() => void>();
 
   tlsCipher(): string | null {
     return this.cipher;
@@ -304,6 +314,7 @@ export class MemoryQuic implements QuicConnection {
   private finishClose(info: QuicCloseInfo): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    for (const settle of this.pingsInFlight) settle();
     // As the real transport: the connection's end first, then its streams'.
     this.onClose?.(info);
     for (const s of this.streams.values()) s.emit((h) => h.onReset(-1));

@@ -18,16 +18,28 @@ import {
   HTTPSConnection,
   HTTPSConnectionPool,
   HttpVersion,
+  InMemoryResolver,
   NewConnectionError,
   RequestAbortedError,
+  SSLError,
   Timeout,
 } from '../../src/index.js';
+import { dialRoute, type H3Route } from '../../src/connection/h3-route.js';
 import { loadQuicTransport, setQuicUnavailableForTesting } from '../../src/net/quic/quic-loader.js';
 import { makeTestPki } from '../support/certs.js';
 import { startHttpServer, startHttpsServer, type TestHttpServer } from '../support/servers.js';
 
 const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
 const REPO = path.resolve(import.meta.dirname, '../..');
+
+/** The UDP sockets and timers alive in this process (node:test's own included: compare before and after). */
+function handles(): { udp: number; timers: number } {
+  const all = process.getActiveResourcesInfo();
+  return {
+    udp: all.filter((h) => h === 'UDPWrap').length,
+    timers: all.filter((h) => h === 'Timeout').length,
+  };
+}
 
 async function freeUdpPort(): Promise<number> {
   const s = dgram.createSocket('udp4');
@@ -138,6 +150,64 @@ describe('HTTP/3 connecting without a QUIC peer', async () => {
   });
 
   test(
+    'a client key BoringSSL cannot read is an SSLError naming the client certificate or key, not a name resolution failure',
+    { skip },
+    async () => {
+      const pki = await makeTestPki();
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-h3-badkey-'));
+      const keyFile = path.join(dir, 'bad.key');
+      writeFileSync(keyFile, 'not a key\n');
+      const pool = new HTTPSConnectionPool('localhost', {
+        port: await freeUdpPort(),
+        disabledSvn: ONLY_H3,
+        retries: false,
+        caCerts: pki.caCert,
+        certFile: pki.serverCert,
+        keyFile,
+      });
+      try {
+        await assert.rejects(pool.request('GET', '/'), (e: unknown) => {
+          assert.ok(e instanceof SSLError, String(e));
+          assert.equal(e.phase, 'connect');
+          assert.match(e.message, /QUIC TLS stack refused the client certificate or key/);
+          return true;
+        });
+      } finally {
+        await pool.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test("the connection's sourceAddress is where its QUIC packets come from", { skip }, async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    const from = new Promise<string>((r) => silent.once('message', (_m, rinfo) => r(rinfo.address)));
+    const ac = new AbortController();
+    const route: H3Route = {
+      label: 'h3-source',
+      conn: null,
+      state: { isVerified: false, isProxyVerified: null, hasConnectedToProxy: false },
+      destination: { host: '127.0.0.1', port: silent.address().port },
+      proxied: false,
+      disabledSvn: ONLY_H3,
+      cache: null,
+      resolver: new InMemoryResolver({ hosts: [] }),
+      socketFamily: 0,
+      tls: { certReqs: 'CERT_NONE' },
+      sourceAddress: '127.0.0.2',
+    };
+    const dialing = dialRoute(route, 5_000, ac.signal, () => Promise.reject(new Error('no TCP here')));
+    try {
+      assert.equal(await from, '127.0.0.2');
+    } finally {
+      ac.abort();
+      await assert.rejects(dialing, RequestAbortedError);
+      silent.close();
+    }
+  });
+
+  test(
     'a server that never answers the handshake is a ConnectTimeoutError after the connect timeout',
     { skip },
     async () => {
@@ -170,13 +240,6 @@ describe('HTTP/3 connecting without a QUIC peer', async () => {
     async () => {
       const silent = dgram.createSocket('udp4');
       await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
-      const handles = () => {
-        const all = process.getActiveResourcesInfo();
-        return {
-          udp: all.filter((h) => h === 'UDPWrap').length,
-          timers: all.filter((h) => h === 'Timeout').length,
-        };
-      };
       const base = handles();
       try {
         const pool = new HTTPSConnectionPool('127.0.0.1', {
@@ -200,6 +263,48 @@ describe('HTTP/3 connecting without a QUIC peer', async () => {
         assert.ok(now.timers <= base.timers, `timers: ${now.timers} after, ${base.timers} before`);
       } finally {
         silent.close();
+      }
+    },
+  );
+
+  test(
+    'an abort while handshakes race to three silent addresses fails at once, leaving no UDP socket or timer',
+    { skip },
+    async () => {
+      const first = dgram.createSocket('udp4');
+      await new Promise<void>((r) => first.bind(0, '127.0.0.1', r));
+      const port = first.address().port;
+      const silent = [first];
+      for (const ip of ['127.0.0.2', '127.0.0.3']) {
+        const s = dgram.createSocket('udp4');
+        await new Promise<void>((r) => s.bind(port, ip, r));
+        silent.push(s);
+      }
+      const reached = new Set<number>();
+      silent.forEach((s, i) => s.on('message', () => reached.add(i)));
+      const base = handles();
+      const pool = new HTTPSConnectionPool('race.test', {
+        port,
+        disabledSvn: ONLY_H3,
+        retries: false,
+        resolver: new InMemoryResolver({ hosts: { 'race.test': ['127.0.0.1', '127.0.0.2', '127.0.0.3'] } }),
+        timeout: new Timeout({ connect: 10_000 }),
+      });
+      try {
+        const ac = new AbortController();
+        // Attempts start at 0, 250 and 500 ms: all three are in flight.
+        setTimeout(() => ac.abort(), 650);
+        const t0 = performance.now();
+        await assert.rejects(pool.request('GET', '/', { signal: ac.signal }), RequestAbortedError);
+        assert.ok(performance.now() - t0 < 2_000, 'not at the connect timeout');
+        assert.equal(reached.size, 3, 'every address got an Initial packet');
+        await pool.close();
+        await new Promise((r) => setTimeout(r, 20));
+        const now = handles();
+        assert.ok(now.udp <= base.udp, `UDP sockets: ${now.udp} after, ${base.udp} before`);
+        assert.ok(now.timers <= base.timers, `timers: ${now.timers} after, ${base.timers} before`);
+      } finally {
+        for (const s of silent) s.close();
       }
     },
   );

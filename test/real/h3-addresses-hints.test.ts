@@ -7,11 +7,8 @@
 // Alt-Svc, unless disabledSvn or the cool-down says otherwise.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { quicCoolingDown } from '../../src/connection/h3-alt-svc.js';
 import {
@@ -24,8 +21,8 @@ import {
   Timeout,
 } from '../../src/index.js';
 import { type Blackhole, createBlackhole } from '../support/blackhole.js';
-import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
-import { type CaddyServer, h3CaddySkip, startCaddy } from '../support/real-caddy.js';
+import type { TlsTestPki } from '../support/certs.js';
+import { type H3Caddy, h3CaddySkip, startH3Caddy } from '../support/real-caddy.js';
 import { requireServer } from '../support/real-servers.js';
 import { startUnbound, type UnboundServer } from '../support/unbound.js';
 
@@ -34,9 +31,8 @@ const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
 const skip = await h3CaddySkip();
 
 describe('HTTP/3 addresses and DNS hints against caddy', { skip: skip ?? false }, () => {
+  let server: H3Caddy;
   let pki: TlsTestPki;
-  let root: string;
-  let caddy: CaddyServer;
   let port: number;
   const pools: HTTPSConnectionPool[] = [];
 
@@ -47,27 +43,19 @@ describe('HTTP/3 addresses and DNS hints against caddy', { skip: skip ?? false }
   }
 
   before(async () => {
-    pki = await makeTlsTestPki();
-    root = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-h3-where-'));
-    writeFileSync(path.join(root, 'small.txt'), 'here\n');
-    caddy = await startCaddy({
-      root,
-      sites: [
-        {
-          name: 'good',
-          cert: pki.server.cert,
-          key: pki.server.key,
-          hosts: ['localhost', '127.0.0.1', 'svc.test', 'plain.test'],
-        },
-      ],
-    });
-    port = caddy.ports.good!;
+    server = await startH3Caddy('h3-where', { 'small.txt': 'here\n' }, [
+      'localhost',
+      '127.0.0.1',
+      'svc.test',
+      'plain.test',
+    ]);
+    pki = server.pki;
+    port = server.port;
   });
 
   after(async () => {
     for (const p of pools) await p.close();
-    await caddy?.stop();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await server?.stop();
   });
 
   describe('every address', () => {

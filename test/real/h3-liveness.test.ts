@@ -9,7 +9,7 @@
 // reports over QUIC, checked against the handshake's secrets.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,10 +22,16 @@ import {
   NewConnectionError,
   Timeout,
 } from '../../src/index.js';
-import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
 import { startUdpRelay, type UdpRelay } from '../support/h3-udp-relay.js';
 import { idleIn } from '../support/idle-connection.js';
-import { type CaddyServer, h3CaddySkip, probe, spawnCaddy, startCaddy } from '../support/real-caddy.js';
+import {
+  type H3Caddy,
+  h3CaddySkip,
+  probe,
+  spawnCaddy,
+  startCaddy,
+  startH3Caddy,
+} from '../support/real-caddy.js';
 
 const ONLY_H3 = new Set([HttpVersion.h11, HttpVersion.h2]);
 const TLS13_SUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
@@ -50,16 +56,14 @@ async function restartCaddy(caddyfile: string, port: number): Promise<{ stop(): 
 }
 
 describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
-  let pki: TlsTestPki;
-  let root: string;
-  let caddy: CaddyServer;
+  let server: H3Caddy;
   let relay: UdpRelay;
   const pools: HTTPSConnectionPool[] = [];
 
   function pool(port: number, opts: HTTPSConnectionPoolOptions = {}): HTTPSConnectionPool {
     const p = new HTTPSConnectionPool('localhost', {
       port,
-      caCerts: pki.caCert,
+      caCerts: server.pki.caCert,
       disabledSvn: ONLY_H3,
       retries: false,
       maxSize: 1,
@@ -71,25 +75,21 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
   }
 
   before(async () => {
-    pki = await makeTlsTestPki();
-    root = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-h3-live-'));
-    writeFileSync(path.join(root, 'small.txt'), 'alive\n');
-    caddy = await startCaddy({ root, sites: [{ name: 'good', cert: pki.server.cert, key: pki.server.key }] });
+    server = await startH3Caddy('h3-live', { 'small.txt': 'alive\n' });
   });
 
   after(async () => {
     for (const p of pools) await p.close();
     relay?.close();
-    await caddy?.stop();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await server?.stop();
   });
 
   test('ConnectionInfo names the TLS 1.3 cipher suite, one whose hash matches the length of the handshake secrets', async () => {
-    const file = path.join(root, 'keys.log');
+    const file = path.join(server.root, 'keys.log');
     const saved = process.env.SSLKEYLOGFILE;
     process.env.SSLKEYLOGFILE = file;
     let first: Awaited<ReturnType<HTTPSConnectionPool['request']>>;
-    const p = pool(caddy.ports.good!);
+    const p = pool(server.port);
     try {
       first = await p.request('GET', '/small.txt');
     } finally {
@@ -109,7 +109,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
   });
 
   test('an idle connection answers a QUIC PING and is reused', async () => {
-    const p = pool(caddy.ports.good!);
+    const p = pool(server.port);
     const conn = await idleIn(p, 50, '/small.txt');
     await sleep(120);
     const alive = conn.checkAlive();
@@ -124,10 +124,10 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
   });
 
   test('UDP dropped on the way: the unanswered PING retires the connection and the request falls back to TCP', async () => {
-    relay = await startUdpRelay(caddy.ports.good!);
-    const origin = `localhost:${caddy.ports.good}`;
+    relay = await startUdpRelay(server.port);
+    const origin = `localhost:${server.port}`;
     const cache = new Map<string, string | null>([[origin, `localhost:${relay.port}`]]);
-    const p = pool(caddy.ports.good!, {
+    const p = pool(server.port, {
       disabledSvn: null,
       preemptiveQuicCache: cache,
       timeout: new Timeout({ connect: 2000, read: 5000 }),
@@ -150,7 +150,7 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
   });
 
   test('forced HTTP/3 with UDP dropped: a ConnectTimeoutError after the PING and the connect timeout, no hang', async () => {
-    relay ??= await startUdpRelay(caddy.ports.good!);
+    relay ??= await startUdpRelay(server.port);
     relay.forward();
     const p = pool(relay.port, { timeout: new Timeout({ connect: 1000, read: 5000 }) });
     const conn = await idleIn(p, 50, '/small.txt');
@@ -166,8 +166,8 @@ describe('HTTP/3 liveness against caddy', { skip: skip ?? false }, () => {
 
   test('caddy restarted on the same ports: the PING of the forgotten connection goes unanswered and the request reconnects over HTTP/3', async () => {
     const own = await startCaddy({
-      root,
-      sites: [{ name: 'own', cert: pki.server.cert, key: pki.server.key }],
+      root: server.root,
+      sites: [{ name: 'own', cert: server.pki.server.cert, key: server.pki.server.key }],
     });
     const port = own.ports.own!;
     const caddyfile = readFileSync(path.join(own.dir, 'Caddyfile'), 'utf8');

@@ -5,55 +5,36 @@
 // timers go.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { loadQuicTransport } from '../../src/net/quic/quic-loader.js';
 import { planQuicTls } from '../../src/net/quic/quic-tls.js';
 import type { QuicConnection } from '../../src/net/quic/quic-transport.js';
-import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
-import { type CaddyServer, startCaddy } from '../support/real-caddy.js';
-import { requireServer } from '../support/real-servers.js';
-import { isCI } from '../support/server-processes.js';
+import { type H3Caddy, h3CaddySkip, startH3Caddy } from '../support/real-caddy.js';
 
-async function quicSkip(): Promise<string | null> {
-  const { reason } = await loadQuicTransport();
-  if (reason === null) return null;
-  if (isCI()) throw new Error(`the QUIC binding must load under CI=true: ${reason}`);
-  return `HTTP/3 is unavailable here (${reason}); skipped outside CI`;
-}
-
-const skip = requireServer('caddy') ?? (await quicSkip());
+const skip = await h3CaddySkip();
 
 /** Timers alive in this process (node:test's own included: compare before and after). */
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 describe('a quiche QUIC connection closing', { skip: skip ?? false }, () => {
-  let pki: TlsTestPki;
-  let root: string;
-  let caddy: CaddyServer;
+  let server: H3Caddy;
 
   before(async () => {
-    pki = await makeTlsTestPki();
-    root = mkdtempSync(path.join(os.tmpdir(), 'urllib3-ts-h3-close-'));
-    writeFileSync(path.join(root, 'small.txt'), 'x\n');
-    caddy = await startCaddy({ root, sites: [{ name: 'good', cert: pki.server.cert, key: pki.server.key }] });
+    server = await startH3Caddy('h3-close', { 'small.txt': 'x\n' });
   });
 
   after(async () => {
-    await caddy?.stop();
-    if (root) rmSync(root, { recursive: true, force: true });
+    await server?.stop();
   });
 
   async function connect(): Promise<QuicConnection> {
     const { transport } = await loadQuicTransport();
-    const tls = planQuicTls('localhost', { caCerts: pki.caCert });
+    const tls = planQuicTls('localhost', { caCerts: server.pki.caCert });
     return transport!.connect({
       address: '127.0.0.1',
       family: 4,
-      port: caddy.ports.good!,
+      port: server.port,
       serverName: tls.serverName,
       alpn: ['h3'],
       verifyPeer: tls.verifyPeer,

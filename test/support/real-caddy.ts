@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadQuicTransport } from '../../src/net/quic/quic-loader.js';
+import { makeTlsTestPki, type TlsTestPki } from './certs.js';
 import { getFreePort } from './free-port.js';
 import { requireServer, type Spawned, spawnServer } from './real-servers.js';
 import { findBinary, isCI, keepDirs, ServerExitedError, withPortRetries } from './server-processes.js';
@@ -145,4 +146,51 @@ export async function startCaddy(o: CaddyOptions): Promise<CaddyServer> {
     if (!keepDirs) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** One caddy with one site, `good` (the test PKI's server certificate), serving files from a root of its own. */
+export interface H3Caddy {
+  pki: TlsTestPki;
+  /** The served directory (removed by stop()). */
+  root: string;
+  caddy: CaddyServer;
+  /** The site's HTTPS and HTTP/3 port. */
+  port: number;
+  /** Stops caddy and removes the root. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the caddy most HTTP/3 test files share: a new test PKI, a root
+ * (named after `prefix`) holding `files`, one site `good` answering for
+ * `hosts` (default localhost and 127.0.0.1).
+ */
+export async function startH3Caddy(
+  prefix: string,
+  files: Record<string, string>,
+  hosts?: string[],
+): Promise<H3Caddy> {
+  const pki = await makeTlsTestPki();
+  const root = mkdtempSync(path.join(os.tmpdir(), `urllib3-ts-${prefix}-`));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, name), text);
+  let caddy: CaddyServer;
+  try {
+    caddy = await startCaddy({
+      root,
+      sites: [{ name: 'good', cert: pki.server.cert, key: pki.server.key, hosts }],
+    });
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    pki,
+    root,
+    caddy,
+    port: caddy.ports.good!,
+    async stop() {
+      await caddy.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
 }

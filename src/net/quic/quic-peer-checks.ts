@@ -5,8 +5,9 @@
 // every user of the QUIC transport (HTTP/3's dialer, DNS over QUIC), so an
 // option means the same over QUIC as over TCP (docs/api.md sections 7 and 9).
 
-import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { markConnectError, SSLError } from '../../errors.js';
+import { checkFingerprint } from '../tls-fingerprint.js';
 import type { QuicTlsPlan } from './quic-tls.js';
 
 /** Throws an SSLError (connect phase) when the leaf fails a check of `tls.postChecks`. */
@@ -16,19 +17,11 @@ export function postHandshakeChecks(leaf: Buffer | null, tls: QuicTlsPlan, label
   if (leaf === null) {
     throw markConnectError(new SSLError(`${label}: the server sent no certificate over QUIC`));
   }
-  if (fingerprint !== null) {
-    const got = createHash(fingerprint.length === 20 ? 'sha1' : 'sha256')
-      .update(leaf)
-      .digest();
-    if (!timingSafeEqual(got, fingerprint)) {
-      throw markConnectError(
-        new SSLError(
-          `${label}: Fingerprints did not match. Expected "${fingerprint.toString('hex')}", got "${got.toString('hex')}"`,
-        ),
-      );
-    }
-  }
-  const cert = new X509Certificate(leaf);
+  // The same comparison as over TCP (docs/api.md section 7).
+  if (fingerprint !== null) checkFingerprint(leaf, fingerprint, label);
+  // A pin alone needs no parse: with certReqs CERT_NONE BoringSSL accepts bytes that are no certificate.
+  if (ip === null && hostName === null) return;
+  const cert = parsedLeaf(leaf, label);
   if (ip !== null && cert.checkIP(ip) === undefined) {
     throw markConnectError(
       new SSLError(
@@ -41,6 +34,21 @@ export function postHandshakeChecks(leaf: Buffer | null, tls: QuicTlsPlan, label
     throw markConnectError(
       new SSLError(
         `${label}: certificate verify failed: Hostname mismatch, certificate is not valid for '${hostName}' (subjectAltName: ${cert.subjectAltName ?? 'none'})`,
+      ),
+    );
+  }
+}
+
+function parsedLeaf(leaf: Buffer, label: string): X509Certificate {
+  try {
+    return new X509Certificate(leaf);
+  } catch (e) {
+    throw markConnectError(
+      new SSLError(
+        `${label}: the certificate the server sent over QUIC does not parse: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
       ),
     );
   }

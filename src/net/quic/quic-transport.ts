@@ -94,8 +94,10 @@ export interface QuicConnection {
   /** The idle timeout in force (ms): the smaller of both sides' non-zero values; 0 for none. */
   readonly idleTimeout: number;
   /**
+   * The liveness check of docs/api.md section 9.
    * Sends a QUIC PING (an ack-eliciting packet) and resolves true once the
-   * peer answers anything within `timeout` ms; false otherwise (never rejects).
+   * peer answers anything within `timeout` ms; false otherwise, at once when
+   * the connection closes first (never rejects).
    */
   ping(timeout: number): Promise<boolean>;
   /**

@@ -9,7 +9,8 @@
 // is to read), and stream bytes are read without a copy.
 //
 // Not here: TLS policy (which CAs, which name, pinning: the dialer decides and
-// passes the facts in), HTTP/3 (the session), DNS (done before).
+// passes the facts in), the quiche Config (quiche-config.ts), HTTP/3 (the
+// session), DNS (done before).
 
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -28,16 +29,11 @@ import type {
   QuicStream,
 } from './quic-transport.js';
 import type { HostPort, QuicheBinding, QuicheConnection as Native } from './quiche-binding.js';
+import { IDLE_TIMEOUT_MS, quicheConfig } from './quiche-config.js';
 import { QuicheStream, type StreamHost } from './quiche-stream.js';
 import { handshakeError } from './quic-handshake-error.js';
 import { tlsSessionFacts } from './tls-session.js';
 
-/** Windows as measured (QUIC-NOTES): large, so one stream can fill the path. */
-const MAX_CONNECTION_WINDOW = 64 * 1024 * 1024;
-const MAX_STREAM_WINDOW = 16 * 1024 * 1024;
-const INITIAL_MAX_DATA = 16 * 1024 * 1024;
-const INITIAL_STREAM_DATA = 2 * 1024 * 1024;
-const IDLE_TIMEOUT_MS = 30_000;
 /** Bytes one quiche `send` may fill: a UDP payload. */
 const MAX_DATAGRAM = 1500;
 const SLAB_SIZE = 64 * 1024;
@@ -58,8 +54,6 @@ const READ_MIN = 32 * 1024;
  * third of the client's CPU).
  */
 const DIRECT_READ_MAX = 8;
-/** The largest UDP payload accepted (quiche caps packets below 16 KiB). */
-const MAX_RECV_PAYLOAD = 16383;
 /** Acknowledge at least every this many datagrams... */
 const ACK_EVERY = 32;
 /** ...or after this many ms. */
@@ -161,29 +155,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
 
   /** Opens a connection and completes the handshake (TLS verification as configured). */
   static async connect(binding: QuicheBinding, o: QuicConnectOptions): Promise<QuicheConnection> {
-    const config = binding.Config.withBoringSslCtx(
-      o.verifyPeer,
-      false,
-      o.verifyPeer ? Buffer.from(o.caPem) : null,
-      o.keyPem ? [Buffer.from(o.keyPem)] : null,
-      o.certChainPem ? [Buffer.from(o.certChainPem)] : null,
-      null,
-    );
-    config.setApplicationProtos(o.alpn);
-    config.setMaxIdleTimeout(IDLE_TIMEOUT_MS);
-    config.setMaxRecvUdpPayloadSize(MAX_RECV_PAYLOAD);
-    config.setInitialMaxData(INITIAL_MAX_DATA);
-    config.setInitialMaxStreamDataBidiLocal(INITIAL_STREAM_DATA);
-    config.setInitialMaxStreamDataBidiRemote(INITIAL_STREAM_DATA);
-    config.setInitialMaxStreamDataUni(INITIAL_STREAM_DATA);
-    // HTTP/3 servers open no bidirectional streams; a few unidirectional ones
-    // (control, QPACK encoder and decoder, reserved ones).
-    config.setInitialMaxStreamsBidi(0);
-    config.setInitialMaxStreamsUni(16);
-    config.setMaxStreamWindow(MAX_STREAM_WINDOW);
-    config.setMaxConnectionWindow(MAX_CONNECTION_WINDOW);
-    config.setDisableActiveMigration(true);
-    if (o.keylogFile) (config as unknown as { logKeys?: () => void }).logKeys?.();
+    const config = quicheConfig(binding, o);
 
     const socket = dgram.createSocket({
       type: o.family === 6 ? 'udp6' : 'udp4',
@@ -333,6 +305,7 @@ export class QuicheConnection implements QuicConnection, StreamHost {
   }
 
   // ---- liveness and TLS facts (read on demand, outside the I/O loop) ---------
+  // (docs/api.md section 9, "Liveness"; the cipher: section 11)
 
   get isClosing(): boolean {
     return this.closedInfo !== null || this.conn.isDraining();

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createSecureContext } from 'node:tls';
+import { createHash } from 'node:crypto';
+import { SSLError } from '../../../src/errors.js';
+import { postHandshakeChecks } from '../../../src/net/quic/quic-peer-checks.js';
 import { planQuicTls, quicTlsUnavailable } from '../../../src/net/quic/quic-tls.js';
 import { createUrllib3Context } from '../../../src/net/urllib3-context.js';
 
@@ -103,5 +106,26 @@ describe('quicTlsUnavailable', () => {
   test('an sslVersion pinning TLS 1.2 makes HTTP/3 unavailable, naming it; an "any version" one does not', () => {
     assert.match(quicTlsUnavailable({ sslVersion: 'PROTOCOL_TLSv1_2' }) ?? '', /sslVersion is TLSv1\.2/);
     assert.equal(quicTlsUnavailable({ sslVersion: 'PROTOCOL_TLS_CLIENT' }), null);
+  });
+});
+
+describe('postHandshakeChecks', () => {
+  // With certReqs CERT_NONE BoringSSL takes any bytes as the leaf; a pin is then the only check.
+  const junk = Buffer.from('not a certificate at all');
+  const pin = createHash('sha256').update(junk).digest('hex');
+
+  test('a pinned fingerprint alone is compared without parsing the leaf: matching bytes that are no certificate pass', () => {
+    const tls = planQuicTls('example.com', { certReqs: 'CERT_NONE', assertFingerprint: pin }, {});
+    assert.doesNotThrow(() => postHandshakeChecks(junk, tls, 'conn'));
+  });
+
+  test('a fingerprint mismatch is an SSLError naming both digests, as over TCP', () => {
+    const tls = planQuicTls('example.com', { certReqs: 'CERT_NONE', assertFingerprint: pin }, {});
+    assert.throws(
+      () => postHandshakeChecks(Buffer.from('other bytes'), tls, 'conn'),
+      (e: unknown) =>
+        e instanceof SSLError &&
+        /^conn: Fingerprints did not match\. Expected "[0-9a-f]{64}", got/.test(e.message),
+    );
   });
 });
