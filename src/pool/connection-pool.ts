@@ -445,6 +445,47 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
    * connection, and (a few times) for HTTP/2 requests the server never
    * processed.
    */
+  /**
+   * The answer to a liveness PING (docs/api.md sections 8 and 9), unless the request
+   * is aborted first: then the connection goes back to the pool unused (the
+   * PING goes on for whoever asks next) and the abort is a
+   * RequestAbortedError at once, not after the PING's own timeout.
+   */
+  private aliveUnlessAborted(
+    conn: HTTPConnection,
+    alive: Promise<boolean>,
+    signal: AbortSignal | null,
+    url: string,
+  ): Promise<boolean> {
+    if (signal === null) return alive;
+    return new Promise<boolean>((resolve, reject) => {
+      const onAbort = () => {
+        if (conn.reservation === 'shared') this.scheduler.leaseFor(conn)();
+        else this.scheduler.connectionIdle(conn);
+        reject(
+          new RequestAbortedError(
+            `${this}: request to ${url} aborted while the connection was checked alive`,
+            {
+              cause: signal.reason,
+            },
+          ),
+        );
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      alive.then(
+        (ok) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(ok);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  }
+
   private async makeRequest(req: PoolRequest): Promise<HTTPResponse> {
     const { method, target, url: absolute, headers, options: o, signal } = req;
     const scheduler = this.scheduler;
@@ -460,8 +501,8 @@ export class HTTPConnectionPool extends MultiplexingRequestMethods {
       // Most requests find a connection at once: no promise to wait on then.
       const conn: HTTPConnection = scheduler.acquireNow(req) ?? (await scheduler.getConn(req));
       const alive = conn.checkAlive();
-      if (alive !== true && !(await alive)) {
-        // A long-idle HTTP/2 connection that no longer answers PING: it is closed; take another.
+      if (alive !== true && !(await this.aliveUnlessAborted(conn, alive, signal, absolute))) {
+        // A long-idle HTTP/2 or HTTP/3 connection that no longer answers PING: it is closed; take another.
         scheduler.discard(conn);
         continue;
       }

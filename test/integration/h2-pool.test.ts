@@ -16,6 +16,7 @@ import {
   HTTPSConnectionPool,
   HttpVersion,
   PoolManager,
+  RequestAbortedError,
 } from '../../src/index.js';
 import { countOpenSockets, waitForSocketCount } from '../support/socket-count.js';
 import { waitUntil } from '../support/servers.js';
@@ -32,6 +33,40 @@ async function server(...args: Parameters<typeof startH2Server>): Promise<H2Test
 after(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
+
+/** A TCP relay to `target` that can freeze its existing links (a peer that went silent without closing). */
+async function freezableRelay(target: number): Promise<{
+  port: number;
+  links: Array<{ frozen: boolean; a: net.Socket; b: net.Socket }>;
+}> {
+  const links: Array<{ frozen: boolean; a: net.Socket; b: net.Socket }> = [];
+  const relay = net.createServer((a) => {
+    const b = net.connect(target, HOST);
+    const link = { frozen: false, a, b };
+    links.push(link);
+    a.on('data', (d) => {
+      if (!link.frozen) b.write(d);
+    });
+    b.on('data', (d) => {
+      if (!link.frozen) a.write(d);
+    });
+    a.on('error', () => b.destroy());
+    b.on('error', () => a.destroy());
+    a.on('close', () => b.destroy());
+    b.on('close', () => a.destroy());
+  });
+  await new Promise<void>((resolve) => relay.listen(0, HOST, resolve));
+  servers.push({
+    close: () => {
+      for (const l of links) {
+        l.a.destroy();
+        l.b.destroy();
+      }
+      return new Promise<void>((resolve) => relay.close(() => resolve()));
+    },
+  });
+  return { port: (relay.address() as net.AddressInfo).port, links };
+}
 
 describe('sharing one connection', () => {
   let s: H2TestServer;
@@ -232,35 +267,9 @@ describe('connection lifetime', () => {
 
   test('a long-idle connection that does not answer the PING is replaced', async () => {
     const s = await server({ tls: false });
-    // A TCP relay that can freeze its existing links (a peer that went silent without closing).
-    const links: Array<{ frozen: boolean; a: net.Socket; b: net.Socket }> = [];
-    const relay = net.createServer((a) => {
-      const b = net.connect(s.port, HOST);
-      const link = { frozen: false, a, b };
-      links.push(link);
-      a.on('data', (d) => {
-        if (!link.frozen) b.write(d);
-      });
-      b.on('data', (d) => {
-        if (!link.frozen) a.write(d);
-      });
-      a.on('error', () => b.destroy());
-      b.on('error', () => a.destroy());
-      a.on('close', () => b.destroy());
-      b.on('close', () => a.destroy());
-    });
-    await new Promise<void>((resolve) => relay.listen(0, HOST, resolve));
-    servers.push({
-      close: () => {
-        for (const l of links) {
-          l.a.destroy();
-          l.b.destroy();
-        }
-        return new Promise<void>((resolve) => relay.close(() => resolve()));
-      },
-    });
+    const { links, port } = await freezableRelay(s.port);
     await using pool = new HTTPConnectionPool(HOST, {
-      port: (relay.address() as net.AddressInfo).port,
+      port,
       disabledSvn: new Set([HttpVersion.h11]),
       timeout: 5000,
     });
@@ -274,6 +283,37 @@ describe('connection lifetime', () => {
     assert.equal(r2.data.toString(), 'hello');
     assert.equal(links.length, 2, 'a second connection');
     assert.ok(Date.now() - started < 4000);
+  });
+
+  test('a request aborted while its long-idle connection answers no PING fails at once, and the pool goes on', async () => {
+    const s = await server({ tls: false });
+    const { links, port } = await freezableRelay(s.port);
+    await using pool = new HTTPConnectionPool(HOST, {
+      port,
+      disabledSvn: new Set([HttpVersion.h11]),
+      timeout: 5000,
+    });
+    const r = await pool.request('GET', '/hello', { preloadContent: false });
+    (r.connection as HTTPConnection)._pingAfterIdle = 10;
+    await r.read();
+    await sleep(30);
+    links[0]!.frozen = true;
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const started = Date.now();
+    await assert.rejects(pool.request('GET', '/hello', { signal: ac.signal }), (e: unknown) => {
+      assert.ok(e instanceof RequestAbortedError, String(e));
+      assert.match((e as Error).message, /aborted while the connection was checked alive/);
+      return true;
+    });
+    assert.ok(
+      Date.now() - started < 1000,
+      `aborted after ${Date.now() - started} ms, not at the PING timeout`,
+    );
+    // The unanswered PING closes the frozen connection; the next request gets a new one.
+    const r2 = await pool.request('GET', '/hello');
+    assert.equal(r2.data.toString(), 'hello');
+    assert.equal(links.length, 2);
   });
 
   test('close() while streams are in flight: they finish, then the connection closes', async () => {
