@@ -60,7 +60,7 @@ const OWN_READS_AFTER = 256 * 1024;
  * the shared buffer, and the buffer is reused. So every chunk the body hands
  * out is at least half the memory it keeps alive, whether the caller holds
  * all of them (a preloaded body) or only a few, however the network cut its
- * reads or the server its chunks (docs/api.md section 5).
+ * reads or the server its chunks (docs/api.md section 2, memory-bounded reading).
  */
 const OWN_READ_KEPT_SHARE = 0.5;
 
