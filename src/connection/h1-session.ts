@@ -54,11 +54,13 @@ const COPY_PIECE = 64 * 1024;
 /** After this many body bytes of one response, the socket reads into buffers the body keeps (ReadSink.ownReads). */
 const OWN_READS_AFTER = 256 * 1024;
 /**
- * A read that fills at least this share of a buffer of the socket's own is
- * kept whole (the body's chunks are views of it); a shorter one is copied out
- * and the buffer reused. So a kept buffer is at least half used: a caller
- * that holds every chunk (a preloaded body) holds at most twice the bytes,
- * however small the network's reads are.
+ * A body piece that fills at least this share of a read buffer of the
+ * socket's own is handed out as a view of it (the buffer is then kept, and
+ * the next read gets a new one); a shorter piece is copied out like one from
+ * the shared buffer, and the buffer is reused. So every chunk the body hands
+ * out is at least half the memory it keeps alive, whether the caller holds
+ * all of them (a preloaded body) or only a few, however the network cut its
+ * reads or the server its chunks (docs/api.md section 2, memory-bounded reading).
  */
 const OWN_READ_KEPT_SHARE = 0.5;
 
@@ -200,7 +202,7 @@ export class H1Session implements ProtocolSession {
   requestsServed = 0;
   /** Set when the socket reads into the shared buffer (`onread`) instead of emitting 'data'. */
   private readonly sink: ReadSink | null;
-  /** During a read from the shared buffer: that buffer and how many bytes it holds; else null. */
+  /** During an `onread` read: the buffer read into (shared or the socket's own) and how many bytes it holds; else null. */
   private shared: Buffer | null = null;
   private sharedEnd = 0;
   /** The copy of this read's bytes from the first body byte on, and where it starts in the read. */
@@ -235,9 +237,14 @@ export class H1Session implements ProtocolSession {
           this.bodyBytes += chunk.length;
           // A long body: later reads go into buffers the body keeps (no copy out of the shared one).
           if (this.bodyBytes > OWN_READS_AFTER && this.sink !== null) this.sink.ownReads = true;
-          if (this.shared === null) r._pushRaw(chunk);
+          const shared = this.shared;
+          if (shared === null) r._pushRaw(chunk);
           else if (chunk.length <= COPY_PIECE) r._pushRaw(this.retain(chunk));
-          else {
+          else if (chunk.length >= shared.length * OWN_READ_KEPT_SHARE && !isSharedReadBuffer(shared)) {
+            // Most of a read buffer of the socket's own: a view of it, which the body keeps.
+            this.sink!.keep(shared);
+            r._pushRaw(chunk);
+          } else {
             // A big piece goes in copies of COPY_PIECE: see there.
             for (let i = 0; i < chunk.length; i += COPY_PIECE)
               r._pushRaw(copyOf(chunk, i, Math.min(chunk.length, i + COPY_PIECE)));
@@ -298,17 +305,11 @@ export class H1Session implements ProtocolSession {
   }
 
   /**
-   * A read through `onread`: parsed in place. From the shared buffer (or a
-   * small read into a buffer of the socket's own, which is then reused), what
-   * is kept is copied out; a large read into a buffer of its own is kept as
-   * it is, the body taking views of it.
+   * A read through `onread`: parsed in place, what is kept copied out, except
+   * a body piece that fills most of a read buffer of the socket's own, which
+   * is handed out as a view (see OWN_READ_KEPT_SHARE).
    */
   private onRead(buf: Buffer, n: number): boolean {
-    if (!isSharedReadBuffer(buf) && n >= buf.length * OWN_READ_KEPT_SHARE) {
-      this.sink!.keep(buf);
-      this.onData(n === buf.length ? buf : buf.subarray(0, n));
-      return true;
-    }
     this.shared = buf;
     this.sharedEnd = n;
     try {

@@ -154,7 +154,7 @@ export class H2Exchange extends StreamExchange<H2StreamHost> implements Exchange
     raw?: string[],
   ): void {
     const ex = this[EXCHANGE];
-    if (!ex.tooManyFields(raw)) ex.trailers = headerDict(raw, headers);
+    if (!ex.tooManyFields(raw, 'trailer')) ex.trailers = headerDict(raw, headers);
   };
 
   private static readonly onStreamEnd = function (this: ExchangeStream): void {
@@ -302,11 +302,11 @@ export class H2Exchange extends StreamExchange<H2StreamHost> implements Exchange
   }
 
   /** More regular fields than maxHeaderFields (docs/api.md section 4): the exchange fails. */
-  private tooManyFields(raw: string[] | undefined): boolean {
+  private tooManyFields(raw: string[] | undefined, section: 'header' | 'trailer' = 'header'): boolean {
     if (raw === undefined || raw.length <= 2 * this.limits.maxHeaderFields) return false;
     let n = 0;
     for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 0x3a) n++;
-    return this.failOverFieldLimit(n);
+    return this.failOverFieldLimit(n, section);
   }
 
   /**

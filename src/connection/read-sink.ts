@@ -25,7 +25,7 @@ const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
  * catches up): on a 100 MiB download, 1 MiB buffers gave 1,315 MiB/s in a
  * fresh process against 1,008 for 256 KiB, and the same when warm
  * (BENCHMARKS.md, issue 17). A read fills it only as far as the kernel has
- * bytes; h1-session.ts keeps only reads that fill half of it.
+ * bytes; h1-session.ts keeps it only for a body piece that fills half of it.
  */
 const OWN_READ_BUFFER = 1024 * 1024;
 

@@ -43,13 +43,17 @@ export abstract class StreamExchange<H extends StreamHost = StreamHost> extends 
     return this.streamIsClosed;
   }
 
-  /** More regular fields than maxHeaderFields (docs/api.md section 4): the exchange fails. */
-  protected failOverFieldLimit(fields: number): boolean {
+  /**
+   * More regular fields than maxHeaderFields in a header section or in the
+   * trailer section (docs/api.md section 4): the exchange fails.
+   */
+  protected failOverFieldLimit(fields: number, section: 'header' | 'trailer' = 'header'): boolean {
     const max = this.limits.maxHeaderFields;
     if (fields <= max) return false;
+    const what = section === 'header' ? 'header block' : 'trailer section';
     this.fail(
       new ProtocolError(
-        `${this.label}: the response header block has more than ${max} fields (maxHeaderFields) (${this.opts.url})`,
+        `${this.label}: the response ${what} has more than ${max} fields (maxHeaderFields) (${this.opts.url})`,
       ),
     );
     return true;

@@ -5,9 +5,9 @@
 // the connection and the pool as they would be without it.
 
 import assert from 'node:assert/strict';
-import type net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { HTTPConnectionPool, ReadTimeoutError, RequestAbortedError, Timeout } from '../../src/index.js';
+import { drained } from '../support/drained.js';
 import { type RawServer, rawServer } from '../support/servers.js';
 
 function pattern(seed: number, n: number): Buffer {
@@ -18,18 +18,6 @@ function pattern(seed: number, n: number): Buffer {
 
 const LONG = 3 * 1024 * 1024;
 const LEFTOVER = pattern(9, 200_000);
-
-function drained(socket: net.Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      socket.removeListener('drain', done);
-      socket.removeListener('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
-}
 
 describe('a connection after a body read into buffers of its own', { timeout: 60_000 }, () => {
   let raw: RawServer;
@@ -53,6 +41,19 @@ describe('a connection after a body read into buffers of its own', { timeout: 60
               await drained(socket);
           }
           socket.write(`0\r\nX-Trailer: ${'t'.repeat(5000)}\r\n\r\n`);
+          return;
+        }
+        case '/long-small-chunks': {
+          // 4 KiB chunks, framed and written 512 KiB at a time: reads hold many chunks each.
+          socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+          const body = pattern(3, LONG);
+          for (let off = 0; off < LONG && !socket.destroyed; off += 512 * 1024) {
+            const parts: Buffer[] = [];
+            for (let k = off; k < off + 512 * 1024; k += 4096)
+              parts.push(Buffer.from('1000\r\n'), body.subarray(k, k + 4096), Buffer.from('\r\n'));
+            if (!socket.write(Buffer.concat(parts))) await drained(socket);
+          }
+          socket.write('0\r\n\r\n');
           return;
         }
         case '/stall': {
@@ -82,6 +83,15 @@ describe('a connection after a body read into buffers of its own', { timeout: 60
   after(async () => {
     await raw.close();
   });
+
+  /** Reads `r` until more than `bytes` of its body came, then stops reading. */
+  async function readPast(r: AsyncIterable<Buffer>, bytes: number): Promise<void> {
+    let n = 0;
+    for await (const c of r) {
+      n += c.length;
+      if (n > bytes) return;
+    }
+  }
 
   function expectedLong(): Buffer {
     const parts: Buffer[] = [];
@@ -126,15 +136,24 @@ describe('a connection after a body read into buffers of its own', { timeout: 60
     assert.equal(s.data.toString(), 'hello');
   });
 
+  test('a fast chunked body of small chunks: no chunk handed out pins a read buffer more than twice its size', async () => {
+    await using pool = new HTTPConnectionPool(raw.host, { port: raw.port, maxSize: 1 });
+    const r = await pool.request('GET', '/long-small-chunks', { preloadContent: false });
+    const chunks: Buffer[] = [];
+    for await (const c of r) chunks.push(c);
+    assert.ok(Buffer.concat(chunks).equals(pattern(3, LONG)));
+    // A caller may keep any one chunk (a parsed record, say): it must not hold a 1 MiB read buffer alive.
+    const pinning = chunks.filter((c) => c.buffer.byteLength > Math.max(2 * c.length, 64 * 1024));
+    assert.equal(pinning.length, 0, `${pinning.length} chunks of ${chunks.length} pin a larger buffer`);
+    const s = await pool.request('GET', '/small');
+    assert.equal(s.data.toString(), 'hello');
+  });
+
   test('a long body drained after part of it was read: the connection is reused and reads right', async () => {
     await using pool = new HTTPConnectionPool(raw.host, { port: raw.port, maxSize: 1 });
     const start = raw.requests.length;
     const r = await pool.request('GET', '/long', { preloadContent: false });
-    let n = 0;
-    for await (const c of r) {
-      n += c.length;
-      if (n > 1024 * 1024) break;
-    }
+    await readPast(r, 1024 * 1024);
     await r.drainConn();
     const s = await pool.request('GET', '/small');
     assert.equal(s.data.toString(), 'hello');
@@ -146,11 +165,7 @@ describe('a connection after a body read into buffers of its own', { timeout: 60
     await using pool = new HTTPConnectionPool(raw.host, { port: raw.port, maxSize: 1 });
     const start = raw.requests.length;
     const r = await pool.request('GET', '/long', { preloadContent: false });
-    let n = 0;
-    for await (const c of r) {
-      n += c.length;
-      if (n > 1024 * 1024) break;
-    }
+    await readPast(r, 1024 * 1024);
     r.releaseConn();
     const s = await pool.request('GET', '/small');
     assert.equal(s.data.toString(), 'hello');

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { HTTPConnection, HTTPConnectionPool, type HTTPResponse } from '../../src/index.js';
+import { drained } from '../support/drained.js';
 import { LOOPBACK, type RawServer, rawServer } from '../support/servers.js';
 
 /** Byte i of a body: changes with the position mod 251 and with each 256 KiB block. */
@@ -38,19 +39,6 @@ function rng(seed: number): () => number {
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Until the socket drains or closes (both listeners removed after, so none pile up). */
-function drained(socket: net.Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      socket.removeListener('drain', done);
-      socket.removeListener('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
-}
 
 /**
  * Writes `data` in pieces of random size (1 byte up to `max`), yielding to the
