@@ -88,7 +88,7 @@ export class H3Exchange extends StreamExchange<H3StreamHost> implements Exchange
           if (r !== null && this.error === null && !r._isRawDone) r._pushRaw(chunk);
         },
         onTrailers: (fields) => {
-          if (this.failOverFieldLimit(fields.length / 2)) return;
+          if (this.failOverFieldLimit(fields.length / 2, 'trailer')) return;
           this.trailers = HTTPHeaderDict.fromRawPairs(fields);
         },
       },

@@ -138,6 +138,7 @@ export class HTTPSConnection extends HTTPConnection {
       resolver: this.resolver,
       socketFamily: this.socketFamily,
       tls: this.tlsOptions,
+      sourceAddress: this.sourceAddress,
     };
   }
 

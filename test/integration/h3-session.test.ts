@@ -58,12 +58,14 @@ describe('HTTP/3 session over an in-memory QUIC peer', () => {
     await pool.close();
   });
 
-  test('the response limits of the pool apply over HTTP/3: maxResponseSize and maxHeaderFields', async () => {
+  test('the response limits of the pool apply over HTTP/3: maxResponseSize and maxHeaderFields, trailers included', async () => {
     const { pool } = h3Pool(
       (req, reply) =>
         req.fields.includes('/many-fields')
           ? reply.head(200, ['a', '1', 'b', '2', 'c', '3', 'd', '4']).data('ok').end()
-          : reply.head(200).data('x'.repeat(5000)).end(),
+          : req.fields.includes('/many-trailers')
+            ? reply.head(200).data('ok').trailers(['a', '1', 'b', '2', 'c', '3', 'd', '4']).end()
+            : reply.head(200).data('x'.repeat(5000)).end(),
       { maxResponseSize: 1000, maxHeaderFields: 3, retries: false },
     );
     const big = await rejectionOf(pool.request('GET', '/big'));
@@ -72,6 +74,9 @@ describe('HTTP/3 session over an in-memory QUIC peer', () => {
     const many = await rejectionOf(pool.request('GET', '/many-fields'));
     assert.ok(many instanceof ProtocolError, String(many));
     assert.match(many.message, /more than 3 fields \(maxHeaderFields\)/);
+    const trailers = await rejectionOf(pool.request('GET', '/many-trailers'));
+    assert.ok(trailers instanceof ProtocolError, String(trailers));
+    assert.match(trailers.message, /trailer section has more than 3 fields \(maxHeaderFields\)/);
     await pool.close();
   });
 

@@ -164,6 +164,14 @@ describe('HTTP/3 against caddy', { skip: skip ?? false }, () => {
     assert.equal(j.sha, createHash('sha256').update(body).digest('hex'));
   });
 
+  test('sourceAddress is where the QUIC packets come from', async () => {
+    // caddy's reverse proxy tells the upstream the client's address.
+    const r = await pool('good', { sourceAddress: ['127.0.0.2', 0] }).request('GET', '/echo/h');
+    assert.equal(r.connectionInfo?.httpVersion, HttpVersion.h3);
+    const j = r.json() as { headers: Record<string, string> };
+    assert.equal(j.headers['x-forwarded-for'], '127.0.0.2');
+  });
+
   test('request headers arrive lower-cased with the Host as :authority', async () => {
     const r = await pool('good').request('GET', '/echo/h', {
       headers: { 'X-Custom': 'yes', Connection: 'keep-alive' },
