@@ -24,6 +24,7 @@ import {
   QueryResolver,
   type QueryResolverOptions,
   randomQueryId,
+  withFreeId,
 } from './query-resolver.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
 
@@ -96,9 +97,12 @@ export class TLSResolver extends QueryResolver {
 
   private async send(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
     const conn = await this.connection(cancel);
+    // A query whose ID was drawn while the connection was opening (nothing to
+    // check against then) may clash with one already on it: it goes under another.
+    const q = conn.pending.has(query.id) ? withFreeId(query, conn.pending) : query;
     return new Promise<Message>((resolve, reject) => {
       const done = () => {
-        conn.pending.delete(query.id);
+        conn.pending.delete(q.id);
         cancel.off(onAbort);
         if (conn.pending.size === 0) conn.socket.unref();
       };
@@ -108,10 +112,8 @@ export class TLSResolver extends QueryResolver {
       };
       if (cancel.aborted) return reject(cancel.reason);
       cancel.on(onAbort);
-      // A fresh ID could have been drawn while another query was connecting.
-      if (conn.pending.has(query.id)) return reject(new Error('query ID already in flight'));
-      conn.pending.set(query.id, {
-        query,
+      conn.pending.set(q.id, {
+        query: q,
         resolve: (m) => {
           done();
           resolve(m);
@@ -122,7 +124,7 @@ export class TLSResolver extends QueryResolver {
         },
       });
       conn.socket.ref();
-      conn.socket.write(frameMessage(query.bytes));
+      conn.socket.write(frameMessage(q.bytes));
     });
   }
 

@@ -40,7 +40,7 @@ import { acceptResponse } from './answer.js';
 import type { QueryCancel } from './cancel.js';
 import type { Message } from './message.js';
 import type { OutgoingQuery } from './query-job.js';
-import { randomQueryId } from './query-resolver.js';
+import { randomQueryId, withFreeId } from './query-resolver.js';
 
 export interface UdpQuerySocketsOptions {
   /** The server's IP address. */
@@ -475,14 +475,4 @@ export class UdpQuerySockets {
       // already closed by Node after an error
     }
   }
-}
-
-/** `q` under a random ID no query in `taken` uses, its bytes copied and rewritten. */
-function withFreeId(q: OutgoingQuery, taken: Map<number, unknown>): OutgoingQuery {
-  let id = randomQueryId();
-  while (taken.has(id)) id = randomQueryId();
-  const bytes = Buffer.from(q.bytes);
-  bytes.writeUInt16BE(id, 0);
-  debug('dns query %s type %d: ID %d already in flight on its socket, sent as %d', q.name, q.type, q.id, id);
-  return { ...q, id, bytes };
 }

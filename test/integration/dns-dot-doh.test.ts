@@ -150,6 +150,28 @@ describe('dot://', () => {
     await r.close();
   });
 
+  test('queries that drew the same ID while the connection was opening are both answered', async () => {
+    // IDs are drawn unique among the queries on the connection, but before it
+    // is open there is none to check against: a cold burst of a few hundred
+    // draws a clash about every other time.
+    class SameIds extends TLSResolver {
+      protected override newQueryId(): number {
+        return 7;
+      }
+    }
+    const s = await dotServer(answerFor, 20);
+    const r = new SameIds({ server: 'localhost', port: s.tlsPort!, tls: { caCertData: pki.caCertPem } });
+    const got = await Promise.all(
+      ['c1.test', 'c2.test', 'c3.test'].map((n) => r.getaddrinfo(n, 80, { family: 4 })),
+    );
+    assert.deepEqual(
+      got.map((g) => g[0]!.address),
+      ['192.0.2.1', '192.0.2.2', '192.0.2.3'],
+    );
+    assert.equal(new Set(s.queries.map((q) => q.id)).size, 3, 'each went out under an ID of its own');
+    await r.close();
+  });
+
   test('a connection opened for a query near its deadline goes on for the queries that joined it', async () => {
     // slow.test is never answered: it waits on the kept connection until the
     // server drops it, then is sent again on a new one, whose handshake a
