@@ -16,6 +16,7 @@ import { resolutionError } from './failure.js';
 import { decodeJsonAnswer } from './doh-json.js';
 import type { QueryCancel } from './cancel.js';
 import { acceptResponse } from './answer.js';
+import { localAddress } from './server-endpoint.js';
 import type { Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
 import type { TlsOptions } from '../net/tls-options.js';
@@ -120,11 +121,10 @@ export class HTTPSResolver extends QueryResolver {
           'doh:// needs an HTTP client: pass `client` (a DohHttpClient), or import the library from its entry point, which registers its HTTP/2 pool with setDohClientFactory()',
         );
       }
-      const src = options.sourceAddress ?? null;
       this.client = defaultFactory({
         origin: this.origin(),
         tls: { ...(options.tls ?? {}) },
-        sourceAddress: src === null ? null : typeof src === 'string' ? [src, 0] : src,
+        sourceAddress: localAddress(options.sourceAddress),
         timeout: this.timeout,
         disabledSvn: options.disabledSvn ?? [],
         proxy: options.proxy ?? null,

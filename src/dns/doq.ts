@@ -31,6 +31,7 @@ import type { QueryCancel } from './cancel.js';
 import { mismatch } from './answer.js';
 import { decodeMessage, type Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
+import { serverEndpoint, serverLabel } from './server-endpoint.js';
 import { frameMessage } from './tcp-framing.js';
 
 /** RFC 9250 section 4.3: the DoQ error codes. */
@@ -108,10 +109,10 @@ export class QuicResolver extends QueryResolver {
 
   constructor(options: QuicResolverOptions) {
     super(options);
-    this.server = options.server.replace(/^\[(.*)\]$/, '$1');
-    this.port = options.port ?? 853;
-    const src = options.sourceAddress ?? null;
-    this.sourceAddress = src === null ? null : typeof src === 'string' ? [src, 0] : src;
+    const endpoint = serverEndpoint(options, 853);
+    this.server = endpoint.server;
+    this.port = endpoint.port;
+    this.sourceAddress = endpoint.sourceAddress;
     this.tlsOptions = { ...(options.tls ?? {}) };
     this.loadTransport = options.loadTransport ?? loadQuicTransport;
     // Options QUIC cannot honour are known now: say so at construction.
@@ -121,7 +122,7 @@ export class QuicResolver extends QueryResolver {
   }
 
   describe(): string {
-    return `doq://${net.isIPv6(this.server) ? `[${this.server}]` : this.server}:${this.port}`;
+    return serverLabel('doq', this.server, this.port);
   }
 
   /** RFC 9250 section 5.4: queries padded as over TLS (RFC 8467). */

@@ -26,6 +26,7 @@ import {
   randomQueryId,
   withFreeId,
 } from './query-resolver.js';
+import { serverEndpoint, serverLabel } from './server-endpoint.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
 
 export interface TLSResolverOptions extends QueryResolverOptions {
@@ -61,15 +62,15 @@ export class TLSResolver extends QueryResolver {
 
   constructor(options: TLSResolverOptions) {
     super(options);
-    this.server = options.server.replace(/^\[(.*)\]$/, '$1');
-    this.port = options.port ?? 853;
-    const src = options.sourceAddress ?? null;
-    this.sourceAddress = src === null ? null : typeof src === 'string' ? [src, 0] : src;
+    const endpoint = serverEndpoint(options, 853);
+    this.server = endpoint.server;
+    this.port = endpoint.port;
+    this.sourceAddress = endpoint.sourceAddress;
     this.tlsOptions = { ...(options.tls ?? {}) };
   }
 
   describe(): string {
-    return `dot://${net.isIPv6(this.server) ? `[${this.server}]` : this.server}:${this.port}`;
+    return serverLabel('dot', this.server, this.port);
   }
 
   protected override paddingBlock(): number {

@@ -13,6 +13,7 @@ import type { QueryCancel } from './cancel.js';
 import type { Message } from './message.js';
 import type { QueryJob } from './query-job.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
+import { serverEndpoint, serverLabel } from './server-endpoint.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
 import { UdpQuerySockets } from './udp-sockets.js';
 
@@ -48,11 +49,11 @@ export class PlainResolver extends QueryResolver {
 
   constructor(options: PlainResolverOptions) {
     super(options);
-    this.server = options.server.replace(/^\[(.*)\]$/, '$1');
-    this.port = options.port ?? 53;
-    const src = options.sourceAddress ?? null;
-    this.sourceAddress = src === null ? null : typeof src === 'string' ? [src, 0] : src;
-    this.name = `dou://${net.isIPv6(this.server) ? `[${this.server}]` : this.server}:${this.port}`;
+    const endpoint = serverEndpoint(options, 53);
+    this.server = endpoint.server;
+    this.port = endpoint.port;
+    this.sourceAddress = endpoint.sourceAddress;
+    this.name = serverLabel('dou', this.server, this.port);
     this.socketOptions = {
       udpSockets: options.udpSockets,
       udpSocketMaxQueries: options.udpSocketMaxQueries,
