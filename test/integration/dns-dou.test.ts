@@ -2,15 +2,18 @@
 // TCP retry after truncation, and the answers that must be dropped (wrong ID,
 // wrong question, wrong source port, pointer loops), slow servers, silent
 // servers, NXDOMAIN, SERVFAIL with an extended error, CNAMEs the server did
-// not chase, HTTPS records.
+// not chase (and one whose target never answers), HTTPS records, close()
+// while a server given by name is looked up.
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ResolverDescription } from '../../src/dns/description.js';
 import { PlainResolver } from '../../src/dns/dou.js';
 import { NameResolutionError, RequestAbortedError } from '../../src/errors.js';
 import { alpnValue, buildResponse, svcbData, T } from '../support/dns-wire.js';
 import { type DnsHandler, startDnsServer, type TestDnsServer } from '../support/dns-servers.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const servers: TestDnsServer[] = [];
 after(async () => {
@@ -236,6 +239,42 @@ describe('dou://', () => {
     assert.deepEqual(await resolver(s).getaddrinfo('alias.test', 80, { family: 4 }), [
       { address: '192.0.2.99', family: 4, port: 80 },
     ]);
+  });
+
+  test('a CNAME target the server never answers is asked under the timeout again, and nothing is left in flight', async () => {
+    const s = await serve((q) => {
+      if (q.name !== 'alias.test') return null;
+      return buildResponse({
+        id: q.id,
+        question: q,
+        answers: [{ name: q.name, type: T.CNAME, cname: 'silent.test' }],
+      });
+    });
+    const r = resolver(s, 300);
+    const err = await rejectionOf(r.getaddrinfo('alias.test', 80, { family: 4 }));
+    assert.ok(err instanceof NameResolutionError, String(err));
+    assert.match(err.message, /did not answer within 300 ms/);
+    assert.deepEqual(
+      s.queries.map((q) => q.name),
+      ['alias.test', 'silent.test'],
+    );
+    assert.equal(r.udpSockets!.inFlight, 0);
+    await r.close();
+  });
+
+  test('close() while a server given by name is looked up fails the lookup and opens no socket; a second close() is harmless', async () => {
+    const s = await serve(zone);
+    const r = new PlainResolver({ server: 'localhost', port: s.port, timeout: 2000 });
+    const pending = rejectionOf(r.getaddrinfo('dual.test', 80));
+    await r.close();
+    const err = await pending;
+    assert.ok(err instanceof NameResolutionError, String(err));
+    assert.match(err.message, /dou:\/\/localhost:\d+: the resolver was closed while the query was in flight/);
+    await sleep(50);
+    assert.equal(r.udpSockets, null, 'no UDP socket made');
+    assert.equal(s.queries.length, 0);
+    await r.close();
+    await assert.rejects(r.getaddrinfo('dual.test', 80), /dou:\/\/localhost:\d+ is closed/);
   });
 
   test('reads the ALPN ids of an HTTPS record', async () => {
