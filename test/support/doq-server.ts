@@ -9,7 +9,7 @@
 
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { loadQuicheBinding } from '../../src/net/quic/quiche-binding.js';
+import { type HostPort, loadQuicheBinding, type QuicheConfig } from '../../src/net/quic/quiche-binding.js';
 import { buildResponse, parseQuery, T } from './dns-wire.js';
 
 /** The part of the binding's server side used here (the library declares only its client side). */
@@ -23,7 +23,7 @@ interface ServerBinding {
       key: Uint8Array[] | null,
       cert: Uint8Array[] | null,
       sigalgs: string | null,
-    ): ServerConfig;
+    ): QuicheConfig;
   };
   Connection: {
     accept(
@@ -31,28 +31,11 @@ interface ServerBinding {
       odcid: Uint8Array | null,
       local: HostPort,
       remote: HostPort,
-      config: ServerConfig,
+      config: QuicheConfig,
     ): NativeConnection;
   };
   Header: { fromSlice(data: Uint8Array, dcidLen: number): { ty: number } };
   Type: { Initial: number };
-}
-
-interface HostPort {
-  host: string;
-  port: number;
-}
-
-interface ServerConfig {
-  setApplicationProtos(protos: string[]): void;
-  setMaxIdleTimeout(ms: number): void;
-  setInitialMaxData(v: number): void;
-  setInitialMaxStreamDataBidiLocal(v: number): void;
-  setInitialMaxStreamDataBidiRemote(v: number): void;
-  setInitialMaxStreamDataUni(v: number): void;
-  setInitialMaxStreamsBidi(v: number): void;
-  setInitialMaxStreamsUni(v: number): void;
-  setDisableActiveMigration(v: boolean): void;
 }
 
 interface NativeConnection {
