@@ -210,6 +210,8 @@ export abstract class QueryResolver extends BaseResolver {
       this.lookup(name, RRType.AAAA, signal),
       this.lookup(name, RRType.A, signal),
     ]);
+    // Called off while the other family was still out: no partial answer.
+    if (signal?.aborted) throw abortedError(name, signal);
     const results: Array<LookupResult | null> = [null, null];
     let failure: unknown = null;
     for (let i = 0; i < 2; i++) {

@@ -189,6 +189,36 @@ describe('dou://', () => {
     }
   });
 
+  test('a signal aborted after one family is answered is a RequestAbortedError, not that family alone; a lookup sharing the query is answered', async () => {
+    const s = await serve((q) => ({
+      delayMs: q.type === T.A ? 300 : 0,
+      messages: [
+        q.type === T.A
+          ? buildResponse({ id: q.id, question: q, answers: [{ name: q.name, type: T.A, a: '192.0.2.1' }] })
+          : buildResponse({
+              id: q.id,
+              question: q,
+              answers: [{ name: q.name, type: T.AAAA, aaaa: '2001:db8::1' }],
+            }),
+      ],
+    }));
+    const r = resolver(s);
+    const ac = new AbortController();
+    const aborted = rejectionOf(r.getaddrinfo('both.test', 80, { signal: ac.signal }));
+    const other = r.getaddrinfo('both.test', 80);
+    await sleep(100);
+    ac.abort();
+    const err = await aborted;
+    assert.ok(err instanceof RequestAbortedError, String(err));
+    assert.match(err.message, /resolving both\.test was aborted/);
+    assert.deepEqual(
+      (await other).map((a) => a.address),
+      ['2001:db8::1', '192.0.2.1'],
+    );
+    assert.equal(s.queries.length, 2, 'one query per family, shared');
+    await r.close();
+  });
+
   test('a slow answer inside the timeout is taken', async () => {
     const s = await serve((q) => ({
       delayMs: 150,
