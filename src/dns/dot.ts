@@ -21,12 +21,11 @@ import { acceptResponse } from './answer.js';
 import type { Message } from './message.js';
 import {
   type OutgoingQuery,
-  QueryResolver,
   type QueryResolverOptions,
   randomQueryId,
   withFreeId,
 } from './query-resolver.js';
-import { serverEndpoint, serverLabel } from './server-endpoint.js';
+import { ServerQueryResolver } from './server-endpoint.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
 
 export interface TLSResolverOptions extends QueryResolverOptions {
@@ -50,10 +49,7 @@ interface Connection {
   pending: Map<number, Pending>;
 }
 
-export class TLSResolver extends QueryResolver {
-  readonly server: string;
-  readonly port: number;
-  readonly sourceAddress: [string, number] | null;
+export class TLSResolver extends ServerQueryResolver {
   readonly tlsOptions: TlsOptions;
   private connecting: Promise<Connection> | null = null;
   private current: Connection | null = null;
@@ -61,16 +57,8 @@ export class TLSResolver extends QueryResolver {
   connectionsOpened = 0;
 
   constructor(options: TLSResolverOptions) {
-    super(options);
-    const endpoint = serverEndpoint(options, 853);
-    this.server = endpoint.server;
-    this.port = endpoint.port;
-    this.sourceAddress = endpoint.sourceAddress;
+    super(options, 'dot', 853);
     this.tlsOptions = { ...(options.tls ?? {}) };
-  }
-
-  describe(): string {
-    return serverLabel('dot', this.server, this.port);
   }
 
   protected override paddingBlock(): number {

@@ -2,9 +2,11 @@
 // its options give it (docs/api.md section 10): the server without the
 // brackets of an IPv6 literal, the port, and the local address to send
 // from, a bare address meaning any port; and how the resolver names itself
-// in messages.
+// in messages. ServerQueryResolver holds these for the resolvers that talk
+// to one server:port themselves (dou, dot, doq).
 
 import net from 'node:net';
+import { QueryResolver, type QueryResolverOptions } from './query-resolver.js';
 
 export interface ServerOptions {
   server: string;
@@ -34,4 +36,26 @@ export function localAddress(src: string | [string, number] | null | undefined):
 /** `scheme://server:port`, an IPv6 server in brackets: e.g. "dou://[::1]:53". */
 export function serverLabel(scheme: string, server: string, port: number): string {
   return `${scheme}://${net.isIPv6(server) ? `[${server}]` : server}:${port}`;
+}
+
+/** A resolver that sends its queries to one server and port: e.g. "dot://[::1]:853". */
+export abstract class ServerQueryResolver extends QueryResolver {
+  /** The server: an IP address, or a name resolved through the system. */
+  readonly server: string;
+  readonly port: number;
+  readonly sourceAddress: [string, number] | null;
+  private readonly label: string;
+
+  constructor(options: QueryResolverOptions & ServerOptions, scheme: string, defaultPort: number) {
+    super(options);
+    const endpoint = serverEndpoint(options, defaultPort);
+    this.server = endpoint.server;
+    this.port = endpoint.port;
+    this.sourceAddress = endpoint.sourceAddress;
+    this.label = serverLabel(scheme, this.server, this.port);
+  }
+
+  describe(): string {
+    return this.label;
+  }
 }
