@@ -247,6 +247,46 @@ describe('doq://', { skip }, () => {
     );
   });
 
+  test('two messages on one stream are a protocol error; a query sharing the connection is sent again on a new one', async () => {
+    const s = await doqServer({
+      handler: (q) => {
+        if (q.name === 'bad.test') {
+          const one = buildResponse({ id: 0, question: q });
+          const framed = Buffer.alloc(2 + one.length);
+          framed.writeUInt16BE(one.length, 0);
+          one.copy(framed, 2);
+          return { kind: 'raw', bytes: Buffer.concat([framed, framed]) };
+        }
+        // The first connection's other query waits, so the protocol error catches it in flight.
+        return q.connection === 0 && q.name === 'n2.test' ? { kind: 'silence' } : { kind: 'answer' };
+      },
+    });
+    const r = resolver(s, { cache: false });
+    await r.getaddrinfo('n1.test', 80, { family: 4 });
+    const other = r.getaddrinfo('n2.test', 80, { family: 4 });
+    await sleep(50);
+    await assert.rejects(r.getaddrinfo('bad.test', 80, { family: 4 }), (err: Error) => {
+      assert.ok(err instanceof NameResolutionError);
+      assert.match(err.message, /DOQ_PROTOCOL_ERROR.*the stream carries \d+ bytes after the answer/);
+      return true;
+    });
+    assert.equal((await other)[0]!.address, '198.51.100.2');
+    assert.equal(s.connections, 2);
+    await sleep(50);
+    assert.deepEqual(s.clientCloseCodes, [DOQ_PROTOCOL_ERROR]);
+  });
+
+  test('an answer that cannot be decoded fails its query, saying so', async () => {
+    const s = await doqServer({
+      handler: () => ({ kind: 'raw', bytes: Buffer.from([0, 4, 0, 0, 0x81, 0x80]) }),
+    });
+    const r = resolver(s);
+    await assert.rejects(
+      r.getaddrinfo('v4only.test', 80, { family: 4 }),
+      /doq:\/\/localhost:\d+: the answer cannot be decoded: /,
+    );
+  });
+
   test('an answer to another question is refused, not waited on', async () => {
     const s = await doqServer({
       handler: () => ({

@@ -82,6 +82,8 @@ export type DoqReply =
   | { kind: 'short-frame' }
   /** The answer with its message ID set to this non-zero value. */
   | { kind: 'nonzero-id'; id: number }
+  /** These bytes as they are (no length prefix added), then FIN. */
+  | { kind: 'raw'; bytes: Buffer }
   /** RESET_STREAM (and STOP_SENDING) with this DoQ error code. */
   | { kind: 'reset'; code: number }
   /** CONNECTION_CLOSE with this DoQ error code (DOQ_NO_ERROR: 0). */
@@ -281,6 +283,9 @@ export async function startDoqServer(options: DoqServerOptions): Promise<TestDoq
       }
       case 'nonzero-id':
         send(frame(tableAnswer(table, q, plan.id)), true);
+        return;
+      case 'raw':
+        send(plan.bytes, true);
         return;
       case 'reset':
         c.native.streamShutdown(id, 1, plan.code);
