@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { QuicResolver } from '../../src/dns/doq.js';
 import { NameResolutionError, PoolManager, SSLError } from '../../src/index.js';
 import { loadQuicTransport, setQuicUnavailableForTesting } from '../../src/net/quic/quic-loader.js';
+import { rejectionOf } from '../support/rejection.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
 import { runTsxScript } from '../support/child-script.js';
 import { buildResponse, T } from '../support/dns-wire.js';
@@ -178,6 +179,29 @@ describe('doq://', { skip }, () => {
     assert.ok(performance.now() - t0 < 2000);
     // The connection survives the cancelled queries.
     assert.equal((await r.getaddrinfo('v4only.test', 80, { family: 4 }))[0]!.address, '192.0.2.4');
+    assert.equal(s.connections, 1);
+  });
+
+  test('a query waiting for the server to allow a stream takes the room a timed-out query gives up', async () => {
+    const s = await doqServer({
+      maxStreams: 1,
+      handler: (q) => (q.name === 'silent.test' ? { kind: 'silence' } : { kind: 'answer' }),
+    });
+    const r = resolver(s, { timeout: 400, cache: false });
+    const held = rejectionOf(r.getaddrinfo('silent.test', 80, { family: 4 }));
+    await sleep(100);
+    // The one stream is taken: this query waits for room until the silent one is cancelled.
+    const t0 = performance.now();
+    const waiting = r.getaddrinfo('v4only.test', 80, { family: 4 });
+    const err = await held;
+    assert.ok(err instanceof NameResolutionError, String(err));
+    assert.match(err.message, /did not answer within 400 ms/);
+    assert.equal((await waiting)[0]!.address, '192.0.2.4');
+    assert.ok(performance.now() - t0 >= 250, 'it waited for the room');
+    assert.deepEqual(
+      s.queries.map((q) => q.name),
+      ['silent.test', 'v4only.test'],
+    );
     assert.equal(s.connections, 1);
   });
 
