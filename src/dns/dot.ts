@@ -4,9 +4,11 @@
 // is kept alive and every query is pipelined on it (section 3.4), each with a
 // random ID unique among those in flight, padded to 128 bytes (RFC 8467);
 // answers are matched by ID, and one whose question does not match its
-// query is dropped. When the connection ends, the queries in flight fail and
-// the next query opens a new one. The idle connection does not hold the
-// process open.
+// query is dropped. When the connection ends (closed or reset), the next
+// query opens a new one; a query caught by the end of a connection it reused
+// is sent once more on a new one (the server may drop an idle connection just
+// as it goes out), one on the connection opened for it fails. The idle
+// connection does not hold the process open.
 
 import { promises as dnsPromises } from 'node:dns';
 import net from 'node:net';
@@ -200,7 +202,9 @@ export class TLSResolver extends ServerQueryResolver {
       if (this.current === conn) this.current = null;
       for (const p of [...conn.pending.values()]) p.reject(err);
     };
-    socket.on('error', (err) => fail(err));
+    // An error on an open connection ends it (a reset from a server dropping
+    // it as a query went out): like a close, worth one more try on a new one.
+    socket.on('error', (err) => fail(Object.assign(err, { connectionClosed: true })));
     socket.on('close', () =>
       fail(Object.assign(new Error('the server closed the connection'), { connectionClosed: true })),
     );

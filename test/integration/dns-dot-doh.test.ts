@@ -172,6 +172,44 @@ describe('dot://', () => {
     await r.close();
   });
 
+  test('a query caught by a reset of the kept connection is sent again on a new one', async () => {
+    // A server may drop an idle connection just as a query goes out; the
+    // query then meets a TCP reset (ECONNRESET) rather than a clean close.
+    let seen = 0;
+    const s = await startDnsServer((q) => (q.name === 'caught.test' && seen++ === 0 ? null : answerFor(q)), {
+      tls: { cert: pki.server.certPem, key: pki.server.keyPem },
+    });
+    cleanups.push(() => s.close());
+    const clients: net.Socket[] = [];
+    const relay = net.createServer((client) => {
+      clients.push(client);
+      client.on('error', () => {});
+      const up = net.connect(s.tlsPort!, '127.0.0.1');
+      up.on('error', () => client.destroy());
+      client.on('close', () => up.destroy());
+      client.pipe(up).pipe(client);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const c of clients) c.destroy();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    });
+    const r = new TLSResolver({
+      server: 'localhost',
+      port: (relay.address() as net.AddressInfo).port,
+      tls: { caCertData: pki.caCertPem },
+      timeout: 2_000,
+      cache: false,
+    });
+    cleanups.push(() => r.close());
+    await r.getaddrinfo('warm1.test', 80, { family: 4 });
+    const caught = r.getaddrinfo('caught.test', 80, { family: 4 });
+    await sleep(100);
+    clients[0]!.resetAndDestroy();
+    assert.deepEqual(await caught, [{ address: '192.0.2.1', family: 4, port: 80 }]);
+    assert.equal(clients.length, 2);
+  });
+
   test('a connection opened for a query near its deadline goes on for the queries that joined it', async () => {
     // slow.test is never answered: it waits on the kept connection until the
     // server drops it, then is sent again on a new one, whose handshake a
