@@ -44,6 +44,39 @@ async function dotServer(handler = answerFor, delayMs = 0): Promise<TestDnsServe
   return s;
 }
 
+/**
+ * A TCP relay in front of the DoT server on `upstream`: its sockets toward
+ * the client (to reset one), each piped upstream after `delayMs(i)` (to hold
+ * a handshake back).
+ */
+async function relay(
+  upstream: number,
+  delayMs: (i: number) => number = () => 0,
+): Promise<{ port: number; clients: net.Socket[] }> {
+  const clients: net.Socket[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const delay = delayMs(clients.length);
+    clients.push(client);
+    sockets.add(client);
+    client.on('error', () => {});
+    setTimeout(() => {
+      if (client.destroyed) return;
+      const up = net.connect(upstream, '127.0.0.1');
+      sockets.add(up);
+      up.on('error', () => client.destroy());
+      client.on('close', () => up.destroy());
+      client.pipe(up).pipe(client);
+    }, delay);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    for (const sock of sockets) sock.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { port: (server.address() as net.AddressInfo).port, clients };
+}
+
 describe('dot://', () => {
   test('verifies the server certificate and pipelines queries on one connection', async () => {
     const s = await dotServer(answerFor, 50);
@@ -180,23 +213,10 @@ describe('dot://', () => {
       tls: { cert: pki.server.certPem, key: pki.server.keyPem },
     });
     cleanups.push(() => s.close());
-    const clients: net.Socket[] = [];
-    const relay = net.createServer((client) => {
-      clients.push(client);
-      client.on('error', () => {});
-      const up = net.connect(s.tlsPort!, '127.0.0.1');
-      up.on('error', () => client.destroy());
-      client.on('close', () => up.destroy());
-      client.pipe(up).pipe(client);
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      for (const c of clients) c.destroy();
-      await new Promise<void>((resolve) => relay.close(() => resolve()));
-    });
+    const { port, clients } = await relay(s.tlsPort!);
     const r = new TLSResolver({
       server: 'localhost',
-      port: (relay.address() as net.AddressInfo).port,
+      port,
       tls: { caCertData: pki.caCertPem },
       timeout: 2_000,
       cache: false,
@@ -218,31 +238,10 @@ describe('dot://', () => {
       tls: { cert: pki.server.certPem, key: pki.server.keyPem },
     });
     cleanups.push(() => s.close());
-    let connections = 0;
-    const sockets = new Set<net.Socket>();
-    const relay = net.createServer((client) => {
-      connections++;
-      sockets.add(client);
-      client.on('error', () => {});
-      setTimeout(
-        () => {
-          if (client.destroyed) return;
-          const up = net.connect(s.tlsPort!, '127.0.0.1');
-          sockets.add(up);
-          up.on('error', () => client.destroy());
-          client.pipe(up).pipe(client);
-        },
-        connections === 1 ? 0 : 1_100,
-      );
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      for (const sock of sockets) sock.destroy();
-      await new Promise<void>((resolve) => relay.close(() => resolve()));
-    });
+    const { port, clients } = await relay(s.tlsPort!, (i) => (i === 0 ? 0 : 1_100));
     const r = new TLSResolver({
       server: 'localhost',
-      port: (relay.address() as net.AddressInfo).port,
+      port,
       tls: { caCertData: pki.caCertPem },
       timeout: 1_500,
       cache: false,
@@ -259,7 +258,7 @@ describe('dot://', () => {
     assert.match(String((err as Error).message), /did not answer within 1500 ms/);
     // Before, the connection was opened under slow.test's cancel and died with it.
     assert.equal((await joined)[0]!.address, '192.0.2.2');
-    assert.equal(connections, 2);
+    assert.equal(clients.length, 2);
   });
 
   test('close() while the server’s name is looked up fails the query and opens no connection', async () => {
