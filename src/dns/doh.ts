@@ -12,7 +12,6 @@
 // pool; a resolver can also be given a client directly.
 
 import { isIP } from 'node:net';
-import { resolutionError } from './failure.js';
 import { decodeJsonAnswer } from './doh-json.js';
 import type { QueryCancel } from './cancel.js';
 import { acceptResponse } from './answer.js';
@@ -195,7 +194,7 @@ export class HTTPSResolver extends QueryResolver {
     }
     const res = await this.client.request(req);
     if (res.status !== 200) {
-      throw resolutionError(query.name, `${this.describe()} answered HTTP ${res.status}`);
+      throw new Error(`${this.describe()} answered HTTP ${res.status}`);
     }
     const type = headerValue(res.headers, 'content-type').split(';')[0]!.trim().toLowerCase();
     if (!this.rfc8484) {
@@ -203,14 +202,10 @@ export class HTTPSResolver extends QueryResolver {
       return m;
     }
     if (type !== 'application/dns-message') {
-      throw resolutionError(
-        query.name,
-        `${this.describe()} answered with content-type '${type}', not application/dns-message`,
-      );
+      throw new Error(`${this.describe()} answered with content-type '${type}', not application/dns-message`);
     }
     const m = acceptResponse(query, res.body, this.describe());
-    if (m === null)
-      throw resolutionError(query.name, `${this.describe()} sent an answer that does not match the query`);
+    if (m === null) throw new Error(`${this.describe()} sent an answer that does not match the query`);
     return m;
   }
 }

@@ -497,6 +497,38 @@ describe('doh://', () => {
     );
   });
 
+  test('a failure while following a CNAME names the host that was asked for', async () => {
+    const client = http2DohClient(pki.caCertPem);
+    cleanups.push(() => client.close!());
+    const s = await dohServer((req, res) => {
+      const q = parseQuery(
+        Buffer.from(new URL(req.url, 'https://x').searchParams.get('dns') ?? '', 'base64url'),
+      );
+      if (q.name !== 'alias.test') {
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
+      res.setHeader('content-type', 'application/dns-message');
+      res.end(
+        buildResponse({
+          id: q.id,
+          question: q,
+          answers: [{ name: q.name, type: T.CNAME, cname: 'target.test' }],
+        }),
+      );
+    });
+    const r = new HTTPSResolver({ server: 'localhost', port: s.port, client });
+    await assert.rejects(r.getaddrinfo('alias.test', 80, { family: 4 }), (err: Error) => {
+      assert.ok(err instanceof NameResolutionError);
+      assert.match(
+        err.message,
+        /^Failed to resolve 'alias\.test' \(doh:\/\/localhost:\d+\/dns-query answered HTTP 503\)$/,
+      );
+      return true;
+    });
+  });
+
   test('without a client or a registered factory, doh:// says what it needs', () => {
     assert.throws(() => new HTTPSResolver({ server: 'localhost' }), /needs an HTTP client/);
   });
