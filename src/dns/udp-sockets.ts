@@ -134,6 +134,8 @@ const DEFAULT_SIZE = 4;
 const DEFAULT_MAX_QUERIES = 100;
 const DEFAULT_MAX_AGE_MS = 10_000;
 const DEFAULT_RESEND_AFTER_MS = 1_000;
+/** Served places at the head of the queue past which it is compacted (when they are half of it). */
+const QUEUE_COMPACT_AT = 256;
 /** A DNS header is 12 bytes: anything shorter is no answer. */
 const HEADER_LENGTH = 12;
 
@@ -244,6 +246,10 @@ export class UdpQuerySockets {
       this.queue[this.queueHead++] = undefined as unknown as Queued;
       if (this.queueHead === this.queue.length) {
         this.queue = [];
+        this.queueHead = 0;
+      } else if (this.queueHead >= QUEUE_COMPACT_AT && this.queueHead * 2 >= this.queue.length) {
+        // A backlog that never empties: drop the places served, or the array grows for ever.
+        this.queue = this.queue.slice(this.queueHead);
         this.queueHead = 0;
       }
       if (!q.cancel.aborted) return q;
