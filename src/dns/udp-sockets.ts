@@ -113,6 +113,12 @@ interface QuerySocket {
   openedAt: number;
   /** The local port once connected (for debug lines and tests). */
   localPort: number;
+  /**
+   * The server's address as the kernel writes it, once connected: what a
+   * datagram's source must be (the address given may be written otherwise,
+   * e.g. "0:0:0:0:0:0:0:1" for "::1").
+   */
+  remoteAddress: string;
   /** Looks over `waiting` every half resend interval, sending again what waited long enough. */
   resendTimer: NodeJS.Timeout | null;
   /** Runs of resendTimer so far. */
@@ -314,6 +320,7 @@ export class UdpQuerySockets {
       taken: 0,
       openedAt: performance.now(),
       localPort: 0,
+      remoteAddress: '',
       resendTimer: null,
       tick: 0,
     };
@@ -345,8 +352,9 @@ export class UdpQuerySockets {
     s.state = 'open';
     try {
       s.localPort = s.socket.address().port;
+      s.remoteAddress = s.socket.remoteAddress().address;
     } catch {
-      // closed meanwhile: the port is only for debug lines
+      // closed meanwhile
     }
     debug('dns %s: UDP socket from port %d connected', this.name, s.localPort);
     for (const w of s.waiting.values()) this.send(s, w);
@@ -405,7 +413,7 @@ export class UdpQuerySockets {
   }
 
   private onDatagram(s: QuerySocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (rinfo.address !== this.address || rinfo.port !== this.port) {
+    if (rinfo.address !== s.remoteAddress || rinfo.port !== this.port) {
       debug('dns dropped a datagram from %s:%d (queried %s)', rinfo.address, rinfo.port, this.name);
       return;
     }

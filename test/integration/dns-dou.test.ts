@@ -336,6 +336,18 @@ describe('dou://', () => {
     assert.equal((await r.getaddrinfo('dual.test', 80, { family: 6 }))[0]!.address, '2001:db8::1');
   });
 
+  test('an IPv6 server written in full, in upper case, is answered: its answers come from the address it names', async () => {
+    const s = await startDnsServer(zone, { host: '::1' });
+    servers.push(s);
+    const r = new PlainResolver({ server: '[0:0:0:0:0:0:0:1]', port: s.port, timeout: 1000 });
+    assert.equal((await r.getaddrinfo('dual.test', 80, { family: 6 }))[0]!.address, '2001:db8::1');
+    await r.close();
+    const s4 = await serve(zone);
+    const upper = new PlainResolver({ server: '::FFFF:127.0.0.1', port: s4.port, timeout: 1000 });
+    assert.equal((await upper.getaddrinfo('dual.test', 80, { family: 4 }))[0]!.address, '192.0.2.1');
+    await upper.close();
+  });
+
   test('a closed resolver is unavailable and refuses to resolve', async () => {
     const s = await serve(zone);
     const r = resolver(s);
