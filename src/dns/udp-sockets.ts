@@ -444,16 +444,27 @@ export class UdpQuerySockets {
       if (s.retired) this.closeSocket(s);
       else s.resendTimer?.unref();
     }
+    if (m !== undefined && m.truncated && this.onTruncated !== null) {
+      debug('dns answer for %s id %d truncated, asking again over TCP', w.query.name, w.query.id);
+      // The TCP retry keeps the query's place on the wire: a server that
+      // truncates every answer gets no more TCP connections at once than that.
+      const sink = w.sink;
+      const holdsPlace = w.holdsPlace;
+      this.onTruncated(w.query, w.cancel).then(
+        (full) => {
+          if (holdsPlace) this.release();
+          sink.answered(full);
+        },
+        (e) => {
+          if (holdsPlace) this.release();
+          sink.failed(e);
+        },
+      );
+      return;
+    }
     if (w.holdsPlace) this.release();
     if (m === undefined) w.sink.failed(err);
-    else if (m.truncated && this.onTruncated !== null) {
-      debug('dns answer for %s id %d truncated, asking again over TCP', w.query.name, w.query.id);
-      const sink = w.sink;
-      this.onTruncated(w.query, w.cancel).then(
-        (full) => sink.answered(full),
-        (e) => sink.failed(e),
-      );
-    } else w.sink.answered(m);
+    else w.sink.answered(m);
   }
 
   /** Takes `s` out of its slot: it takes no new query and closes after its last one. */

@@ -556,6 +556,27 @@ describe('dou:// UDP sockets', () => {
     ]);
   });
 
+  test('queries retried over TCP keep their place among those on the wire: a server truncating every answer gets no more TCP connections than that', async () => {
+    let open = 0;
+    let most = 0;
+    const s = await serve(async (q) => {
+      if (q.transport === 'udp') return buildResponse({ id: q.id, question: q, truncated: true });
+      open++;
+      most = Math.max(most, open);
+      await sleep(50);
+      open--;
+      return answer(q);
+    });
+    const r = resolver(s, { udpMaxInFlight: 4 });
+    const names = Array.from({ length: 20 }, (_, i) => `n${i + 1}.test`);
+    const got = await Promise.all(names.map((n) => r.getaddrinfo(n, 80, { family: 4 })));
+    assert.deepEqual(
+      got.map((g) => g[0]!.address),
+      names.map(addressOf),
+    );
+    assert.ok(most <= 4, `${most} TCP queries at once`);
+  });
+
   test('a process with an idle dou:// resolver, never closed, exits within a second', async () => {
     const s = await serve((q) => answer(q));
     const dir = await mkdtemp(path.join(tmpdir(), 'urllib3-dou-exit-'));
