@@ -161,7 +161,7 @@ export class UdpQuerySockets {
   private closed = false;
   readonly maxInFlight: number;
   private readonly onTruncated: ((query: OutgoingQuery, cancel: QueryCancel) => Promise<Message>) | null;
-  /** Queries on the wire now (sent, not yet answered or given up). */
+  /** Queries on the wire now (sent, not yet answered or given up; a TCP retry of a truncated answer counts). */
   private active = 0;
   /** Queries waiting for a place on the wire, in order, from `queueHead` on. */
   private queue: Queued[] = [];
