@@ -444,7 +444,7 @@ export class UdpQuerySockets {
       if (s.retired) this.closeSocket(s);
       else s.resendTimer?.unref();
     }
-    if (m !== undefined && m.truncated && this.onTruncated !== null) {
+    if (m?.truncated && this.onTruncated !== null) {
       debug('dns answer for %s id %d truncated, asking again over TCP', w.query.name, w.query.id);
       // The TCP retry keeps the query's place on the wire: a server that
       // truncates every answer gets no more TCP connections at once than that.
