@@ -12,10 +12,10 @@
 // pool; a resolver can also be given a client directly.
 
 import { isIP } from 'node:net';
-import { resolutionError } from './failure.js';
 import { decodeJsonAnswer } from './doh-json.js';
 import type { QueryCancel } from './cancel.js';
 import { acceptResponse } from './answer.js';
+import { localAddress } from './server-endpoint.js';
 import type { Message } from './message.js';
 import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
 import type { TlsOptions } from '../net/tls-options.js';
@@ -120,11 +120,10 @@ export class HTTPSResolver extends QueryResolver {
           'doh:// needs an HTTP client: pass `client` (a DohHttpClient), or import the library from its entry point, which registers its HTTP/2 pool with setDohClientFactory()',
         );
       }
-      const src = options.sourceAddress ?? null;
       this.client = defaultFactory({
         origin: this.origin(),
         tls: { ...(options.tls ?? {}) },
-        sourceAddress: src === null ? null : typeof src === 'string' ? [src, 0] : src,
+        sourceAddress: localAddress(options.sourceAddress),
         timeout: this.timeout,
         disabledSvn: options.disabledSvn ?? [],
         proxy: options.proxy ?? null,
@@ -195,7 +194,7 @@ export class HTTPSResolver extends QueryResolver {
     }
     const res = await this.client.request(req);
     if (res.status !== 200) {
-      throw resolutionError(query.name, `${this.describe()} answered HTTP ${res.status}`);
+      throw new Error(`${this.describe()} answered HTTP ${res.status}`);
     }
     const type = headerValue(res.headers, 'content-type').split(';')[0]!.trim().toLowerCase();
     if (!this.rfc8484) {
@@ -203,14 +202,10 @@ export class HTTPSResolver extends QueryResolver {
       return m;
     }
     if (type !== 'application/dns-message') {
-      throw resolutionError(
-        query.name,
-        `${this.describe()} answered with content-type '${type}', not application/dns-message`,
-      );
+      throw new Error(`${this.describe()} answered with content-type '${type}', not application/dns-message`);
     }
     const m = acceptResponse(query, res.body, this.describe());
-    if (m === null)
-      throw resolutionError(query.name, `${this.describe()} sent an answer that does not match the query`);
+    if (m === null) throw new Error(`${this.describe()} sent an answer that does not match the query`);
     return m;
   }
 }

@@ -30,7 +30,8 @@ import type { TlsOptions } from '../net/tls-options.js';
 import type { QueryCancel } from './cancel.js';
 import { mismatch } from './answer.js';
 import { decodeMessage, type Message } from './message.js';
-import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
+import type { OutgoingQuery, QueryResolverOptions } from './query-resolver.js';
+import { ServerQueryResolver } from './server-endpoint.js';
 import { frameMessage } from './tcp-framing.js';
 
 /** RFC 9250 section 4.3: the DoQ error codes. */
@@ -93,10 +94,7 @@ function describeClose(info: QuicCloseInfo): string {
   return `${who} (${code}${info.reason ? `: ${info.reason}` : ''})`;
 }
 
-export class QuicResolver extends QueryResolver {
-  readonly server: string;
-  readonly port: number;
-  readonly sourceAddress: [string, number] | null;
+export class QuicResolver extends ServerQueryResolver {
   readonly tlsOptions: TlsOptions;
   private readonly loadTransport: () => Promise<TransportLoad>;
   private connecting: Promise<DoqConnection> | null = null;
@@ -107,21 +105,13 @@ export class QuicResolver extends QueryResolver {
   connectionsOpened = 0;
 
   constructor(options: QuicResolverOptions) {
-    super(options);
-    this.server = options.server.replace(/^\[(.*)\]$/, '$1');
-    this.port = options.port ?? 853;
-    const src = options.sourceAddress ?? null;
-    this.sourceAddress = src === null ? null : typeof src === 'string' ? [src, 0] : src;
+    super(options, 'doq', 853);
     this.tlsOptions = { ...(options.tls ?? {}) };
     this.loadTransport = options.loadTransport ?? loadQuicTransport;
     // Options QUIC cannot honour are known now: say so at construction.
     const why = quicTlsUnavailable(this.tlsOptions);
     if (why !== null)
       throw new LocationValueError(`${this.describe()}: DNS over QUIC is unavailable: ${why}`);
-  }
-
-  describe(): string {
-    return `doq://${net.isIPv6(this.server) ? `[${this.server}]` : this.server}:${this.port}`;
   }
 
   /** RFC 9250 section 5.4: queries padded as over TLS (RFC 8467). */

@@ -4,9 +4,11 @@
 // is kept alive and every query is pipelined on it (section 3.4), each with a
 // random ID unique among those in flight, padded to 128 bytes (RFC 8467);
 // answers are matched by ID, and one whose question does not match its
-// query is dropped. When the connection ends, the queries in flight fail and
-// the next query opens a new one. The idle connection does not hold the
-// process open.
+// query is dropped. When the connection ends (closed or reset), the next
+// query opens a new one; a query caught by the end of a connection it reused
+// is sent once more on a new one (the server may drop an idle connection just
+// as it goes out), one on the connection opened for it fails. The idle
+// connection does not hold the process open.
 
 import { promises as dnsPromises } from 'node:dns';
 import net from 'node:net';
@@ -21,10 +23,11 @@ import { acceptResponse } from './answer.js';
 import type { Message } from './message.js';
 import {
   type OutgoingQuery,
-  QueryResolver,
   type QueryResolverOptions,
   randomQueryId,
+  withFreeId,
 } from './query-resolver.js';
+import { ServerQueryResolver } from './server-endpoint.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
 
 export interface TLSResolverOptions extends QueryResolverOptions {
@@ -48,10 +51,7 @@ interface Connection {
   pending: Map<number, Pending>;
 }
 
-export class TLSResolver extends QueryResolver {
-  readonly server: string;
-  readonly port: number;
-  readonly sourceAddress: [string, number] | null;
+export class TLSResolver extends ServerQueryResolver {
   readonly tlsOptions: TlsOptions;
   private connecting: Promise<Connection> | null = null;
   private current: Connection | null = null;
@@ -59,16 +59,8 @@ export class TLSResolver extends QueryResolver {
   connectionsOpened = 0;
 
   constructor(options: TLSResolverOptions) {
-    super(options);
-    this.server = options.server.replace(/^\[(.*)\]$/, '$1');
-    this.port = options.port ?? 853;
-    const src = options.sourceAddress ?? null;
-    this.sourceAddress = src === null ? null : typeof src === 'string' ? [src, 0] : src;
+    super(options, 'dot', 853);
     this.tlsOptions = { ...(options.tls ?? {}) };
-  }
-
-  describe(): string {
-    return `dot://${net.isIPv6(this.server) ? `[${this.server}]` : this.server}:${this.port}`;
   }
 
   protected override paddingBlock(): number {
@@ -96,9 +88,12 @@ export class TLSResolver extends QueryResolver {
 
   private async send(query: OutgoingQuery, cancel: QueryCancel): Promise<Message> {
     const conn = await this.connection(cancel);
+    // A query whose ID was drawn while the connection was opening (nothing to
+    // check against then) may clash with one already on it: it goes under another.
+    const q = conn.pending.has(query.id) ? withFreeId(query, conn.pending) : query;
     return new Promise<Message>((resolve, reject) => {
       const done = () => {
-        conn.pending.delete(query.id);
+        conn.pending.delete(q.id);
         cancel.off(onAbort);
         if (conn.pending.size === 0) conn.socket.unref();
       };
@@ -108,10 +103,8 @@ export class TLSResolver extends QueryResolver {
       };
       if (cancel.aborted) return reject(cancel.reason);
       cancel.on(onAbort);
-      // A fresh ID could have been drawn while another query was connecting.
-      if (conn.pending.has(query.id)) return reject(new Error('query ID already in flight'));
-      conn.pending.set(query.id, {
-        query,
+      conn.pending.set(q.id, {
+        query: q,
         resolve: (m) => {
           done();
           resolve(m);
@@ -122,7 +115,7 @@ export class TLSResolver extends QueryResolver {
         },
       });
       conn.socket.ref();
-      conn.socket.write(frameMessage(query.bytes));
+      conn.socket.write(frameMessage(q.bytes));
     });
   }
 
@@ -209,7 +202,9 @@ export class TLSResolver extends QueryResolver {
       if (this.current === conn) this.current = null;
       for (const p of [...conn.pending.values()]) p.reject(err);
     };
-    socket.on('error', (err) => fail(err));
+    // An error on an open connection ends it (a reset from a server dropping
+    // it as a query went out): like a close, worth one more try on a new one.
+    socket.on('error', (err) => fail(Object.assign(err, { connectionClosed: true })));
     socket.on('close', () =>
       fail(Object.assign(new Error('the server closed the connection'), { connectionClosed: true })),
     );

@@ -12,7 +12,8 @@ import { acceptResponse } from './answer.js';
 import type { QueryCancel } from './cancel.js';
 import type { Message } from './message.js';
 import type { QueryJob } from './query-job.js';
-import { type OutgoingQuery, QueryResolver, type QueryResolverOptions } from './query-resolver.js';
+import type { OutgoingQuery, QueryResolverOptions } from './query-resolver.js';
+import { ServerQueryResolver } from './server-endpoint.js';
 import { frameMessage, readFramedMessages } from './tcp-framing.js';
 import { UdpQuerySockets } from './udp-sockets.js';
 
@@ -33,12 +34,8 @@ export interface PlainResolverOptions extends QueryResolverOptions {
   udpMaxInFlight?: number;
 }
 
-export class PlainResolver extends QueryResolver {
-  readonly server: string;
-  readonly port: number;
-  readonly sourceAddress: [string, number] | null;
+export class PlainResolver extends ServerQueryResolver {
   private address: Promise<string> | null = null;
-  private readonly name: string;
   private readonly socketOptions: Pick<
     PlainResolverOptions,
     'udpSockets' | 'udpSocketMaxQueries' | 'udpSocketMaxAgeMs' | 'udpMaxInFlight'
@@ -47,22 +44,13 @@ export class PlainResolver extends QueryResolver {
   private udp: UdpQuerySockets | null = null;
 
   constructor(options: PlainResolverOptions) {
-    super(options);
-    this.server = options.server.replace(/^\[(.*)\]$/, '$1');
-    this.port = options.port ?? 53;
-    const src = options.sourceAddress ?? null;
-    this.sourceAddress = src === null ? null : typeof src === 'string' ? [src, 0] : src;
-    this.name = `dou://${net.isIPv6(this.server) ? `[${this.server}]` : this.server}:${this.port}`;
+    super(options, 'dou', 53);
     this.socketOptions = {
       udpSockets: options.udpSockets,
       udpSocketMaxQueries: options.udpSocketMaxQueries,
       udpSocketMaxAgeMs: options.udpSocketMaxAgeMs,
       udpMaxInFlight: options.udpMaxInFlight,
     };
-  }
-
-  describe(): string {
-    return this.name;
   }
 
   /** @internal The UDP sockets, or null before the first query (for tests and measurements). */
@@ -122,7 +110,7 @@ export class PlainResolver extends QueryResolver {
       address,
       port: this.port,
       sourceAddress: this.sourceAddress,
-      name: this.name,
+      name: this.describe(),
       size: this.socketOptions.udpSockets,
       maxQueries: this.socketOptions.udpSocketMaxQueries,
       maxAgeMs: this.socketOptions.udpSocketMaxAgeMs,

@@ -59,6 +59,20 @@ export function randomQueryId(): number {
   return id;
 }
 
+/**
+ * `q` under a random ID no query in `taken` uses, its bytes copied and
+ * rewritten: for a query whose ID is already in flight where answers are
+ * matched by ID (a dou:// socket, the DoT connection).
+ */
+export function withFreeId(q: OutgoingQuery, taken: Map<number, unknown>): OutgoingQuery {
+  let id = randomQueryId();
+  while (taken.has(id)) id = randomQueryId();
+  const bytes = Buffer.from(q.bytes);
+  bytes.writeUInt16BE(id, 0);
+  debug('dns query %s type %d: ID %d already in flight, sent as %d', q.name, q.type, q.id, id);
+  return { name: q.name, type: q.type, id, bytes };
+}
+
 export abstract class QueryResolver extends BaseResolver {
   readonly timeout: number | null;
   protected readonly cache: DnsCache<LookupResult> | null;
@@ -196,6 +210,8 @@ export abstract class QueryResolver extends BaseResolver {
       this.lookup(name, RRType.AAAA, signal),
       this.lookup(name, RRType.A, signal),
     ]);
+    // Called off while the other family was still out: no partial answer.
+    if (signal?.aborted) throw abortedError(name, signal);
     const results: Array<LookupResult | null> = [null, null];
     let failure: unknown = null;
     for (let i = 0; i < 2; i++) {

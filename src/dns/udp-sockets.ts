@@ -40,7 +40,7 @@ import { acceptResponse } from './answer.js';
 import type { QueryCancel } from './cancel.js';
 import type { Message } from './message.js';
 import type { OutgoingQuery } from './query-job.js';
-import { randomQueryId } from './query-resolver.js';
+import { randomQueryId, withFreeId } from './query-resolver.js';
 
 export interface UdpQuerySocketsOptions {
   /** The server's IP address. */
@@ -113,6 +113,12 @@ interface QuerySocket {
   openedAt: number;
   /** The local port once connected (for debug lines and tests). */
   localPort: number;
+  /**
+   * The server's address as the kernel writes it, once connected: what a
+   * datagram's source must be (the address given may be written otherwise,
+   * e.g. "0:0:0:0:0:0:0:1" for "::1").
+   */
+  remoteAddress: string;
   /** Looks over `waiting` every half resend interval, sending again what waited long enough. */
   resendTimer: NodeJS.Timeout | null;
   /** Runs of resendTimer so far. */
@@ -134,6 +140,8 @@ const DEFAULT_SIZE = 4;
 const DEFAULT_MAX_QUERIES = 100;
 const DEFAULT_MAX_AGE_MS = 10_000;
 const DEFAULT_RESEND_AFTER_MS = 1_000;
+/** Served places at the head of the queue past which it is compacted (when they are half of it). */
+const QUEUE_COMPACT_AT = 256;
 /** A DNS header is 12 bytes: anything shorter is no answer. */
 const HEADER_LENGTH = 12;
 
@@ -153,7 +161,7 @@ export class UdpQuerySockets {
   private closed = false;
   readonly maxInFlight: number;
   private readonly onTruncated: ((query: OutgoingQuery, cancel: QueryCancel) => Promise<Message>) | null;
-  /** Queries on the wire now (sent, not yet answered or given up). */
+  /** Queries on the wire now (sent, not yet answered or given up; a TCP retry of a truncated answer counts). */
   private active = 0;
   /** Queries waiting for a place on the wire, in order, from `queueHead` on. */
   private queue: Queued[] = [];
@@ -245,6 +253,10 @@ export class UdpQuerySockets {
       if (this.queueHead === this.queue.length) {
         this.queue = [];
         this.queueHead = 0;
+      } else if (this.queueHead >= QUEUE_COMPACT_AT && this.queueHead * 2 >= this.queue.length) {
+        // A backlog that never empties: drop the places served, or the array grows for ever.
+        this.queue = this.queue.slice(this.queueHead);
+        this.queueHead = 0;
       }
       if (!q.cancel.aborted) return q;
     }
@@ -308,6 +320,7 @@ export class UdpQuerySockets {
       taken: 0,
       openedAt: performance.now(),
       localPort: 0,
+      remoteAddress: '',
       resendTimer: null,
       tick: 0,
     };
@@ -339,8 +352,9 @@ export class UdpQuerySockets {
     s.state = 'open';
     try {
       s.localPort = s.socket.address().port;
+      s.remoteAddress = s.socket.remoteAddress().address;
     } catch {
-      // closed meanwhile: the port is only for debug lines
+      // closed meanwhile
     }
     debug('dns %s: UDP socket from port %d connected', this.name, s.localPort);
     for (const w of s.waiting.values()) this.send(s, w);
@@ -399,7 +413,7 @@ export class UdpQuerySockets {
   }
 
   private onDatagram(s: QuerySocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (rinfo.address !== this.address || rinfo.port !== this.port) {
+    if (rinfo.address !== s.remoteAddress || rinfo.port !== this.port) {
       debug('dns dropped a datagram from %s:%d (queried %s)', rinfo.address, rinfo.port, this.name);
       return;
     }
@@ -430,16 +444,27 @@ export class UdpQuerySockets {
       if (s.retired) this.closeSocket(s);
       else s.resendTimer?.unref();
     }
+    if (m?.truncated && this.onTruncated !== null) {
+      debug('dns answer for %s id %d truncated, asking again over TCP', w.query.name, w.query.id);
+      // The TCP retry keeps the query's place on the wire: a server that
+      // truncates every answer gets no more TCP connections at once than that.
+      const sink = w.sink;
+      const holdsPlace = w.holdsPlace;
+      this.onTruncated(w.query, w.cancel).then(
+        (full) => {
+          if (holdsPlace) this.release();
+          sink.answered(full);
+        },
+        (e) => {
+          if (holdsPlace) this.release();
+          sink.failed(e);
+        },
+      );
+      return;
+    }
     if (w.holdsPlace) this.release();
     if (m === undefined) w.sink.failed(err);
-    else if (m.truncated && this.onTruncated !== null) {
-      debug('dns answer for %s id %d truncated, asking again over TCP', w.query.name, w.query.id);
-      const sink = w.sink;
-      this.onTruncated(w.query, w.cancel).then(
-        (full) => sink.answered(full),
-        (e) => sink.failed(e),
-      );
-    } else w.sink.answered(m);
+    else w.sink.answered(m);
   }
 
   /** Takes `s` out of its slot: it takes no new query and closes after its last one. */
@@ -475,14 +500,4 @@ export class UdpQuerySockets {
       // already closed by Node after an error
     }
   }
-}
-
-/** `q` under a random ID no query in `taken` uses, its bytes copied and rewritten. */
-function withFreeId(q: OutgoingQuery, taken: Map<number, unknown>): OutgoingQuery {
-  let id = randomQueryId();
-  while (taken.has(id)) id = randomQueryId();
-  const bytes = Buffer.from(q.bytes);
-  bytes.writeUInt16BE(id, 0);
-  debug('dns query %s type %d: ID %d already in flight on its socket, sent as %d', q.name, q.type, q.id, id);
-  return { ...q, id, bytes };
 }

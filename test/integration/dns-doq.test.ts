@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { QuicResolver } from '../../src/dns/doq.js';
 import { NameResolutionError, PoolManager, SSLError } from '../../src/index.js';
 import { loadQuicTransport, setQuicUnavailableForTesting } from '../../src/net/quic/quic-loader.js';
+import { rejectionOf } from '../support/rejection.js';
 import { makeTlsTestPki, type TlsTestPki } from '../support/certs.js';
 import { runTsxScript } from '../support/child-script.js';
 import { buildResponse, T } from '../support/dns-wire.js';
@@ -181,6 +182,29 @@ describe('doq://', { skip }, () => {
     assert.equal(s.connections, 1);
   });
 
+  test('a query waiting for the server to allow a stream takes the room a timed-out query gives up', async () => {
+    const s = await doqServer({
+      maxStreams: 1,
+      handler: (q) => (q.name === 'silent.test' ? { kind: 'silence' } : { kind: 'answer' }),
+    });
+    const r = resolver(s, { timeout: 400, cache: false });
+    const held = rejectionOf(r.getaddrinfo('silent.test', 80, { family: 4 }));
+    await sleep(100);
+    // The one stream is taken: this query waits for room until the silent one is cancelled.
+    const t0 = performance.now();
+    const waiting = r.getaddrinfo('v4only.test', 80, { family: 4 });
+    const err = await held;
+    assert.ok(err instanceof NameResolutionError, String(err));
+    assert.match(err.message, /did not answer within 400 ms/);
+    assert.equal((await waiting)[0]!.address, '192.0.2.4');
+    assert.ok(performance.now() - t0 >= 250, 'it waited for the room');
+    assert.deepEqual(
+      s.queries.map((q) => q.name),
+      ['silent.test', 'v4only.test'],
+    );
+    assert.equal(s.connections, 1);
+  });
+
   test('a query that timed out cancels its stream (STOP_SENDING)', async () => {
     const s = await doqServer({ handler: () => ({ kind: 'answer', delayMs: 600 }) });
     const r = resolver(s, { timeout: 200 });
@@ -244,6 +268,46 @@ describe('doq://', { skip }, () => {
     await assert.rejects(
       r.getaddrinfo('v4only.test', 80, { family: 4 }),
       /DOQ_PROTOCOL_ERROR.*the stream ended after \d+ of the \d+ bytes/,
+    );
+  });
+
+  test('two messages on one stream are a protocol error; a query sharing the connection is sent again on a new one', async () => {
+    const s = await doqServer({
+      handler: (q) => {
+        if (q.name === 'bad.test') {
+          const one = buildResponse({ id: 0, question: q });
+          const framed = Buffer.alloc(2 + one.length);
+          framed.writeUInt16BE(one.length, 0);
+          one.copy(framed, 2);
+          return { kind: 'raw', bytes: Buffer.concat([framed, framed]) };
+        }
+        // The first connection's other query waits, so the protocol error catches it in flight.
+        return q.connection === 0 && q.name === 'n2.test' ? { kind: 'silence' } : { kind: 'answer' };
+      },
+    });
+    const r = resolver(s, { cache: false });
+    await r.getaddrinfo('n1.test', 80, { family: 4 });
+    const other = r.getaddrinfo('n2.test', 80, { family: 4 });
+    await sleep(50);
+    await assert.rejects(r.getaddrinfo('bad.test', 80, { family: 4 }), (err: Error) => {
+      assert.ok(err instanceof NameResolutionError);
+      assert.match(err.message, /DOQ_PROTOCOL_ERROR.*the stream carries \d+ bytes after the answer/);
+      return true;
+    });
+    assert.equal((await other)[0]!.address, '198.51.100.2');
+    assert.equal(s.connections, 2);
+    await sleep(50);
+    assert.deepEqual(s.clientCloseCodes, [DOQ_PROTOCOL_ERROR]);
+  });
+
+  test('an answer that cannot be decoded fails its query, saying so', async () => {
+    const s = await doqServer({
+      handler: () => ({ kind: 'raw', bytes: Buffer.from([0, 4, 0, 0, 0x81, 0x80]) }),
+    });
+    const r = resolver(s);
+    await assert.rejects(
+      r.getaddrinfo('v4only.test', 80, { family: 4 }),
+      /doq:\/\/localhost:\d+: the answer cannot be decoded: /,
     );
   });
 

@@ -157,6 +157,36 @@ describe('dou:// UDP sockets', () => {
     }
   });
 
+  test('a backlog that never empties does not grow the queue of waiting queries without bound', async () => {
+    const s = await serve((q) => answer(q));
+    const udp = new UdpQuerySockets({ address: s.host, port: s.port, name: 'test', maxInFlight: 1 });
+    const ask = (i: number): Promise<unknown> => {
+      const id = randomQueryId();
+      const name = `n${i}.test`;
+      return udp.exchange(
+        { id, name, type: T.A, bytes: encodeQuery({ id, name, type: T.A }) },
+        new QueryCancel(),
+      );
+    };
+    // The internal queue array (its length counts the places already served, until it is compacted).
+    const queueLength = () => (udp as unknown as { queue: unknown[] }).queue.length;
+    try {
+      let longest = 0;
+      // Each answer asks one more: three always wait behind the one on the wire.
+      const chain = async (start: number): Promise<void> => {
+        for (let i = start; i < 1500; i += 4) {
+          await ask(i);
+          longest = Math.max(longest, queueLength());
+        }
+      };
+      await Promise.all([0, 1, 2, 3].map(chain));
+      assert.ok(longest < 600, `the queue array reached ${longest} entries for a backlog of 3`);
+      assert.equal(s.queries.length, 1500);
+    } finally {
+      udp.close();
+    }
+  });
+
   test('a query with no answer at its first resend gives its place on the wire to the one waiting behind it', async () => {
     const s = await serve((q) => (q.name === 'lost.test' ? null : answer(q)));
     const r = resolver(s, { udpMaxInFlight: 1, timeout: 2500 });
@@ -524,6 +554,27 @@ describe('dou:// UDP sockets', () => {
       'big.test udp',
       'n5.test udp',
     ]);
+  });
+
+  test('queries retried over TCP keep their place among those on the wire: a server truncating every answer gets no more TCP connections than that', async () => {
+    let open = 0;
+    let most = 0;
+    const s = await serve(async (q) => {
+      if (q.transport === 'udp') return buildResponse({ id: q.id, question: q, truncated: true });
+      open++;
+      most = Math.max(most, open);
+      await sleep(50);
+      open--;
+      return answer(q);
+    });
+    const r = resolver(s, { udpMaxInFlight: 4 });
+    const names = Array.from({ length: 20 }, (_, i) => `n${i + 1}.test`);
+    const got = await Promise.all(names.map((n) => r.getaddrinfo(n, 80, { family: 4 })));
+    assert.deepEqual(
+      got.map((g) => g[0]!.address),
+      names.map(addressOf),
+    );
+    assert.ok(most <= 4, `${most} TCP queries at once`);
   });
 
   test('a process with an idle dou:// resolver, never closed, exits within a second', async () => {

@@ -2,15 +2,18 @@
 // TCP retry after truncation, and the answers that must be dropped (wrong ID,
 // wrong question, wrong source port, pointer loops), slow servers, silent
 // servers, NXDOMAIN, SERVFAIL with an extended error, CNAMEs the server did
-// not chase, HTTPS records.
+// not chase (and one whose target never answers), HTTPS records, close()
+// while a server given by name is looked up.
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ResolverDescription } from '../../src/dns/description.js';
 import { PlainResolver } from '../../src/dns/dou.js';
 import { NameResolutionError, RequestAbortedError } from '../../src/errors.js';
 import { alpnValue, buildResponse, svcbData, T } from '../support/dns-wire.js';
 import { type DnsHandler, startDnsServer, type TestDnsServer } from '../support/dns-servers.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const servers: TestDnsServer[] = [];
 after(async () => {
@@ -186,6 +189,36 @@ describe('dou://', () => {
     }
   });
 
+  test('a signal aborted after one family is answered is a RequestAbortedError, not that family alone; a lookup sharing the query is answered', async () => {
+    const s = await serve((q) => ({
+      delayMs: q.type === T.A ? 300 : 0,
+      messages: [
+        q.type === T.A
+          ? buildResponse({ id: q.id, question: q, answers: [{ name: q.name, type: T.A, a: '192.0.2.1' }] })
+          : buildResponse({
+              id: q.id,
+              question: q,
+              answers: [{ name: q.name, type: T.AAAA, aaaa: '2001:db8::1' }],
+            }),
+      ],
+    }));
+    const r = resolver(s);
+    const ac = new AbortController();
+    const aborted = rejectionOf(r.getaddrinfo('both.test', 80, { signal: ac.signal }));
+    const other = r.getaddrinfo('both.test', 80);
+    await sleep(100);
+    ac.abort();
+    const err = await aborted;
+    assert.ok(err instanceof RequestAbortedError, String(err));
+    assert.match(err.message, /resolving both\.test was aborted/);
+    assert.deepEqual(
+      (await other).map((a) => a.address),
+      ['2001:db8::1', '192.0.2.1'],
+    );
+    assert.equal(s.queries.length, 2, 'one query per family, shared');
+    await r.close();
+  });
+
   test('a slow answer inside the timeout is taken', async () => {
     const s = await serve((q) => ({
       delayMs: 150,
@@ -238,6 +271,42 @@ describe('dou://', () => {
     ]);
   });
 
+  test('a CNAME target the server never answers is asked under the timeout again, and nothing is left in flight', async () => {
+    const s = await serve((q) => {
+      if (q.name !== 'alias.test') return null;
+      return buildResponse({
+        id: q.id,
+        question: q,
+        answers: [{ name: q.name, type: T.CNAME, cname: 'silent.test' }],
+      });
+    });
+    const r = resolver(s, 300);
+    const err = await rejectionOf(r.getaddrinfo('alias.test', 80, { family: 4 }));
+    assert.ok(err instanceof NameResolutionError, String(err));
+    assert.match(err.message, /did not answer within 300 ms/);
+    assert.deepEqual(
+      s.queries.map((q) => q.name),
+      ['alias.test', 'silent.test'],
+    );
+    assert.equal(r.udpSockets!.inFlight, 0);
+    await r.close();
+  });
+
+  test('close() while a server given by name is looked up fails the lookup and opens no socket; a second close() is harmless', async () => {
+    const s = await serve(zone);
+    const r = new PlainResolver({ server: 'localhost', port: s.port, timeout: 2000 });
+    const pending = rejectionOf(r.getaddrinfo('dual.test', 80));
+    await r.close();
+    const err = await pending;
+    assert.ok(err instanceof NameResolutionError, String(err));
+    assert.match(err.message, /dou:\/\/localhost:\d+: the resolver was closed while the query was in flight/);
+    await sleep(50);
+    assert.equal(r.udpSockets, null, 'no UDP socket made');
+    assert.equal(s.queries.length, 0);
+    await r.close();
+    await assert.rejects(r.getaddrinfo('dual.test', 80), /dou:\/\/localhost:\d+ is closed/);
+  });
+
   test('reads the ALPN ids of an HTTPS record', async () => {
     const s = await serve((q) => {
       if (q.type !== T.HTTPS) return buildResponse({ id: q.id, question: q });
@@ -265,6 +334,18 @@ describe('dou://', () => {
     const r = new PlainResolver({ server: '[::1]', port: s.port });
     assert.equal(r.describe(), `dou://[::1]:${s.port}`);
     assert.equal((await r.getaddrinfo('dual.test', 80, { family: 6 }))[0]!.address, '2001:db8::1');
+  });
+
+  test('an IPv6 server written in full, in upper case, is answered: its answers come from the address it names', async () => {
+    const s = await startDnsServer(zone, { host: '::1' });
+    servers.push(s);
+    const r = new PlainResolver({ server: '[0:0:0:0:0:0:0:1]', port: s.port, timeout: 1000 });
+    assert.equal((await r.getaddrinfo('dual.test', 80, { family: 6 }))[0]!.address, '2001:db8::1');
+    await r.close();
+    const s4 = await serve(zone);
+    const upper = new PlainResolver({ server: '::FFFF:127.0.0.1', port: s4.port, timeout: 1000 });
+    assert.equal((await upper.getaddrinfo('dual.test', 80, { family: 4 }))[0]!.address, '192.0.2.1');
+    await upper.close();
   });
 
   test('a closed resolver is unavailable and refuses to resolve', async () => {

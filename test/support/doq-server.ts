@@ -9,7 +9,7 @@
 
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { loadQuicheBinding } from '../../src/net/quic/quiche-binding.js';
+import { type HostPort, loadQuicheBinding, type QuicheConfig } from '../../src/net/quic/quiche-binding.js';
 import { buildResponse, parseQuery, T } from './dns-wire.js';
 
 /** The part of the binding's server side used here (the library declares only its client side). */
@@ -23,7 +23,7 @@ interface ServerBinding {
       key: Uint8Array[] | null,
       cert: Uint8Array[] | null,
       sigalgs: string | null,
-    ): ServerConfig;
+    ): QuicheConfig;
   };
   Connection: {
     accept(
@@ -31,28 +31,11 @@ interface ServerBinding {
       odcid: Uint8Array | null,
       local: HostPort,
       remote: HostPort,
-      config: ServerConfig,
+      config: QuicheConfig,
     ): NativeConnection;
   };
   Header: { fromSlice(data: Uint8Array, dcidLen: number): { ty: number } };
   Type: { Initial: number };
-}
-
-interface HostPort {
-  host: string;
-  port: number;
-}
-
-interface ServerConfig {
-  setApplicationProtos(protos: string[]): void;
-  setMaxIdleTimeout(ms: number): void;
-  setInitialMaxData(v: number): void;
-  setInitialMaxStreamDataBidiLocal(v: number): void;
-  setInitialMaxStreamDataBidiRemote(v: number): void;
-  setInitialMaxStreamDataUni(v: number): void;
-  setInitialMaxStreamsBidi(v: number): void;
-  setInitialMaxStreamsUni(v: number): void;
-  setDisableActiveMigration(v: boolean): void;
 }
 
 interface NativeConnection {
@@ -99,6 +82,8 @@ export type DoqReply =
   | { kind: 'short-frame' }
   /** The answer with its message ID set to this non-zero value. */
   | { kind: 'nonzero-id'; id: number }
+  /** These bytes as they are (no length prefix added), then FIN. */
+  | { kind: 'raw'; bytes: Buffer }
   /** RESET_STREAM (and STOP_SENDING) with this DoQ error code. */
   | { kind: 'reset'; code: number }
   /** CONNECTION_CLOSE with this DoQ error code (DOQ_NO_ERROR: 0). */
@@ -298,6 +283,9 @@ export async function startDoqServer(options: DoqServerOptions): Promise<TestDoq
       }
       case 'nonzero-id':
         send(frame(tableAnswer(table, q, plan.id)), true);
+        return;
+      case 'raw':
+        send(plan.bytes, true);
         return;
       case 'reset':
         c.native.streamShutdown(id, 1, plan.code);
