@@ -68,6 +68,25 @@ async function freezableRelay(target: number): Promise<{
   return { port: (relay.address() as net.AddressInfo).port, links };
 }
 
+/**
+ * An h2c pool whose one connection has been idle past its PING threshold and
+ * whose peer has gone silent (the relay link frozen, nothing closed).
+ */
+async function silentIdleConnection(): Promise<{
+  pool: HTTPConnectionPool;
+  links: Array<{ frozen: boolean; a: net.Socket; b: net.Socket }>;
+}> {
+  const s = await server({ tls: false });
+  const { links, port } = await freezableRelay(s.port);
+  const pool = new HTTPConnectionPool(HOST, { port, disabledSvn: new Set([HttpVersion.h11]), timeout: 5000 });
+  const r = await pool.request('GET', '/hello', { preloadContent: false });
+  (r.connection as HTTPConnection)._pingAfterIdle = 10;
+  await r.read();
+  await sleep(30);
+  links[0]!.frozen = true;
+  return { pool, links };
+}
+
 describe('sharing one connection', () => {
   let s: H2TestServer;
   before(async () => {
@@ -266,18 +285,9 @@ describe('connection lifetime', () => {
   });
 
   test('a long-idle connection that does not answer the PING is replaced', async () => {
-    const s = await server({ tls: false });
-    const { links, port } = await freezableRelay(s.port);
-    await using pool = new HTTPConnectionPool(HOST, {
-      port,
-      disabledSvn: new Set([HttpVersion.h11]),
-      timeout: 5000,
-    });
-    const r = await pool.request('GET', '/hello', { preloadContent: false });
-    (r.connection as HTTPConnection)._pingAfterIdle = 10;
-    await r.read();
-    await sleep(30);
-    links[0]!.frozen = true;
+    const silent = await silentIdleConnection();
+    await using pool = silent.pool;
+    const links = silent.links;
     const started = Date.now();
     const r2 = await pool.request('GET', '/hello');
     assert.equal(r2.data.toString(), 'hello');
@@ -286,18 +296,9 @@ describe('connection lifetime', () => {
   });
 
   test('a request aborted while its long-idle connection answers no PING fails at once, and the pool goes on', async () => {
-    const s = await server({ tls: false });
-    const { links, port } = await freezableRelay(s.port);
-    await using pool = new HTTPConnectionPool(HOST, {
-      port,
-      disabledSvn: new Set([HttpVersion.h11]),
-      timeout: 5000,
-    });
-    const r = await pool.request('GET', '/hello', { preloadContent: false });
-    (r.connection as HTTPConnection)._pingAfterIdle = 10;
-    await r.read();
-    await sleep(30);
-    links[0]!.frozen = true;
+    const silent = await silentIdleConnection();
+    await using pool = silent.pool;
+    const links = silent.links;
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     const started = Date.now();
